@@ -1,0 +1,43 @@
+// Every AWS client in the workshop is built here, so that the endpoint, the region,
+// the credentials and the safety check are decided in one place.
+import { assertSafeTarget, DUMMY_CREDENTIALS, realAwsAllowed } from "./safety";
+
+export const DEFAULT_REGION = "us-east-1";
+
+export interface WorkshopClientConfig {
+  region: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Emulators serve buckets by path (http://host/bucket/key), not by host name. */
+  forcePathStyle: boolean;
+  /** "Everything can fail at any time": the SDK retries throttling and network errors. */
+  maxAttempts: number;
+  requestHandler: { connectionTimeout: number };
+}
+
+/** The configuration every client gets. Throws before any request if the target is not safe. */
+export function clientConfig(env = process.env): WorkshopClientConfig {
+  // The SDK warns on every run that its 2027 releases need Node 22. The lock file keeps versions
+  // that run on Node 20, and the README and `npm start -- doctor` say so once, not on every check.
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const endpoint = env.AWS_ENDPOINT_URL || undefined;
+  assertSafeTarget(endpoint, env);
+  const real = realAwsAllowed(env) && endpoint === undefined;
+  return {
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULT_REGION,
+    ...(endpoint ? { endpoint } : {}),
+    // An emulator accepts any credentials; these dummies mean real keys in your shell are never sent.
+    ...(real ? {} : { credentials: { ...DUMMY_CREDENTIALS } }),
+    forcePathStyle: true,
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 3000 },
+  };
+}
+
+/**
+ * Builds a client of any AWS service: `createClient(S3Client)`, `createClient(SQSClient)`.
+ * `overrides` wins over the workshop defaults (for example other credentials).
+ */
+export function createClient<C>(Client: new (config: never) => C, overrides: Record<string, unknown> = {}): C {
+  return new Client({ ...clientConfig(), ...overrides } as never);
+}

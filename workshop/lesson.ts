@@ -1,0 +1,91 @@
+// What a lesson imports from the harness: building clients, marking TODOs,
+// naming resources, and running the lesson's main() as a demo.
+import { randomBytes } from "node:crypto";
+import { realpathSync } from "node:fs";
+import { relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { useEmulator } from "./emulator";
+import { ROOT } from "./paths";
+
+export { createClient, clientConfig } from "./aws";
+export { mask } from "./safety";
+
+/** Thrown by an exercise function whose TODO is not done yet. */
+export class NotImplementedError extends Error {
+  override name = "NotImplementedError";
+  constructor(
+    readonly todo: number,
+    readonly task: string,
+  ) {
+    super(`TODO ${todo} is not done yet: ${task}`);
+  }
+}
+
+/** Marks an unfinished exercise function: `todo(1, "create the bucket with CreateBucketCommand")`. */
+export function todo(n: number, task: string): never {
+  throw new NotImplementedError(n, task);
+}
+
+/** Identifies this run: every name and tag a lesson makes carries it, so runs never collide. */
+export const RUN_ID = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
+let counter = 0;
+
+/**
+ * A unique, lower-case name that is valid for buckets, queues, topics, tables, users and key pairs:
+ * `uniqueName("photos")` → "nt-photos-lz8k2a1b3c-1". Keep the prefix short: S3 allows 63 characters.
+ */
+export function uniqueName(prefix: string): string {
+  counter += 1;
+  return `nt-${prefix}-${RUN_ID}-${counter}`.toLowerCase();
+}
+
+/** Every resource a lesson creates carries these tags, so that `npm start -- cleanup` can find it. */
+export const WORKSHOP_TAG = { Key: "workshop", Value: "no-toca-boton" } as const;
+export function workshopTags(): Array<{ Key: string; Value: string }> {
+  return [{ ...WORKSHOP_TAG }, { Key: "workshop-run", Value: RUN_ID }];
+}
+
+function isEntryPoint(metaUrl: string): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(metaUrl));
+  } catch {
+    return false;
+  }
+}
+
+/** Prints an error for a learner: the TODO to do, or the error's own message, without a wall of stack. */
+export function explainError(err: unknown, file?: string): string {
+  if (err instanceof NotImplementedError) {
+    return `${err.message}${file ? `\n  Open ${file} and look for "TODO ${err.todo}".` : ""}`;
+  }
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+/**
+ * Runs `main` when the file is executed directly (`npx tsx lessons/04-s3/exercise.ts`),
+ * with an emulator resolved first and stopped afterwards. Does nothing when the file is imported.
+ */
+export function runMain(metaUrl: string, main: () => Promise<void>): void {
+  if (!isEntryPoint(metaUrl)) return;
+  const file = relative(ROOT, fileURLToPath(metaUrl));
+  void (async () => {
+    let code = 0;
+    const emulator = await useEmulator().catch((err: Error) => {
+      console.error(err.message);
+      process.exit(1);
+    });
+    console.log(`Using ${emulator.description}\n`);
+    try {
+      await main();
+    } catch (err) {
+      console.error(`\n${explainError(err, file)}`);
+      code = 1;
+    } finally {
+      await emulator.stop();
+    }
+    process.exit(code);
+  })();
+}

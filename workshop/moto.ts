@@ -1,0 +1,169 @@
+// The embedded emulator: moto's server from PyPI, installed once into a project-local
+// virtual environment and started on a free loopback port.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import lockfile from "proper-lockfile";
+import ora from "ora";
+import { ROOT, STATE_DIR } from "./paths";
+
+export const MOTO_REQUIREMENTS = join(ROOT, "workshop", "moto", "requirements.txt");
+const RUNNER = join(ROOT, "workshop", "moto", "run_moto.py");
+export const MOTO_VENV = join(STATE_DIR, "moto-venv");
+const MARKER = join(MOTO_VENV, ".workshop-installed");
+
+export class EmulatorSetupError extends Error {
+  override name = "EmulatorSetupError";
+}
+
+export interface Python {
+  command: string;
+  args: string[];
+  version: string;
+}
+
+/** Finds a Python 3.9+ to build moto's environment with: $WORKSHOP_PYTHON, python3, python, or py -3. */
+export function findPython(env = process.env): Python | undefined {
+  const options: Array<[string, string[]]> = [];
+  if (env.WORKSHOP_PYTHON) options.push([env.WORKSHOP_PYTHON, []]);
+  options.push(["python3", []], ["python", []]);
+  if (process.platform === "win32") options.push(["py", ["-3"]]);
+  for (const [command, args] of options) {
+    const probe = spawnSync(command, [...args, "-c", "import sys, venv; print('%d.%d.%d' % sys.version_info[:3])"], {
+      encoding: "utf8",
+      timeout: 10_000,
+    });
+    const version = probe.stdout?.trim();
+    if (probe.status === 0 && version) {
+      const [major, minor] = version.split(".").map(Number);
+      if (major === 3 && minor >= 9) return { command, args, version };
+    }
+  }
+  return undefined;
+}
+
+export function venvPython(): string {
+  return process.platform === "win32" ? join(MOTO_VENV, "Scripts", "python.exe") : join(MOTO_VENV, "bin", "python");
+}
+
+function requirementsHash(): string {
+  return createHash("sha256").update(readFileSync(MOTO_REQUIREMENTS)).digest("hex");
+}
+
+export function motoInstalled(): boolean {
+  return existsSync(MARKER) && existsSync(venvPython()) && readFileSync(MARKER, "utf8").trim() === requirementsHash();
+}
+
+/** Runs a command, feeding each output line to onLine; resolves with the exit code and the output's tail. */
+function run(command: string, args: string[], onLine: (line: string) => void): Promise<{ code: number; tail: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const lines: string[] = [];
+    const take = (chunk: Buffer) => {
+      for (const line of chunk.toString().split(/\r?\n/)) {
+        if (!line.trim()) continue;
+        lines.push(line);
+        if (lines.length > 30) lines.shift();
+        onLine(line.trim());
+      }
+    };
+    child.stdout.on("data", take);
+    child.stderr.on("data", take);
+    child.on("error", (err) => resolve({ code: -1, tail: String(err) }));
+    child.on("close", (code) => resolve({ code: code ?? -1, tail: lines.join("\n") }));
+  });
+}
+
+/**
+ * Installs moto into .workshop/moto-venv unless the pinned version is already there.
+ * Safe to call from several processes at once: the first installs, the others wait.
+ */
+export async function ensureMotoInstalled(): Promise<void> {
+  if (motoInstalled()) return;
+  mkdirSync(STATE_DIR, { recursive: true });
+  const release = await lockfile.lock(STATE_DIR, {
+    lockfilePath: join(STATE_DIR, "moto-install.lock"),
+    stale: 120_000,
+    retries: { retries: 600, minTimeout: 500, maxTimeout: 1000 },
+  });
+  try {
+    if (motoInstalled()) return;
+    const python = findPython();
+    if (!python) {
+      throw new EmulatorSetupError(
+        "No emulator is available: no Docker engine answers, and no Python 3.9+ was found to run moto.\n" +
+          "Do one of these, then try again:\n" +
+          "  - install Python 3 (https://www.python.org/downloads/; on Debian/Ubuntu: sudo apt install python3 python3-venv),\n" +
+          "    or point WORKSHOP_PYTHON at one;\n" +
+          "  - start Docker, so the workshop can run LocalStack;\n" +
+          "  - or set AWS_ENDPOINT_URL to an emulator that is already running (for example the classroom's).",
+      );
+    }
+    const spinner = ora({ text: `Installing moto (the local AWS emulator) into .workshop/moto-venv, first run only…`, discardStdin: false });
+    if (process.stderr.isTTY) spinner.start();
+    else console.error(`Installing moto (the local AWS emulator) with Python ${python.version} into .workshop/moto-venv, first run only (about 30 s)…`);
+    const step = async (label: string, command: string, args: string[]) => {
+      const result = await run(command, args, (line) => {
+        spinner.text = `${label}: ${line.slice(0, 100)}`;
+      });
+      if (result.code !== 0) {
+        spinner.fail(`${label} failed`);
+        throw new EmulatorSetupError(
+          `${label} failed (exit ${result.code}). The last lines said:\n${result.tail}\n` +
+            "Check your network connection to PyPI, or delete .workshop/moto-venv and try again.\n" +
+            "On Debian/Ubuntu you may need: sudo apt install python3-venv",
+        );
+      }
+    };
+    if (!existsSync(venvPython())) {
+      await step("Creating the virtual environment", python.command, [...python.args, "-m", "venv", MOTO_VENV]);
+    }
+    await step("Installing moto", venvPython(), [
+      "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar", "off", "-r", MOTO_REQUIREMENTS,
+    ]);
+    writeFileSync(MARKER, requirementsHash() + "\n");
+    if (process.stderr.isTTY) spinner.succeed("moto is installed in .workshop/moto-venv");
+    else console.error("moto is installed in .workshop/moto-venv");
+  } finally {
+    await release();
+  }
+}
+
+export interface MotoProcess {
+  endpoint: string;
+  child: ChildProcess;
+}
+
+/** Starts moto's server on host:port and resolves once it says it listens. */
+export function spawnMoto(host: string, port: number): Promise<MotoProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(venvPython(), ["-u", RUNNER, host, String(port)], {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, PYTHONUNBUFFERED: "1", MOTO_PORT: String(port) },
+    });
+    let output = "";
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new EmulatorSetupError(`moto did not start within 30 s. It said:\n${output}`));
+    }, 30_000);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("moto listening on")) {
+        clearTimeout(timer);
+        resolve({ endpoint: `http://${host}:${port}`, child });
+      }
+    });
+    child.stderr!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new EmulatorSetupError(`moto stopped as it started (exit ${code}). It said:\n${output.slice(-2000)}`));
+    });
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(new EmulatorSetupError(`Could not run moto (${err.message}). Delete .workshop/moto-venv and try again.`));
+    });
+  });
+}
