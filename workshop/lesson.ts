@@ -26,17 +26,23 @@ export function todo(n: number, task: string): never {
   throw new NotImplementedError(n, task);
 }
 
-/** Identifies this run: every name and tag a lesson makes carries it, so runs never collide. */
-export const RUN_ID = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
+/**
+ * Identifies this run: every name and tag a lesson makes carries it, so runs never collide.
+ * A test run sets WORKSHOP_RUN_ID once, so that its workers share one and it can look for leftovers.
+ */
+export const RUN_ID = process.env.WORKSHOP_RUN_ID || `${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
+/** Tells apart the processes of one run (test workers share RUN_ID). */
+const PROCESS_TAG = randomBytes(2).toString("hex");
 let counter = 0;
 
 /**
  * A unique, lower-case name that is valid for buckets, queues, topics, tables, users and key pairs:
- * `uniqueName("photos")` → "nt-photos-lz8k2a1b3c-1". Keep the prefix short: S3 allows 63 characters.
+ * `uniqueName("photos")` → "nt-photos-mi0k2a1b3c4d-9f1e1". About 24 characters plus the prefix:
+ * keep the prefix short (load balancer and target group names allow only 32 characters).
  */
 export function uniqueName(prefix: string): string {
   counter += 1;
-  return `nt-${prefix}-${RUN_ID}-${counter}`.toLowerCase();
+  return `nt-${prefix}-${RUN_ID}-${PROCESS_TAG}${counter}`.toLowerCase();
 }
 
 /** Every resource a lesson creates carries these tags, so that `npm start -- cleanup` can find it. */

@@ -3,14 +3,14 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
 import ora from "ora";
-import { ROOT, STATE_DIR } from "./paths";
+import { ROOT } from "./paths";
 
 export const MOTO_REQUIREMENTS = join(ROOT, "workshop", "moto", "requirements.txt");
 const RUNNER = join(ROOT, "workshop", "moto", "run_moto.py");
-export const MOTO_VENV = join(STATE_DIR, "moto-venv");
+export const MOTO_VENV = process.env.WORKSHOP_MOTO_VENV || join(ROOT, ".workshop", "moto-venv");
 const MARKER = join(MOTO_VENV, ".workshop-installed");
 
 export class EmulatorSetupError extends Error {
@@ -81,9 +81,9 @@ function run(command: string, args: string[], onLine: (line: string) => void): P
  */
 export async function ensureMotoInstalled(): Promise<void> {
   if (motoInstalled()) return;
-  mkdirSync(STATE_DIR, { recursive: true });
-  const release = await lockfile.lock(STATE_DIR, {
-    lockfilePath: join(STATE_DIR, "moto-install.lock"),
+  mkdirSync(dirname(MOTO_VENV), { recursive: true });
+  const release = await lockfile.lock(dirname(MOTO_VENV), {
+    lockfilePath: `${MOTO_VENV}.lock`,
     stale: 120_000,
     retries: { retries: 600, minTimeout: 500, maxTimeout: 1000 },
   });
