@@ -1,0 +1,411 @@
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DeleteKeyPairCommand, DescribeKeyPairsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
+  CreatePolicyCommand,
+  CreateUserCommand,
+  DeleteAccessKeyCommand,
+  DeletePolicyCommand,
+  DeleteUserCommand,
+  DetachUserPolicyCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetUserCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  ListPolicyTagsCommand,
+  ListUserTagsCommand,
+} from "@aws-sdk/client-iam";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { HttpRequest } from "@smithy/protocol-http";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createClient, loadLesson, uniqueName } from "../../workshop/testing";
+
+const lesson = await loadLesson<typeof import("./exercise")>("01-security-keys");
+const sts = createClient(STSClient);
+const iam = createClient(IAMClient);
+const ec2 = createClient(EC2Client);
+const region = await sts.config.region();
+const endpoint = lesson.stsEndpoint();
+
+// ------------------------------------------------------------------------------------------------
+// The tests' own set-up and clean-up, with the SDK directly, so that a test only depends on the TODO
+// it checks, and everything is removed even when the lesson's code fails half-way.
+
+/** A small policy for the tests' own users. */
+const SAMPLE_POLICY = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::t-bucket/*"] }],
+};
+
+const users = new Set<string>();
+const policies = new Set<string>();
+const keyPairs = new Set<string>();
+let pemDir: string;
+
+async function newUser(): Promise<{ userName: string; arn: string }> {
+  const userName = uniqueName("t-user");
+  users.add(userName);
+  const { User } = await iam.send(new CreateUserCommand({ UserName: userName }));
+  return { userName, arn: User!.Arn! };
+}
+
+async function newAccessKey(userName: string) {
+  const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
+  return { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! };
+}
+
+async function accessKeyIds(userName: string): Promise<string[]> {
+  const { AccessKeyMetadata } = await iam.send(new ListAccessKeysCommand({ UserName: userName }));
+  return (AccessKeyMetadata ?? []).map((k) => k.AccessKeyId!);
+}
+
+async function userArn(userName: string): Promise<string> {
+  return (await iam.send(new GetUserCommand({ UserName: userName }))).User!.Arn!;
+}
+
+function isNoSuchEntity(err: unknown): boolean {
+  return (err as Error).name === "NoSuchEntity" || (err as Error).name === "NoSuchEntityException";
+}
+
+async function removeUser(userName: string): Promise<void> {
+  try {
+    for (const id of await accessKeyIds(userName)) {
+      await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: id }));
+    }
+    const { AttachedPolicies } = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }));
+    for (const policy of AttachedPolicies ?? []) {
+      await iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: policy.PolicyArn! }));
+      policies.add(policy.PolicyArn!);
+    }
+    await iam.send(new DeleteUserCommand({ UserName: userName }));
+  } catch (err) {
+    if (!isNoSuchEntity(err)) throw err;
+  }
+}
+
+beforeAll(async () => {
+  pemDir = await mkdtemp(join(tmpdir(), "nt-test-keys-"));
+});
+
+afterAll(async () => {
+  for (const userName of users) await removeUser(userName);
+  for (const policyArn of policies) {
+    await iam.send(new DeletePolicyCommand({ PolicyArn: policyArn })).catch((err) => {
+      if (!isNoSuchEntity(err)) throw err;
+    });
+  }
+  for (const keyName of keyPairs) await ec2.send(new DeleteKeyPairCommand({ KeyName: keyName }));
+  await rm(pemDir, { recursive: true, force: true });
+});
+
+// ------------------------------------------------------------------------------------------------
+
+describe("step 1: who am I", () => {
+  test("getCallerIdentity answers with an account and an ARN in it", async () => {
+    const me = await lesson.getCallerIdentity(sts);
+    const direct = await sts.send(new GetCallerIdentityCommand({}));
+    expect(me, "getCallerIdentity should return { account, arn, userId } from STS's answer").toEqual({
+      account: direct.Account,
+      arn: direct.Arn,
+      userId: direct.UserId,
+    });
+    expect(me.account, "an AWS account id is 12 digits").toMatch(/^\d{12}$/);
+    expect(me.arn, `the caller's ARN should name its account ${me.account}`).toContain(`::${me.account}:`);
+  });
+});
+
+describe("steps 2–7: IAM", () => {
+  test("createUser makes a user tagged for the workshop", async () => {
+    const userName = uniqueName("t-user");
+    users.add(userName);
+    const user = await lesson.createUser(iam, userName);
+    expect(user.userName).toBe(userName);
+    expect(user.arn, "createUser should return the ARN IAM gave the user").toBe(await userArn(userName));
+    const { Tags } = await iam.send(new ListUserTagsCommand({ UserName: userName }));
+    expect(Tags ?? [], `the user's tags are: ${JSON.stringify(Tags ?? [])}`).toContainEqual({
+      Key: "workshop",
+      Value: "no-toca-boton",
+    });
+  });
+
+  test("readOnlyBucketPolicy lets the user list one bucket and read its objects, and nothing else", () => {
+    const doc = lesson.readOnlyBucketPolicy("photos", "aws");
+    const shown = JSON.stringify(doc);
+    expect(doc.Version, "IAM policies use the language version 2012-10-17").toBe("2012-10-17");
+    expect(allows(doc, "s3:ListBucket", "arn:aws:s3:::photos"), `listing the bucket should be allowed: ${shown}`).toBe(true);
+    expect(allows(doc, "s3:GetObject", "arn:aws:s3:::photos/2012/pycon.jpg"), `reading an object should be allowed: ${shown}`).toBe(true);
+    const forbidden: Array<[string, string]> = [
+      ["s3:PutObject", "arn:aws:s3:::photos/2012/pycon.jpg"],
+      ["s3:DeleteObject", "arn:aws:s3:::photos/2012/pycon.jpg"],
+      ["s3:DeleteBucket", "arn:aws:s3:::photos"],
+      ["s3:PutBucketPolicy", "arn:aws:s3:::photos"],
+      ["s3:GetObject", "arn:aws:s3:::other-bucket/secret.txt"],
+      ["s3:ListBucket", "arn:aws:s3:::other-bucket"],
+      ["iam:CreateAccessKey", "arn:aws:iam::123456789012:user/anyone"],
+    ];
+    for (const [action, resource] of forbidden) {
+      expect(allows(doc, action, resource), `least privilege: ${action} on ${resource} must not be allowed, but ${shown} allows it`).toBe(false);
+    }
+  });
+
+  test("readOnlyBucketPolicy takes the partition it is given", () => {
+    const doc = lesson.readOnlyBucketPolicy("photos", "aws-cn");
+    expect(allows(doc, "s3:GetObject", "arn:aws-cn:s3:::photos/a.jpg"), JSON.stringify(doc)).toBe(true);
+  });
+
+  test("createAndAttachPolicy creates a managed policy with that document and attaches it to the user", async () => {
+    const { userName } = await newUser();
+    const document = {
+      Version: "2012-10-17" as const,
+      Statement: [{ Effect: "Allow" as const, Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::t-bucket/*"] }],
+    };
+    const policyArn = await lesson.createAndAttachPolicy(iam, userName, uniqueName("t-policy"), document);
+    policies.add(policyArn);
+    const { AttachedPolicies } = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }));
+    const attached = (AttachedPolicies ?? []).map((p) => p.PolicyArn);
+    expect(attached, `the user has these policies attached: ${attached.join(", ") || "none"}`).toContain(policyArn);
+    const { Policy } = await iam.send(new GetPolicyCommand({ PolicyArn: policyArn }));
+    const { PolicyVersion } = await iam.send(
+      new GetPolicyVersionCommand({ PolicyArn: policyArn, VersionId: Policy!.DefaultVersionId! }),
+    );
+    expect(parsePolicyDocument(PolicyVersion!.Document!), "the policy IAM stored").toEqual(document);
+    const { Tags } = await iam.send(new ListPolicyTagsCommand({ PolicyArn: policyArn }));
+    expect(Tags ?? [], `the policy's tags are: ${JSON.stringify(Tags ?? [])}`).toContainEqual({ Key: "workshop", Value: "no-toca-boton" });
+  });
+
+  test("createAccessKey makes a key for the user and returns its secret", async () => {
+    const { userName } = await newUser();
+    const key = await lesson.createAccessKey(iam, userName);
+    const ids = await accessKeyIds(userName);
+    expect(ids, `IAM lists these keys for the user: ${ids.join(", ") || "none"}`).toEqual([key.accessKeyId]);
+    expect(key.secretAccessKey, "the secret is only in CreateAccessKey's answer: return it").toBeTruthy();
+  });
+
+  test("stsClientFor builds a client that STS recognises as the new user", async () => {
+    const { userName, arn } = await newUser();
+    const key = await newAccessKey(userName);
+    const client = lesson.stsClientFor(key);
+    const identity = await client.send(new GetCallerIdentityCommand({}));
+    expect(identity.Arn, "with the user's access key, GetCallerIdentity should answer with the user's ARN (from IAM GetUser)").toBe(arn);
+  });
+
+  test("rotateAccessKey leaves exactly one key, the new one, and it works", async () => {
+    const { userName, arn } = await newUser();
+    const old = await newAccessKey(userName);
+    const fresh = await lesson.rotateAccessKey(iam, userName, old.accessKeyId);
+    expect(fresh.accessKeyId, "rotation makes a new key").not.toBe(old.accessKeyId);
+    const ids = await accessKeyIds(userName);
+    expect(ids, `after rotating, IAM lists: ${ids.join(", ") || "no keys"}`).toEqual([fresh.accessKeyId]);
+    const asUser = await stsAs(fresh).send(new GetCallerIdentityCommand({}));
+    expect(asUser.Arn, "the new key should identify the user").toBe(arn);
+    // AWS refuses a deleted key (InvalidClientTokenId); the emulators answer with a default identity instead.
+    // Either way, the old key no longer speaks for the user.
+    const oldIdentity = await stsAs(old)
+      .send(new GetCallerIdentityCommand({}))
+      .then((answer) => answer.Arn, (err: Error) => err.name);
+    expect(oldIdentity, "the deleted key must not identify the user any more").not.toBe(arn);
+  });
+});
+
+describe("steps 8–9: signing a request by hand", () => {
+  test("signGetCallerIdentity signs an STS Query request with SigV4 and the key's secret", async () => {
+    const key = { accessKeyId: "AKIAWORKSHOPEXAMPLE1", secretAccessKey: "not-a-real-secret-just-for-signing" };
+    const signed = await lesson.signGetCallerIdentity(key, endpoint, region);
+    expect(signed.method).toBe("POST");
+    expect(new URLSearchParams(String(signed.body)).get("Action"), `the body is: ${String(signed.body)}`).toBe("GetCallerIdentity");
+    expect(new URLSearchParams(String(signed.body)).get("Version"), `the body is: ${String(signed.body)}`).toBe("2011-06-15");
+    const auth = signed.headers.authorization ?? signed.headers.Authorization ?? "";
+    const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(auth);
+    expect(match, `the Authorization header is: ${auth || "missing"}`).not.toBeNull();
+    const [, keyId, , scopeRegion, service, signedHeaders] = match!;
+    expect(keyId, "the key id travels in the header").toBe(key.accessKeyId);
+    expect(scopeRegion, "the signature is scoped to the region").toBe(region);
+    expect(service, "the signature is scoped to the service").toBe("sts");
+    expect(signedHeaders.split(";"), "the host is signed, so the request cannot be sent elsewhere").toContain("host");
+    expect(auth, "the secret signs; it is never sent").not.toContain(key.secretAccessKey);
+
+    // Sign the same request again, independently: only the right secret gives the same signature.
+    const date = signed.headers["x-amz-date"] ?? "";
+    expect(date, "SignatureV4 dates the request in the x-amz-date header").toMatch(/^\d{8}T\d{6}Z$/);
+    const signingDate = new Date(date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z"));
+    const again = await new SignatureV4({ service: "sts", region, credentials: key, sha256: Sha256 }).sign(
+      new HttpRequest({ ...signed, headers: withoutAuthorization(signed.headers) }),
+      { signingDate },
+    );
+    expect(auth, "the signature should be SigV4's, made with the key's secret").toBe(again.headers.authorization);
+  });
+
+  test("fetchCallerArn sends a signed request and reads the Arn from STS's XML", async () => {
+    const { userName, arn } = await newUser();
+    const key = await newAccessKey(userName);
+    const request = await signForTest(key);
+    const got = await lesson.fetchCallerArn(request);
+    expect(got, "STS should answer with the ARN of the user whose key signed the request").toBe(arn);
+  });
+});
+
+// A public key made with `ssh-keygen -t ed25519` (only the public half: a test vector, no secret),
+// with what `ssh-keygen -lf` printed for it: SHA256:sR1fYjG+cunc8vlFKqUizNYi3tcd4bhVBa3fFBtFh1U
+const VECTOR = {
+  x: "I06P9BI7lhnc3ibwEA6p7sh14mGhUkpdBo9WVjMb4hQ",
+  line: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICNOj/QSO5YZ3N4m8BAOqe7IdeJhoVJKXQaPVlYzG+IU",
+  fingerprint: "sR1fYjG+cunc8vlFKqUizNYi3tcd4bhVBa3fFBtFh1U=",
+};
+const vectorKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: VECTOR.x }, format: "jwk" });
+
+describe("steps 10–13: key pairs", () => {
+  test("toOpenSshPublicKey writes the same line as ssh-keygen", () => {
+    const line = lesson.toOpenSshPublicKey(vectorKey, "vector");
+    expect(line, "expected the line ssh-keygen wrote for this key").toBe(`${VECTOR.line} vector`);
+  });
+
+  test("the key blob is string \"ssh-ed25519\" then the raw 32-byte key, each length-prefixed", () => {
+    const { publicKey } = generateKeyPairSync("ed25519");
+    const blob = lesson.sshPublicKeyBlob(publicKey);
+    const fields = readSshStrings(blob);
+    expect(fields.map((f) => f.length), `the blob holds fields of these lengths`).toEqual([11, 32]);
+    expect(fields[0].toString()).toBe("ssh-ed25519");
+    expect(fields[1].toString("base64url"), "the second field is the raw public key").toBe(publicKey.export({ format: "jwk" }).x);
+  });
+
+  test("sshFingerprint is the base64 SHA-256 that AWS documents (and ssh-keygen prints)", () => {
+    expect(lesson.sshFingerprint(vectorKey)).toBe(VECTOR.fingerprint);
+  });
+
+  test("importKeyPair hands EC2 the public key; the emulator's fingerprint is one recipe or the other", async () => {
+    const keyName = uniqueName("t-laptop");
+    keyPairs.add(keyName);
+    const pair = await lesson.importKeyPair(ec2, keyName, `${VECTOR.line} vector`);
+    expect(pair.keyName).toBe(keyName);
+    const { KeyPairs } = await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [keyName], IncludePublicKey: true }));
+    const described = KeyPairs?.[0];
+    expect(pair.keyPairId, "importKeyPair should return the KeyPairId EC2 gave").toBe(described?.KeyPairId);
+    expect(described?.PublicKey ?? "", "EC2 holds the public key you sent").toContain(VECTOR.line.split(" ")[1]);
+    expect(described?.Tags ?? [], `the key pair's tags are: ${JSON.stringify(described?.Tags ?? [])}`).toContainEqual({
+      Key: "workshop",
+      Value: "no-toca-boton",
+    });
+    // AWS reports base64(SHA-256(blob)); moto 5.2 (and LocalStack, which uses moto's key pairs) reports
+    // the hex SHA-256 of the DER SubjectPublicKeyInfo. Both are recomputed here from the public key.
+    const recipes = [awsFingerprint(VECTOR.line), motoFingerprint(vectorKey)];
+    expect(recipes, `the emulator reported ${pair.fingerprint}`).toContain(pair.fingerprint);
+    expect(described?.KeyFingerprint, "ImportKeyPair and DescribeKeyPairs agree").toBe(pair.fingerprint);
+  });
+
+  test("createKeyPair saves the private key AWS made in a .pem only its owner can read", async () => {
+    const keyName = uniqueName("t-aws-made");
+    keyPairs.add(keyName);
+    const created = await lesson.createKeyPair(ec2, keyName, pemDir);
+    expect(created.pemPath.startsWith(pemDir), `the .pem should be saved in ${pemDir}, not ${created.pemPath}`).toBe(true);
+    const pem = await readFile(created.pemPath, "utf8");
+    expect(pem, "the file holds the private key").toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+    if (process.platform !== "win32") {
+      const mode = (await stat(created.pemPath)).mode & 0o777;
+      expect(mode.toString(8), "the private key must be readable by its owner only (chmod 600)").toBe("600");
+    }
+    const { KeyPairs } = await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [keyName] }));
+    expect(created.keyPairId).toBe(KeyPairs?.[0]?.KeyPairId);
+    expect(created.fingerprint).toBe(KeyPairs?.[0]?.KeyFingerprint);
+  });
+});
+
+describe("step 14: clean up", () => {
+  test("deleteUser removes the user's access keys, its own policy and the user", async () => {
+    const { userName } = await newUser();
+    await newAccessKey(userName);
+    await newAccessKey(userName);
+    const { Policy } = await iam.send(
+      new CreatePolicyCommand({
+        PolicyName: uniqueName("t-policy"),
+        PolicyDocument: JSON.stringify(SAMPLE_POLICY),
+      }),
+    );
+    policies.add(Policy!.Arn!);
+    await iam.send(new AttachUserPolicyCommand({ UserName: userName, PolicyArn: Policy!.Arn! }));
+
+    await lesson.deleteUser(iam, userName);
+
+    const user = await iam.send(new GetUserCommand({ UserName: userName })).then(
+      () => "still there",
+      (err: Error) => err.name,
+    );
+    expect(user, "the user should be gone").toMatch(/NoSuchEntity/);
+    const policy = await iam.send(new GetPolicyCommand({ PolicyArn: Policy!.Arn! })).then(
+      () => "still there",
+      (err: Error) => err.name,
+    );
+    expect(policy, "the user's own policy should be deleted with it").toMatch(/NoSuchEntity/);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// Helpers of the tests.
+
+function stsAs(key: { accessKeyId: string; secretAccessKey: string }): STSClient {
+  return createClient(STSClient, { credentials: key, maxAttempts: 1 });
+}
+
+async function signForTest(key: { accessKeyId: string; secretAccessKey: string }): Promise<HttpRequest> {
+  const url = new URL(endpoint);
+  const request = new HttpRequest({
+    method: "POST",
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path: url.pathname,
+    headers: { host: url.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+    body: "Action=GetCallerIdentity&Version=2011-06-15",
+  });
+  return (await new SignatureV4({ service: "sts", region, credentials: key, sha256: Sha256 }).sign(request)) as HttpRequest;
+}
+
+function withoutAuthorization(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== "authorization"));
+}
+
+/** IAM returns policy documents URL-encoded (RFC 3986); some emulators return them as plain JSON. */
+function parsePolicyDocument(document: string): unknown {
+  try {
+    return JSON.parse(document);
+  } catch {
+    return JSON.parse(decodeURIComponent(document));
+  }
+}
+
+/** A small evaluation of Allow statements with IAM's * and ? wildcards: enough to judge least privilege. */
+function allows(doc: { Statement: Array<{ Effect: string; Action: string | string[]; Resource: string | string[] }> }, action: string, resource: string): boolean {
+  const matches = (pattern: string, value: string) =>
+    new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i").test(value);
+  const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
+  const hits = (s: (typeof doc.Statement)[number]) =>
+    list(s.Action).some((a) => matches(a, action)) && list(s.Resource).some((r) => matches(r, resource));
+  if (doc.Statement.some((s) => s.Effect === "Deny" && hits(s))) return false;
+  return doc.Statement.some((s) => s.Effect === "Allow" && hits(s));
+}
+
+function readSshStrings(blob: Buffer): Buffer[] {
+  const fields: Buffer[] = [];
+  for (let at = 0; at < blob.length; ) {
+    const length = blob.readUInt32BE(at);
+    fields.push(blob.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return fields;
+}
+
+function awsFingerprint(line: string): string {
+  return createHash("sha256").update(Buffer.from(line.split(" ")[1], "base64")).digest("base64");
+}
+
+function motoFingerprint(publicKey: KeyObject): string {
+  const hex = createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex");
+  return hex.match(/../g)!.join(":");
+}

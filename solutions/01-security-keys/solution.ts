@@ -1,0 +1,387 @@
+// Lesson 01: security keys. The talk's three kinds of credentials, and IAM:
+//   key pairs (EC2 and SSH), access keys (REST and Query requests), X.509 certificates (the old SOAP API).
+import { createHash, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { chmod, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  CreateKeyPairCommand,
+  DeleteKeyPairCommand,
+  EC2Client,
+  ImportKeyPairCommand,
+} from "@aws-sdk/client-ec2";
+import {
+  AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
+  CreatePolicyCommand,
+  CreateUserCommand,
+  DeleteAccessKeyCommand,
+  DeletePolicyCommand,
+  DeleteUserCommand,
+  DetachUserPolicyCommand,
+  IAMClient,
+  paginateListAccessKeys,
+  paginateListAttachedUserPolicies,
+} from "@aws-sdk/client-iam";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { HttpRequest } from "@smithy/protocol-http";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { clientConfig, createClient, mask, runMain, uniqueName, workshopTags } from "../../workshop/lesson";
+
+/** Who AWS thinks is calling: the answer of STS GetCallerIdentity. */
+export interface Identity {
+  account: string;
+  arn: string;
+  userId: string;
+}
+
+export interface WorkshopUser {
+  userName: string;
+  arn: string;
+}
+
+/** An access key: the id travels in every request, the secret never does (it only signs). */
+export interface AccessKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: "Allow" | "Deny";
+  Action: string[];
+  Resource: string[];
+}
+
+export interface PolicyDocument {
+  Version: "2012-10-17";
+  Statement: PolicyStatement[];
+}
+
+export interface KeyPairInfo {
+  keyName: string;
+  keyPairId: string;
+  /** The fingerprint EC2 reports for the key. */
+  fingerprint: string;
+}
+
+export interface CreatedKeyPair extends KeyPairInfo {
+  /** Where the private key was saved (mode 0600). */
+  pemPath: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 1: who am I?
+
+/** STS GetCallerIdentity needs no permission at all: any valid credentials may ask who they are. */
+export async function getCallerIdentity(sts: STSClient): Promise<Identity> {
+  const answer = await sts.send(new GetCallerIdentityCommand({}));
+  return { account: answer.Account!, arn: answer.Arn!, userId: answer.UserId! };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps 2–7: IAM, a user of your own with only the rights it needs.
+
+export async function createUser(iam: IAMClient, userName: string): Promise<WorkshopUser> {
+  const { User } = await iam.send(new CreateUserCommand({ UserName: userName, Tags: workshopTags() }));
+  return { userName: User!.UserName!, arn: User!.Arn! };
+}
+
+/** The partition of an ARN: "aws", or "aws-cn", "aws-us-gov"… Take it from an ARN you got, never assume it. */
+export function partitionOf(arn: string): string {
+  return arn.split(":")[1];
+}
+
+// #region slide:least-privilege
+/** Least privilege: list one bucket and read its objects. Nothing else, nowhere else. */
+export function readOnlyBucketPolicy(bucket: string, partition: string): PolicyDocument {
+  const bucketArn = `arn:${partition}:s3:::${bucket}`;
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "ListTheBucket", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn] },
+      { Sid: "ReadItsObjects", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${bucketArn}/*`] },
+    ],
+  };
+}
+// #endregion
+
+/** A managed policy of the user's own (CreatePolicy), attached to the user (AttachUserPolicy). Returns its ARN. */
+export async function createAndAttachPolicy(
+  iam: IAMClient,
+  userName: string,
+  policyName: string,
+  document: PolicyDocument,
+): Promise<string> {
+  const { Policy } = await iam.send(
+    new CreatePolicyCommand({ PolicyName: policyName, PolicyDocument: JSON.stringify(document), Tags: workshopTags() }),
+  );
+  await iam.send(new AttachUserPolicyCommand({ UserName: userName, PolicyArn: Policy!.Arn! }));
+  return Policy!.Arn!;
+}
+
+/** The secret is shown once, in this answer, and never again: AWS keeps only what it needs to check signatures. */
+export async function createAccessKey(iam: IAMClient, userName: string): Promise<AccessKey> {
+  const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
+  return { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! };
+}
+
+// #region slide:client-with-credentials
+/** A client is whoever its credentials say: the same code, another identity. */
+export function stsClientFor(key: AccessKey): STSClient {
+  return createClient(STSClient, {
+    credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+  });
+}
+// #endregion
+
+export async function listAccessKeyIds(iam: IAMClient, userName: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const page of paginateListAccessKeys({ client: iam, pageSize: 10 }, { UserName: userName })) {
+    for (const key of page.AccessKeyMetadata ?? []) ids.push(key.AccessKeyId!);
+  }
+  return ids;
+}
+
+/** Rotation: a user may hold two keys, so make the new one first, switch, then delete the old one. */
+export async function rotateAccessKey(iam: IAMClient, userName: string, oldAccessKeyId: string): Promise<AccessKey> {
+  const newKey = await createAccessKey(iam, userName);
+  await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: oldAccessKeyId }));
+  return newKey;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps 8–9: what an access key really does. The SDK signs every request; here we sign one by hand.
+
+/** Where STS answers: the emulator, or (only with WORKSHOP_REAL_AWS=1) STS's regional endpoint. */
+export function stsEndpoint(config = clientConfig()): string {
+  return config.endpoint ?? `https://sts.${config.region}.amazonaws.com`;
+}
+
+// #region slide:sigv4
+/** An STS Query request (POST, form-encoded), signed with Signature Version 4. The secret signs; it is never sent. */
+export async function signGetCallerIdentity(key: AccessKey, endpoint: string, region: string): Promise<HttpRequest> {
+  const url = new URL(endpoint);
+  const request = new HttpRequest({
+    method: "POST",
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path: url.pathname,
+    headers: { host: url.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+    body: "Action=GetCallerIdentity&Version=2011-06-15",
+  });
+  const signer = new SignatureV4({ service: "sts", region, credentials: key, sha256: Sha256 });
+  return (await signer.sign(request)) as HttpRequest;
+}
+// #endregion
+
+/** Sends a signed request with plain fetch and reads the caller's ARN out of STS's XML answer. */
+export async function fetchCallerArn(request: HttpRequest): Promise<string> {
+  const port = request.port ? `:${request.port}` : "";
+  const response = await fetch(`${request.protocol}//${request.hostname}${port}${request.path}`, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body as string,
+  });
+  const xml = await response.text();
+  if (!response.ok) throw new Error(`STS answered HTTP ${response.status}: ${xml.slice(0, 300)}`);
+  const arn = /<Arn>([^<]+)<\/Arn>/.exec(xml)?.[1];
+  if (!arn) throw new Error(`STS's answer has no <Arn>: ${xml.slice(0, 300)}`);
+  return arn;
+}
+
+/** The Authorization header with the key id and the signature masked: enough to read, never enough to reuse. */
+export function maskAuthorization(header: string): string {
+  return header
+    .replace(/Credential=([^/]+)/, (_, id: string) => `Credential=${mask(id)}`)
+    .replace(/Signature=([0-9a-f]+)/, (_, signature: string) => `Signature=${mask(signature)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps 10–13: key pairs. Asymmetric crypto: the private half stays with you, EC2 keeps the public half.
+
+/** Made here, on this laptop: the private key never leaves it. */
+export function generateKeyPair(): { publicKey: KeyObject; privateKey: KeyObject } {
+  return generateKeyPairSync("ed25519");
+}
+
+/** SSH's wire format: a 4-byte big-endian length, then the bytes. */
+function sshString(bytes: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(bytes.length);
+  return Buffer.concat([length, bytes]);
+}
+
+// #region slide:openssh-blob
+/** The OpenSSH public key blob: string "ssh-ed25519", then the raw 32-byte key, each length-prefixed. */
+export function sshPublicKeyBlob(publicKey: KeyObject): Buffer {
+  const raw = Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url");
+  return Buffer.concat([sshString(Buffer.from("ssh-ed25519")), sshString(raw)]);
+}
+// #endregion
+
+/** The line you would find in ~/.ssh/id_ed25519.pub: "ssh-ed25519 AAAA… comment". */
+export function toOpenSshPublicKey(publicKey: KeyObject, comment = "no-toca-boton"): string {
+  return `ssh-ed25519 ${sshPublicKeyBlob(publicKey).toString("base64")} ${comment}`;
+}
+
+/**
+ * The fingerprint AWS documents for ed25519 keys: base64 of the SHA-256 of the key blob, with its "=" padding.
+ * `ssh-keygen -lf key.pub` prints the same digest as "SHA256:…" without the padding.
+ */
+export function sshFingerprint(publicKey: KeyObject): string {
+  return createHash("sha256").update(sshPublicKeyBlob(publicKey)).digest("base64");
+}
+
+/**
+ * What moto computes instead (LocalStack serves key pairs from its moto fork): the SHA-256 of the key's
+ * DER SubjectPublicKeyInfo, in hex pairs joined by ":". The same key, another recipe.
+ */
+export function motoFingerprint(publicKey: KeyObject): string {
+  const hex = createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex");
+  return hex.match(/../g)!.join(":");
+}
+
+/** ImportKeyPair: you hand EC2 only the public half. */
+export async function importKeyPair(ec2: EC2Client, keyName: string, openSshPublicKey: string): Promise<KeyPairInfo> {
+  const answer = await ec2.send(
+    new ImportKeyPairCommand({
+      KeyName: keyName,
+      PublicKeyMaterial: Buffer.from(openSshPublicKey),
+      TagSpecifications: [{ ResourceType: "key-pair", Tags: workshopTags() }],
+    }),
+  );
+  return { keyName: answer.KeyName!, keyPairId: answer.KeyPairId!, fingerprint: answer.KeyFingerprint! };
+}
+
+// #region slide:create-key-pair
+/** CreateKeyPair: AWS makes the key and hands you the private half once. Save it where only you can read it. */
+export async function createKeyPair(ec2: EC2Client, keyName: string, dir: string): Promise<CreatedKeyPair> {
+  const answer = await ec2.send(
+    new CreateKeyPairCommand({
+      KeyName: keyName,
+      KeyType: "ed25519",
+      KeyFormat: "pem",
+      TagSpecifications: [{ ResourceType: "key-pair", Tags: workshopTags() }],
+    }),
+  );
+  const pemPath = join(dir, `${keyName}.pem`);
+  await writeFile(pemPath, answer.KeyMaterial!, { mode: 0o600, flag: "wx" });
+  await chmod(pemPath, 0o600); // ssh refuses a private key that others can read
+  return { keyName: answer.KeyName!, keyPairId: answer.KeyPairId!, fingerprint: answer.KeyFingerprint!, pemPath };
+}
+// #endregion
+
+export async function deleteKeyPair(ec2: EC2Client, keyName: string, pemPath?: string): Promise<void> {
+  await ec2.send(new DeleteKeyPairCommand({ KeyName: keyName }));
+  if (pemPath) await rm(pemPath, { force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 14: clean up. IAM deletes a user only when nothing hangs off it any more.
+
+export async function deleteUser(iam: IAMClient, userName: string): Promise<void> {
+  for (const accessKeyId of await listAccessKeyIds(iam, userName)) {
+    await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
+  }
+  for await (const page of paginateListAttachedUserPolicies({ client: iam, pageSize: 10 }, { UserName: userName })) {
+    for (const policy of page.AttachedPolicies ?? []) {
+      await iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: policy.PolicyArn! }));
+      // AWS-managed policies (arn:aws:iam::aws:policy/…) belong to AWS; the user's own policy goes with it.
+      if (!policy.PolicyArn!.includes(":iam::aws:policy/")) {
+        await iam.send(new DeletePolicyCommand({ PolicyArn: policy.PolicyArn! }));
+      }
+    }
+  }
+  await iam.send(new DeleteUserCommand({ UserName: userName }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The demo: `npx tsx solutions/01-security-keys/solution.ts`
+
+/**
+ * "Consistencia eventual": on real AWS a brand-new access key takes a few seconds to work everywhere.
+ * Emulators answer at once, so this never waits there.
+ */
+async function untilTheKeyWorks<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as Error).name !== "InvalidClientTokenId" || attempt >= 10) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+export async function main(): Promise<void> {
+  const config = clientConfig();
+  const sts = createClient(STSClient);
+  const iam = createClient(IAMClient);
+  const ec2 = createClient(EC2Client);
+
+  const me = await getCallerIdentity(sts);
+  console.log(`1. The workshop's credentials are ${me.arn} (account ${me.account}).`);
+
+  const userName = uniqueName("user");
+  const bucket = uniqueName("photos");
+  const importedName = uniqueName("laptop");
+  const createdName = uniqueName("aws-made");
+  const keyDir = await mkdtemp(join(tmpdir(), "nt-keys-"));
+  let user: WorkshopUser | undefined;
+  let imported = false;
+  let created: CreatedKeyPair | undefined;
+  try {
+    user = await createUser(iam, userName);
+    console.log(`2. Created the IAM user ${user.arn}, tagged workshop=no-toca-boton.`);
+
+    const policy = readOnlyBucketPolicy(bucket, partitionOf(user.arn));
+    const policyArn = await createAndAttachPolicy(iam, userName, uniqueName("read-photos"), policy);
+    console.log(`3–4. Attached ${policyArn}: s3:ListBucket and s3:GetObject on ${bucket}, nothing else.`);
+
+    const first = await createAccessKey(iam, userName);
+    console.log(`5. Access key ${mask(first.accessKeyId)}, secret ${mask(first.secretAccessKey)} (shown once, never in full).`);
+
+    const asUser = await untilTheKeyWorks(() => getCallerIdentity(stsClientFor(first)));
+    console.log(`6. With the new key, STS says: ${asUser.arn}`);
+    console.log(`   ${asUser.arn === user.arn ? "✓ that is the user IAM created" : `✗ IAM says the user is ${user.arn}`}`);
+
+    const second = await rotateAccessKey(iam, userName, first.accessKeyId);
+    const keys = await listAccessKeyIds(iam, userName);
+    console.log(`7. Rotated: ${mask(first.accessKeyId)} is deleted; the user's keys are now ${keys.map(mask).join(", ")}.`);
+
+    const signed = await signGetCallerIdentity(second, stsEndpoint(config), config.region);
+    console.log(`8. Signed by hand: POST ${stsEndpoint(config)} ${String(signed.body)}`);
+    console.log(`   Authorization: ${maskAuthorization(signed.headers.authorization)}`);
+    const arn = await untilTheKeyWorks(() => fetchCallerArn(signed));
+    console.log(`9. Sent with fetch; STS answered <Arn>${arn}</Arn>.`);
+
+    const { publicKey } = generateKeyPair();
+    const line = toOpenSshPublicKey(publicKey);
+    console.log(`10. Made an ed25519 key pair here. Public half: ${line.slice(0, 40)}…`);
+    const local = sshFingerprint(publicKey);
+    const pair = await importKeyPair(ec2, importedName, line);
+    imported = true;
+    console.log(`11–12. Imported it as ${pair.keyName} (${pair.keyPairId}).`);
+    console.log(`   Fingerprint computed here (what AWS documents): ${local}`);
+    console.log(`   Fingerprint the emulator reports:               ${pair.fingerprint}`);
+    if (pair.fingerprint === local) console.log("   ✓ they match");
+    else if (pair.fingerprint === motoFingerprint(publicKey)) {
+      console.log("   ✓ it is moto's recipe (hex SHA-256 of the DER public key) for this same key; AWS would report the first.");
+    } else console.log("   ✗ neither recipe gives the emulator's fingerprint");
+
+    created = await createKeyPair(ec2, createdName, keyDir);
+    const mode = ((await stat(created.pemPath)).mode & 0o777).toString(8);
+    console.log(`13. CreateKeyPair: AWS made ${created.keyName}; its private half is saved in ${created.pemPath} (mode ${mode}).`);
+  } finally {
+    if (created) await deleteKeyPair(ec2, created.keyName, created.pemPath);
+    if (imported) await deleteKeyPair(ec2, importedName);
+    await rm(keyDir, { recursive: true, force: true });
+    if (user) await deleteUser(iam, userName);
+    console.log(`14. Cleaned up: the key pairs, the .pem file, the access keys, the policy and the user.`);
+  }
+}
+
+runMain(import.meta.url, main);
