@@ -1,0 +1,378 @@
+import {
+  ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListQueueTagsCommand,
+  paginateListQueues,
+  QueueDoesNotExist,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+  type Message,
+  type QueueAttributeName,
+} from "@aws-sdk/client-sqs";
+import { afterAll, describe, expect, test } from "vitest";
+import { createClient, loadLesson, uniqueName } from "../../workshop/testing";
+
+const lesson = await loadLesson<typeof import("./exercise")>("06-sqs");
+type Job = import("./exercise").Job;
+const sqs = createClient(SQSClient);
+
+// Every queue this file creates is named `${run}-…`, so the last test can ask SQS for leftovers.
+const run = uniqueName("sqs");
+let count = 0;
+const created = new Set<string>();
+
+function queueName(what: string): string {
+  count += 1;
+  return `${run}-${what}${count}`;
+}
+
+/** A queue made by the test itself (not by the lesson), so each test checks one TODO. */
+async function newQueue(what: string, attributes: Partial<Record<QueueAttributeName, string>> = {}, fifo = false): Promise<string> {
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: fifo ? `${queueName(what)}.fifo` : queueName(what),
+      Attributes: fifo ? { FifoQueue: "true", ...attributes } : attributes,
+    }),
+  );
+  created.add(QueueUrl!);
+  return QueueUrl!;
+}
+
+async function send(queueUrl: string, job: Job): Promise<string> {
+  const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(job) }));
+  return MessageId!;
+}
+
+async function receive(queueUrl: string, waitTimeSeconds: number, visibilityTimeout?: number): Promise<Message[]> {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: waitTimeSeconds,
+      VisibilityTimeout: visibilityTimeout,
+      MessageSystemAttributeNames: ["ApproximateReceiveCount", "MessageGroupId"],
+    }),
+  );
+  return Messages;
+}
+
+/** Receives until `expected` messages arrived, or a long poll came back empty. */
+async function receiveAll(queueUrl: string, expected: number): Promise<Message[]> {
+  const all: Message[] = [];
+  while (all.length < expected) {
+    const batch = await receive(queueUrl, 1);
+    if (batch.length === 0) break;
+    all.push(...batch);
+  }
+  return all;
+}
+
+function jobIdOf(message: Message): string {
+  return (JSON.parse(message.Body ?? "{}") as Job).id;
+}
+
+/** What the queue holds: messages waiting, and messages received but not deleted yet. */
+async function counts(queueUrl: string): Promise<{ waiting: number; inFlight: number }> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return { waiting: Number(Attributes.ApproximateNumberOfMessages), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
+}
+
+async function deleteQuietly(queueUrl: string): Promise<void> {
+  await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch((err: unknown) => {
+    if (!(err instanceof QueueDoesNotExist)) throw err;
+  });
+}
+
+afterAll(async () => {
+  // A safety net: the last test deletes everything with the lesson's deleteQueue; this catches what a failure left.
+  await Promise.all([...created].map(deleteQuietly));
+});
+
+// The tests wait on SQS (long polls, visibility timeouts) far more than they compute: run them side by side.
+describe.concurrent("SQS", () => {
+  test("1. createQueue creates the queue, with its attributes and the workshop's tags", async ({ expect }) => {
+    const name = queueName("create");
+    const url = await lesson.createQueue(sqs, name, { VisibilityTimeout: "7" });
+    created.add(url);
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    expect(url, `createQueue should return the new queue's URL; SQS says the queue ${name} is at ${QueueUrl}`).toBe(QueueUrl);
+    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["VisibilityTimeout"] }));
+    expect(Attributes.VisibilityTimeout, "createQueue should pass the attributes it is given: VisibilityTimeout 7").toBe("7");
+    const { Tags = {} } = await sqs.send(new ListQueueTagsCommand({ QueueUrl: url }));
+    expect(Tags, `the queue should carry the workshop's tags (tags: queueTags()); it has ${JSON.stringify(Tags)}`).toMatchObject({
+      workshop: "no-toca-boton",
+    });
+  });
+
+  test("2. sendMessage puts one job in the queue, as JSON, and returns its message id", async ({ expect }) => {
+    const queueUrl = await newQueue("send");
+    const job = { id: "invoice-1", task: "email invoice 1" };
+    const messageId = await lesson.sendMessage(sqs, queueUrl, job);
+    const messages = await receiveAll(queueUrl, 1);
+    expect(messages.map((m) => m.Body), "the queue should hold one message: the job as JSON").toEqual([JSON.stringify(job)]);
+    expect(messageId, "sendMessage should return the MessageId SQS gave the message").toBe(messages[0]!.MessageId);
+  });
+
+  test("3. sendMessageBatch sends several jobs in one request and returns their message ids in order", async ({ expect }) => {
+    const queueUrl = await newQueue("batch");
+    const jobs = [1, 2, 3].map((n) => ({ id: `invoice-${n}`, task: `email invoice ${n}` }));
+    const ids = await lesson.sendMessageBatch(sqs, queueUrl, jobs);
+    const messages = await receiveAll(queueUrl, 3);
+    expect(messages.map(jobIdOf).sort(), "the queue should hold the three jobs").toEqual(jobs.map((j) => j.id));
+    const jobByMessageId = new Map(messages.map((m) => [m.MessageId, jobIdOf(m)]));
+    expect(
+      ids.map((id) => jobByMessageId.get(id)),
+      `sendMessageBatch returned ${JSON.stringify(ids)}: the MessageIds of the jobs, in the order of the jobs`,
+    ).toEqual(jobs.map((j) => j.id));
+  });
+
+  test("4. receiveMessages long-polls: it waits for a message sent after it started", async ({ expect }) => {
+    const queueUrl = await newQueue("poll");
+    const receiving = lesson.receiveMessages(sqs, queueUrl, { waitTimeSeconds: 3 });
+    const job = { id: "late-1", task: "arrives while the consumer waits" };
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await send(queueUrl, job);
+    const messages = await receiving;
+    expect(
+      messages.map(jobIdOf),
+      "receiveMessages with waitTimeSeconds 3 should wait for the message sent 0.5 s later (set WaitTimeSeconds)",
+    ).toEqual([job.id]);
+    expect(
+      messages[0]!.Attributes?.ApproximateReceiveCount,
+      "ask for the ApproximateReceiveCount attribute (MessageSystemAttributeNames): this is its first delivery",
+    ).toBe("1");
+  });
+
+  test("4. receiveMessages returns up to maxMessages at once", async ({ expect }) => {
+    const queueUrl = await newQueue("max");
+    for (const n of [1, 2, 3]) await send(queueUrl, { id: `job-${n}`, task: "count" });
+    const messages = await lesson.receiveMessages(sqs, queueUrl, { waitTimeSeconds: 1, maxMessages: 2 });
+    expect(messages.length, "with maxMessages 2 and 3 messages waiting, expected 2 (set MaxNumberOfMessages; SQS's default is 1)").toBe(2);
+  });
+
+  test("4. a message that is not deleted comes back after its visibility timeout (receiveMessages' visibilityTimeout)", async ({ expect }) => {
+    const queueUrl = await newQueue("comeback");
+    await send(queueUrl, { id: "crash-1", task: "the worker dies before deleting" });
+    const first = await lesson.receiveMessages(sqs, queueUrl, { waitTimeSeconds: 1, visibilityTimeout: 1 });
+    expect(first.map(jobIdOf), "the first receive should get the message").toEqual(["crash-1"]);
+    const again = await receive(queueUrl, 3);
+    expect(
+      again.map((m) => m.MessageId),
+      "received with visibilityTimeout 1 and not deleted, the message should come back after 1 s (set VisibilityTimeout)",
+    ).toEqual([first[0]!.MessageId]);
+    expect(again[0]!.Attributes?.ApproximateReceiveCount, "its second delivery").toBe("2");
+  });
+
+  test("5. deleteMessage removes a received message for good", async ({ expect }) => {
+    const queueUrl = await newQueue("delete");
+    await send(queueUrl, { id: "done-1", task: "done" });
+    const [message] = await receiveAll(queueUrl, 1);
+    await lesson.deleteMessage(sqs, queueUrl, message!.ReceiptHandle!);
+    expect(await counts(queueUrl), "after deleteMessage the queue should be empty").toEqual({ waiting: 0, inFlight: 0 });
+  });
+
+  test("6. deleteMessageBatch deletes several messages in one request", async ({ expect }) => {
+    const queueUrl = await newQueue("delbatch");
+    for (const n of [1, 2, 3]) await send(queueUrl, { id: `done-${n}`, task: "done" });
+    const messages = await receiveAll(queueUrl, 3);
+    expect(messages.length, "the test sent 3 messages").toBe(3);
+    await lesson.deleteMessageBatch(sqs, queueUrl, messages);
+    expect(await counts(queueUrl), "after deleteMessageBatch the queue should be empty").toEqual({ waiting: 0, inFlight: 0 });
+  });
+
+  test("6. deleteMessageBatch throws when SQS could not delete one of them (look at Failed)", async ({ expect }) => {
+    const queueUrl = await newQueue("delfail");
+    await send(queueUrl, { id: "done-1", task: "done" });
+    const [message] = await receiveAll(queueUrl, 1);
+    const bogus: Message = { ...message!, MessageId: "bogus", ReceiptHandle: "not-a-receipt-handle" };
+    await expect(
+      lesson.deleteMessageBatch(sqs, queueUrl, [message!, bogus]),
+      "a batch answers 200 even when some entries failed: deleteMessageBatch should throw when Failed is not empty",
+    ).rejects.toThrow();
+  });
+
+  test("7. changeMessageVisibility extends the timeout while a worker is busy; 0 gives the message back", async ({ expect }) => {
+    const queueUrl = await newQueue("extend", { VisibilityTimeout: "1" });
+    await send(queueUrl, { id: "slow-1", task: "a slow job" });
+    const [message] = await receive(queueUrl, 1);
+    expect(message, "the test could not receive the message it sent").toBeDefined();
+    await lesson.changeMessageVisibility(sqs, queueUrl, message!.ReceiptHandle!, 10);
+    const meanwhile = await receive(queueUrl, 2);
+    expect(
+      meanwhile.map(jobIdOf),
+      "extended to 10 s, the message should stay hidden past the queue's 1 s visibility timeout; a receive 2 s later got it",
+    ).toEqual([]);
+    await lesson.changeMessageVisibility(sqs, queueUrl, message!.ReceiptHandle!, 0);
+    const back = await receive(queueUrl, 1);
+    expect(back.map(jobIdOf), "with its visibility timeout set to 0, the message should be visible again at once").toEqual(["slow-1"]);
+  });
+
+  test("8. processOnce does a job once, however many times SQS delivers it", async ({ expect }) => {
+    const queueUrl = await newQueue("idem");
+    const invoice = { id: "invoice-7", task: "charge 7" };
+    await send(queueUrl, invoice);
+    await send(queueUrl, invoice); // the producer retried: the same job, a second message
+    await send(queueUrl, { id: "invoice-8", task: "charge 8" });
+    const processed = new Set<string>();
+    const done: string[] = [];
+    const charge = async (job: Job): Promise<void> => {
+      done.push(job.id);
+    };
+    const messages = await receiveAll(queueUrl, 3);
+    expect(messages.length, "the test sent 3 messages").toBe(3);
+    const ran: boolean[] = [];
+    for (const message of messages) ran.push(await lesson.processOnce(JSON.parse(message.Body!), processed, charge));
+    // The worker dies before deleting: after the visibility timeout (here: 0) SQS delivers the messages again.
+    for (const message of messages) {
+      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 }));
+    }
+    const redelivered = await receiveAll(queueUrl, 3);
+    expect(redelivered.length, "the test made its 3 messages visible again").toBe(3);
+    for (const message of redelivered) ran.push(await lesson.processOnce(JSON.parse(message.Body!), processed, charge));
+    expect(done.sort(), "each job should be done once, though invoice-7 came three times").toEqual(["invoice-7", "invoice-8"]);
+    expect(
+      ran.filter(Boolean).length,
+      `processOnce should return true when it did the job, false when it skipped it; it returned ${JSON.stringify(ran)}`,
+    ).toBe(2);
+    expect([...processed].sort(), "processed should hold the ids of the jobs done").toEqual(["invoice-7", "invoice-8"]);
+  });
+
+  test("8. processOnce does a job again when it failed the first time", async ({ expect }) => {
+    const processed = new Set<string>();
+    const job = { id: "invoice-9", task: "charge 9" };
+    const failing = async (): Promise<void> => {
+      throw new Error("the payment service is down");
+    };
+    await expect(lesson.processOnce(job, processed, failing), "processOnce should let the job's error through").rejects.toThrow(
+      "the payment service is down",
+    );
+    expect(processed.has(job.id), "a job that failed is not done: mark it only after handle() succeeds").toBe(false);
+    const done: string[] = [];
+    expect(await lesson.processOnce(job, processed, async (j) => void done.push(j.id)), "the retry should run").toBe(true);
+    expect(done, "the retry should do the job").toEqual(["invoice-9"]);
+  });
+
+  test("9. getQueueArn reads the queue's ARN from its attributes", async ({ expect }) => {
+    const queueUrl = await newQueue("arn");
+    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
+    const arn = await lesson.getQueueArn(sqs, queueUrl);
+    expect(arn, "getQueueArn should return the QueueArn attribute (GetQueueAttributes)").toBe(Attributes.QueueArn);
+  });
+
+  test("10. setRedrivePolicy: after maxReceiveCount receives without a delete, the message moves to the dead-letter queue", async ({ expect }) => {
+    const deadLetterUrl = await newQueue("dlq");
+    const queueUrl = await newQueue("work");
+    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterUrl, AttributeNames: ["QueueArn"] }));
+    const deadLetterArn = Attributes.QueueArn!;
+    await lesson.setRedrivePolicy(sqs, queueUrl, deadLetterArn, 2);
+
+    const { Attributes: set = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["RedrivePolicy"] }));
+    expect(set.RedrivePolicy, "the queue should have a RedrivePolicy attribute (SetQueueAttributes)").toBeDefined();
+    const policy = JSON.parse(set.RedrivePolicy!) as { deadLetterTargetArn: string; maxReceiveCount: number | string };
+    expect(policy.deadLetterTargetArn, "the RedrivePolicy's deadLetterTargetArn").toBe(deadLetterArn);
+    expect(Number(policy.maxReceiveCount), "the RedrivePolicy's maxReceiveCount").toBe(2);
+
+    await send(queueUrl, { id: "poison-1", task: "always fails" });
+    for (const n of [1, 2]) {
+      // A consumer receives it, fails, and does not delete it; visibility 0 makes it come back at once.
+      const messages = await receive(queueUrl, 1, 0);
+      expect(messages.map(jobIdOf), `receive #${n} should still get the poison message`).toEqual(["poison-1"]);
+    }
+    const third = await receive(queueUrl, 1);
+    expect(third.map(jobIdOf), "after 2 receives the message should have left the queue").toEqual([]);
+    const dead = await receive(deadLetterUrl, 2);
+    expect(dead.map(jobIdOf), "the dead-letter queue should hold the poison message").toEqual(["poison-1"]);
+  });
+
+  test("11. createFifoQueue creates <name>.fifo with FifoQueue on", async ({ expect }) => {
+    const name = queueName("fifo");
+    const url = await lesson.createFifoQueue(sqs, name);
+    created.add(url);
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `${name}.fifo` }));
+    expect(url, `createFifoQueue should create ${name}.fifo and return its URL (${QueueUrl})`).toBe(QueueUrl);
+    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["FifoQueue"] }));
+    expect(Attributes.FifoQueue, "the FifoQueue attribute").toBe("true");
+  });
+
+  test("12. sendFifoMessage keeps the order within a group and drops a job sent twice", async ({ expect }) => {
+    const queueUrl = await newQueue("order", {}, true);
+    const sends: Array<[string, string]> = [
+      ["ana-1", "ana"],
+      ["bob-1", "bob"],
+      ["ana-2", "ana"],
+      ["ana-2", "ana"], // sent twice: the same job id
+      ["ana-3", "ana"],
+      ["bob-2", "bob"],
+    ];
+    for (const [id, group] of sends) await lesson.sendFifoMessage(sqs, queueUrl, { id, task: `order ${id}` }, group);
+    const received: Array<{ id: string; group?: string }> = [];
+    for (let batch = await receive(queueUrl, 1); batch.length > 0; batch = await receive(queueUrl, 1)) {
+      received.push(...batch.map((m) => ({ id: jobIdOf(m), group: m.Attributes?.MessageGroupId })));
+      await sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+      );
+    }
+    const ids = received.map((r) => r.id);
+    expect(ids.length, `6 sends with one duplicate (MessageDeduplicationId: the job id) should give 5 messages; got ${ids.join(", ")}`).toBe(5);
+    expect(ids.filter((id) => id.startsWith("ana")), "ana's orders, in the order they were sent").toEqual(["ana-1", "ana-2", "ana-3"]);
+    expect(ids.filter((id) => id.startsWith("bob")), "bob's orders, in the order they were sent").toEqual(["bob-1", "bob-2"]);
+    for (const { id, group } of received) {
+      expect(group, `${id} should be in the message group ${id.split("-")[0]} (MessageGroupId)`).toBe(id.split("-")[0]);
+    }
+  });
+
+  test("13. runWorker handles jobs until told to stop, cuts its long poll short, and counts what it handled", async ({ expect }) => {
+    const queueUrl = await newQueue("worker");
+    for (const id of ["ok-1", "bad-1", "ok-2"]) await send(queueUrl, { id, task: id.startsWith("bad") ? "fails" : "works" });
+    const stop = new AbortController();
+    const seen: string[] = [];
+    let abortedAt = 0;
+    const abort = () => {
+      abortedAt = Date.now();
+      stop.abort();
+    };
+    const giveUp = setTimeout(abort, 8000);
+    const handle = async (job: Job): Promise<void> => {
+      seen.push(job.id);
+      // Once all three are seen, stop the worker while it waits in its next long poll.
+      if (seen.length === 3) setTimeout(abort, 300);
+      if (job.id.startsWith("bad")) throw new Error(`${job.id} fails`);
+    };
+    const handled = await lesson.runWorker(sqs, queueUrl, handle, { signal: stop.signal, waitTimeSeconds: 5 });
+    const tookToStop = Date.now() - abortedAt;
+    clearTimeout(giveUp);
+    expect(seen.sort(), "the worker should hand every job to handle()").toEqual(["bad-1", "ok-1", "ok-2"]);
+    expect(handled, "runWorker should return how many messages it handled: 2 (the failing one does not count)").toBe(2);
+    expect(
+      tookToStop,
+      `runWorker took ${tookToStop} ms to stop after the abort: pass the signal to sqs.send ({ abortSignal }) so a 5 s long poll is cut short`,
+    ).toBeLessThan(2000);
+    expect(
+      await counts(queueUrl),
+      "the worker should delete what it handled and leave the failed job in flight, to come back after its visibility timeout",
+    ).toEqual({ waiting: 0, inFlight: 1 });
+  });
+});
+
+test("cleanup: deleteQueue removes every queue this lesson created", async () => {
+  for (const url of created) {
+    await lesson.deleteQueue(sqs, url);
+    created.delete(url);
+  }
+  const left: string[] = [];
+  // ListQueues is eventually consistent on AWS (a deleted queue may be listed for a while); emulators are immediate.
+  for await (const page of paginateListQueues({ client: sqs, pageSize: 10 }, { QueueNamePrefix: `${run}-` })) {
+    left.push(...(page.QueueUrls ?? []));
+  }
+  expect(left, "no queue of this run should be left").toEqual([]);
+});

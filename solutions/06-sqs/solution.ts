@@ -1,0 +1,309 @@
+// Lesson 06: SQS, the Simple Queue Service. A producer puts jobs in a queue; workers take them out,
+// do them, and delete them. Nothing is lost when a worker dies: its job comes back to the queue.
+import {
+  ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteMessageCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+  type Message,
+  type QueueAttributeName,
+} from "@aws-sdk/client-sqs";
+import { createClient, runMain, uniqueName, workshopTags } from "../../workshop/lesson";
+
+/** What our queues carry: a job for a worker. `id` is the business key: the same job always has the same id. */
+export interface Job {
+  id: string;
+  task: string;
+}
+
+export type QueueAttributes = Partial<Record<QueueAttributeName, string>>;
+
+export interface ReceiveOptions {
+  /** Long polling: wait up to this many seconds (0–20) for a message to arrive. */
+  waitTimeSeconds?: number;
+  /** At most this many messages (1–10). */
+  maxMessages?: number;
+  /** Hide the received messages from other consumers for this many seconds (default: the queue's). */
+  visibilityTimeout?: number;
+  /** Cuts a long poll short when the caller wants to stop. */
+  abortSignal?: AbortSignal;
+}
+
+export interface WorkerOptions {
+  /** The worker stops when this signal is aborted, even in the middle of a long poll. */
+  signal: AbortSignal;
+  waitTimeSeconds?: number;
+}
+
+/** The workshop's tags in the shape CreateQueue wants (`{ key: value }`), so `npm start -- cleanup` finds the queue. */
+export function queueTags(): Record<string, string> {
+  return Object.fromEntries(workshopTags().map((tag) => [tag.Key, tag.Value]));
+}
+
+/** The job a message carries. */
+export function jobOf(message: Message): Job {
+  return JSON.parse(message.Body ?? "{}") as Job;
+}
+
+// Step 1 ─ a queue
+
+export async function createQueue(sqs: SQSClient, name: string, attributes: QueueAttributes = {}): Promise<string> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags: queueTags() }));
+  return QueueUrl!;
+}
+
+// Step 2 ─ send
+
+export async function sendMessage(sqs: SQSClient, queueUrl: string, job: Job): Promise<string> {
+  const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(job) }));
+  return MessageId!;
+}
+
+/** Sends up to 10 jobs (SQS's limit per batch) in one request. Returns their message ids, in order. */
+export async function sendMessageBatch(sqs: SQSClient, queueUrl: string, jobs: Job[]): Promise<string[]> {
+  const { Successful = [], Failed = [] } = await sqs.send(
+    new SendMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: jobs.map((job, i) => ({ Id: String(i), MessageBody: JSON.stringify(job) })),
+    }),
+  );
+  // Everything can fail at any time, even half a request: a batch "succeeds" with some entries failed.
+  if (Failed.length > 0) {
+    throw new Error(`SQS refused ${Failed.map((f) => `${jobs[Number(f.Id)]?.id}: ${f.Code}`).join(", ")}`);
+  }
+  return [...Successful].sort((a, b) => Number(a.Id) - Number(b.Id)).map((s) => s.MessageId!);
+}
+
+// Step 3 ─ receive, with long polling
+
+// #region slide:long-polling
+export async function receiveMessages(sqs: SQSClient, queueUrl: string, options: ReceiveOptions = {}): Promise<Message[]> {
+  const { waitTimeSeconds = 20, maxMessages = 10, visibilityTimeout, abortSignal } = options;
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      // Long polling: wait for a message instead of answering "nothing" at once (every request is billed).
+      WaitTimeSeconds: waitTimeSeconds,
+      MaxNumberOfMessages: maxMessages,
+      VisibilityTimeout: visibilityTimeout,
+      MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+    }),
+    { abortSignal },
+  );
+  return Messages;
+}
+// #endregion
+
+// Step 4 ─ delete what you have done
+
+export async function deleteMessage(sqs: SQSClient, queueUrl: string, receiptHandle: string): Promise<void> {
+  await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle }));
+}
+
+export async function deleteMessageBatch(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
+  const { Failed = [] } = await sqs.send(
+    new DeleteMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: messages.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle! })),
+    }),
+  );
+  if (Failed.length > 0) {
+    throw new Error(`SQS could not delete ${Failed.map((f) => `message ${messages[Number(f.Id)]?.MessageId}: ${f.Code}`).join(", ")}`);
+  }
+}
+
+// Step 5 ─ the visibility timeout
+
+/** A worker that needs more time says so, before the message reappears for someone else. 0 gives it back now. */
+export async function changeMessageVisibility(sqs: SQSClient, queueUrl: string, receiptHandle: string, seconds: number): Promise<void> {
+  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+}
+
+// Step 6 ─ at-least-once delivery needs an idempotent consumer
+
+// #region slide:idempotent-consumer
+/** Runs `handle` for a job unless a job with its id was already done. Returns whether it ran. */
+export async function processOnce(job: Job, processed: Set<string>, handle: (job: Job) => Promise<void>): Promise<boolean> {
+  // SQS delivers every message at least once: sometimes twice. A producer that retries sends it twice too.
+  if (processed.has(job.id)) return false;
+  await handle(job);
+  // Marked only once it is done: a job that failed must run again when its message comes back.
+  processed.add(job.id);
+  return true;
+}
+// #endregion
+
+// Step 7 ─ a dead-letter queue for the messages nobody can process
+
+export async function getQueueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
+  return Attributes!.QueueArn!;
+}
+
+// #region slide:dead-letter-queue
+/** After `maxReceiveCount` receives without a delete, SQS moves a message to the dead-letter queue. */
+export async function setRedrivePolicy(sqs: SQSClient, queueUrl: string, deadLetterQueueArn: string, maxReceiveCount: number): Promise<void> {
+  await sqs.send(
+    new SetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueueArn, maxReceiveCount }) },
+    }),
+  );
+}
+// #endregion
+
+// Step 8 ─ FIFO queues: order within a group, and no duplicates
+
+/** Creates `<name>.fifo`: FIFO queue names must end in ".fifo". */
+export async function createFifoQueue(sqs: SQSClient, name: string): Promise<string> {
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: `${name}.fifo`, Attributes: { FifoQueue: "true" }, tags: queueTags() }),
+  );
+  return QueueUrl!;
+}
+
+/** Messages of one group come out in the order they went in; a job sent twice (same id) is enqueued once. */
+export async function sendFifoMessage(sqs: SQSClient, queueUrl: string, job: Job, groupId: string): Promise<string> {
+  const { MessageId } = await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify(job),
+      MessageGroupId: groupId,
+      MessageDeduplicationId: job.id,
+    }),
+  );
+  return MessageId!;
+}
+
+// Step 9 ─ a worker
+
+// #region slide:worker-loop
+/** Receives, handles and deletes jobs until `signal` is aborted. Returns how many messages it handled. */
+export async function runWorker(
+  sqs: SQSClient,
+  queueUrl: string,
+  handle: (job: Job) => Promise<void>,
+  { signal, waitTimeSeconds = 20 }: WorkerOptions,
+): Promise<number> {
+  let handled = 0;
+  while (!signal.aborted) {
+    let messages: Message[];
+    try {
+      messages = await receiveMessages(sqs, queueUrl, { waitTimeSeconds, abortSignal: signal });
+    } catch (err) {
+      if (signal.aborted) break; // told to stop in the middle of a long poll
+      throw err;
+    }
+    for (const message of messages) {
+      try {
+        await handle(jobOf(message));
+      } catch {
+        // Everything can fail at any time. Not deleting is the retry: the message comes back after its
+        // visibility timeout, and after maxReceiveCount tries it goes to the dead-letter queue.
+        continue;
+      }
+      await deleteMessage(sqs, queueUrl, message.ReceiptHandle!);
+      handled += 1;
+    }
+  }
+  return handled;
+}
+// #endregion
+
+// Step 10 ─ clean up
+
+export async function deleteQueue(sqs: SQSClient, queueUrl: string): Promise<void> {
+  await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+}
+
+export async function main(): Promise<void> {
+  const sqs = createClient(SQSClient);
+  const created: string[] = [];
+  try {
+    // 1. A queue for the jobs, and a dead-letter queue for the jobs that always fail.
+    const deadLetterUrl = await createQueue(sqs, uniqueName("jobs-dlq"));
+    created.push(deadLetterUrl);
+    const queueUrl = await createQueue(sqs, uniqueName("jobs"), { VisibilityTimeout: "1" });
+    created.push(queueUrl);
+    await setRedrivePolicy(sqs, queueUrl, await getQueueArn(sqs, deadLetterUrl), 2);
+    console.log(`created ${queueUrl}\n  dead letters go to ${deadLetterUrl} after 2 receives`);
+
+    // 2. The producer: one job, a batch, and the first job again (a producer retrying after a timeout).
+    const first: Job = { id: "invoice-1", task: "email invoice 1" };
+    await sendMessage(sqs, queueUrl, first);
+    await sendMessageBatch(sqs, queueUrl, [
+      { id: "invoice-2", task: "email invoice 2" },
+      { id: "invoice-3", task: "email invoice 3" },
+      { id: "invoice-13", task: "poison" },
+    ]);
+    await sendMessage(sqs, queueUrl, first);
+    console.log("sent 5 messages: invoice-1, a batch of 3, and invoice-1 again");
+
+    // 3. A worker: processes each job once, leaves the poison one to SQS.
+    const processed = new Set<string>();
+    const work = async (job: Job): Promise<void> => {
+      if (job.task === "poison") {
+        console.log(`  ✗ ${job.id} fails`);
+        throw new Error(`cannot do ${job.id}`);
+      }
+      console.log(`  ✓ ${job.task}`);
+    };
+    const stop = new AbortController();
+    const handle = async (job: Job): Promise<void> => {
+      await processOnce(job, processed, work);
+    };
+    const worker = runWorker(sqs, queueUrl, handle, { signal: stop.signal, waitTimeSeconds: 1 });
+    // The worker runs until the poison job shows up in the dead-letter queue.
+    let dead: Message[] = [];
+    for (let tries = 0; dead.length === 0 && tries < 10; tries++) {
+      dead = await receiveMessages(sqs, deadLetterUrl, { waitTimeSeconds: 2 });
+    }
+    stop.abort();
+    const handled = await worker;
+    console.log(`the worker handled ${handled} messages and did ${processed.size} jobs (the duplicate was skipped)`);
+    for (const message of dead) {
+      console.log(`dead-letter queue: ${jobOf(message).id}, received ${message.Attributes?.ApproximateReceiveCount} times in all`);
+      await deleteMessage(sqs, deadLetterUrl, message.ReceiptHandle!);
+    }
+
+    // 4. A slow job: the worker extends its visibility timeout, so nobody else gets it meanwhile.
+    await sendMessage(sqs, queueUrl, { id: "report-1", task: "a slow report" });
+    const [slow] = await receiveMessages(sqs, queueUrl, { waitTimeSeconds: 2, maxMessages: 1 });
+    await changeMessageVisibility(sqs, queueUrl, slow!.ReceiptHandle!, 10);
+    const meanwhile = await receiveMessages(sqs, queueUrl, { waitTimeSeconds: 2 });
+    console.log(`slow job extended to 10 s: another receive 2 s later got ${meanwhile.length} messages`);
+    await deleteMessage(sqs, queueUrl, slow!.ReceiptHandle!);
+
+    // 5. A FIFO queue: order within a group, and a duplicate dropped.
+    const fifoUrl = await createFifoQueue(sqs, uniqueName("orders"));
+    created.push(fifoUrl);
+    const steps: Array<[Job, string]> = [
+      [{ id: "ana-1", task: "ana: pay" }, "ana"],
+      [{ id: "bob-1", task: "bob: pay" }, "bob"],
+      [{ id: "ana-2", task: "ana: ship" }, "ana"],
+      [{ id: "ana-2", task: "ana: ship" }, "ana"],
+      [{ id: "bob-2", task: "bob: ship" }, "bob"],
+    ];
+    for (const [job, group] of steps) await sendFifoMessage(sqs, fifoUrl, job, group);
+    const received: string[] = [];
+    for (let batch = await receiveMessages(sqs, fifoUrl, { waitTimeSeconds: 1 }); batch.length > 0; batch = await receiveMessages(sqs, fifoUrl, { waitTimeSeconds: 1 })) {
+      received.push(...batch.map((message) => jobOf(message).task));
+      await deleteMessageBatch(sqs, fifoUrl, batch);
+    }
+    console.log(`FIFO: sent ${steps.length} (one twice), received ${received.length}: ${received.join(" → ")}`);
+  } finally {
+    for (const url of created.reverse()) {
+      await deleteQueue(sqs, url);
+      console.log(`deleted ${url}`);
+    }
+  }
+}
+
+runMain(import.meta.url, main);
