@@ -1,0 +1,510 @@
+import {
+  CreateSecurityGroupCommand,
+  DeleteKeyPairCommand,
+  DeleteSecurityGroupCommand,
+  DeleteSubnetCommand,
+  DescribeAddressesCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeKeyPairsCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  DisassociateAddressCommand,
+  EC2Client,
+  ReleaseAddressCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  waitUntilInstanceTerminated,
+  type Instance,
+} from "@aws-sdk/client-ec2";
+import {
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DeleteListenerCommand,
+  DeleteLoadBalancerCommand,
+  DeleteTargetGroupCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  CloudWatchClient,
+  DeleteAlarmsCommand,
+  DescribeAlarmsCommand,
+  GetMetricStatisticsCommand,
+  PutMetricDataCommand,
+} from "@aws-sdk/client-cloudwatch";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createClient, loadLesson, uniqueName } from "../../workshop/testing";
+
+const lesson = await loadLesson<typeof import("./exercise")>("03-web-load-balancer");
+const ec2 = createClient(EC2Client);
+const elb = createClient(ElasticLoadBalancingV2Client);
+const cloudwatch = createClient(CloudWatchClient);
+const aws = { ec2, elb, cloudwatch };
+
+// LocalStack's account-free edition has no Elastic Load Balancing: those tests are skipped there,
+// with the emulator's own words as the reason. Any other error from the probe fails the file.
+const loadBalancing = await lesson.probeLoadBalancing(elb);
+const noLoadBalancing = loadBalancing.available ? undefined : `skipped: ${loadBalancing.reason}`;
+
+/** Cleanup that must not hide the test's own failure: a resource the test never got is fine to miss. */
+async function bestEffort(action: () => Promise<unknown>): Promise<void> {
+  await action().catch(() => {});
+}
+
+const decode = (base64: string) => Buffer.from(base64, "base64").toString("utf8");
+const GREETING = (n: number) => `Hola pyconar! yo soy la instancia ${n}!!`;
+
+async function describeInstance(instanceId: string): Promise<Instance> {
+  const { Reservations = [] } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const instance = Reservations.flatMap((r) => r.Instances ?? [])[0];
+  expect(instance, `DescribeInstances knows no instance ${instanceId}`).toBeDefined();
+  return instance!;
+}
+
+async function userDataOf(instanceId: string): Promise<string> {
+  const { UserData } = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "userData" }));
+  return decode(UserData?.Value ?? "");
+}
+
+async function ingressRules(groupId: string): Promise<string[]> {
+  const { SecurityGroupRules = [] } = await ec2.send(
+    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }] }),
+  );
+  return SecurityGroupRules.filter((rule) => !rule.IsEgress)
+    .map((rule) => `${rule.IpProtocol} ${rule.FromPort}-${rule.ToPort} from ${rule.CidrIpv4 ?? rule.CidrIpv6 ?? rule.ReferencedGroupInfo?.GroupId}`)
+    .sort();
+}
+
+async function terminate(instanceIds: string[]): Promise<void> {
+  if (!instanceIds.length) return;
+  await ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }));
+  await waitUntilInstanceTerminated({ client: ec2, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { InstanceIds: instanceIds });
+}
+
+async function instancesNamed(name: string): Promise<string[]> {
+  const { Reservations = [] } = await ec2.send(
+    new DescribeInstancesCommand({ Filters: [{ Name: "tag:Name", Values: [name] }, { Name: "instance-state-name", Values: ["pending", "running", "stopping", "stopped"] }] }),
+  );
+  return Reservations.flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!);
+}
+
+async function releaseAddressesNamed(name: string): Promise<void> {
+  const { Addresses = [] } = await ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: "tag:Name", Values: [name] }] }));
+  for (const address of Addresses) {
+    if (address.AssociationId) await bestEffort(() => ec2.send(new DisassociateAddressCommand({ AssociationId: address.AssociationId })));
+    await bestEffort(() => ec2.send(new ReleaseAddressCommand({ AllocationId: address.AllocationId })));
+  }
+}
+
+async function deleteLoadBalancerNamed(name: string): Promise<void> {
+  const { LoadBalancers = [] } = await elb.send(new DescribeLoadBalancersCommand({ Names: [name] }));
+  for (const lb of LoadBalancers) {
+    const { Listeners = [] } = await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
+    for (const listener of Listeners) await elb.send(new DeleteListenerCommand({ ListenerArn: listener.ListenerArn }));
+    await elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
+  }
+}
+
+async function deleteTargetGroupNamed(name: string): Promise<void> {
+  const { TargetGroups = [] } = await elb.send(new DescribeTargetGroupsCommand({ Names: [name] }));
+  for (const group of TargetGroups) await elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: group.TargetGroupArn }));
+}
+
+async function sumOfMetric(instanceId: string): Promise<number> {
+  const now = Date.now();
+  const { Datapoints = [] } = await cloudwatch.send(
+    new GetMetricStatisticsCommand({
+      Namespace: lesson.REQUESTS_METRIC.namespace,
+      MetricName: lesson.REQUESTS_METRIC.metricName,
+      Dimensions: [{ Name: "InstanceId", Value: instanceId }],
+      StartTime: new Date(now - 15 * 60_000),
+      EndTime: new Date(now + 60_000),
+      Period: 60,
+      Statistics: ["Sum"],
+    }),
+  );
+  return Datapoints.reduce((total, point) => total + (point.Sum ?? 0), 0);
+}
+
+// What the tests of steps 3 to 12 stand on, made here with the SDK so that each test depends on
+// its own TODO only: the default network, an image, a security group, two plain instances.
+const fixture = {
+  name: uniqueName("fix"),
+  network: undefined as undefined | { vpcId: string; subnetIds: [string, string]; createdSubnetIds: string[] },
+  imageId: "",
+  groupId: "",
+  instanceIds: [] as string[],
+};
+
+beforeAll(async () => {
+  fixture.network = await lesson.findDefaultNetwork(ec2);
+  fixture.imageId = await lesson.findAmazonLinuxImage(ec2);
+  const group = await ec2.send(
+    new CreateSecurityGroupCommand({ GroupName: fixture.name, Description: "lesson 03 tests", VpcId: fixture.network.vpcId, TagSpecifications: lesson.tagsFor("security-group", fixture.name) }),
+  );
+  fixture.groupId = group.GroupId!;
+  for (const subnetId of fixture.network.subnetIds) {
+    const { Instances = [] } = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: fixture.imageId,
+        InstanceType: "t3.micro",
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: subnetId,
+        SecurityGroupIds: [fixture.groupId],
+        TagSpecifications: lesson.tagsFor("instance", fixture.name),
+      }),
+    );
+    fixture.instanceIds.push(Instances[0].InstanceId!);
+  }
+});
+
+afterAll(async () => {
+  await bestEffort(() => terminate(fixture.instanceIds));
+  if (fixture.groupId) await bestEffort(() => ec2.send(new DeleteSecurityGroupCommand({ GroupId: fixture.groupId })));
+  for (const subnetId of fixture.network?.createdSubnetIds ?? []) {
+    await bestEffort(() => ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId })));
+  }
+});
+
+describe("step 1: the web server", () => {
+  test("each local web server answers with its own instance number", async () => {
+    const servers = await Promise.all([lesson.startLocalWebServer(1), lesson.startLocalWebServer(2)]);
+    try {
+      expect(servers[0].url, "the two servers listen on different ports").not.toBe(servers[1].url);
+      for (const [index, server] of servers.entries()) {
+        const response = await fetch(server.url, { signal: AbortSignal.timeout(5000) });
+        expect(await response.text(), `${server.url} (server ${index + 1}) answered`).toBe(GREETING(index + 1));
+      }
+    } finally {
+      await Promise.all(servers.map((server) => server.close()));
+    }
+    expect(servers.map((server) => server.requestsServed), "requests each server counted").toEqual([1, 1]);
+  });
+
+  test("userData(n) is base64 of a shell script that writes web server n's code and runs it with node", () => {
+    for (const n of [1, 2]) {
+      const encoded = lesson.userData(n);
+      expect(Buffer.from(encoded, "base64").toString("base64"), `userData(${n}) should be base64, it is: ${encoded.slice(0, 60)}…`).toBe(encoded);
+      const script = decode(encoded);
+      expect(script.startsWith("#!"), `the script should start with #!/bin/bash; it starts: ${script.slice(0, 40)}`).toBe(true);
+      expect(script, `userData(${n}) should contain webServerCode(${n}) word for word`).toContain(lesson.webServerCode(n));
+      const outside = script.replace(lesson.webServerCode(n), "");
+      expect(outside, `the script should run the server with node; outside the server code it is:\n${outside}`).toMatch(/^[^#\n]*\bnode\s+\S+/m);
+    }
+    expect(lesson.userData(1), "instance 1 and instance 2 get different user data").not.toBe(lesson.userData(2));
+  });
+});
+
+describe("step 2: the security group", () => {
+  test("createWebSecurityGroup lets in HTTP from anywhere and SSH from one address, nothing else", async () => {
+    const name = uniqueName("sg");
+    const sshCidr = "198.51.100.7/32";
+    let groupId: string | undefined;
+    try {
+      groupId = await lesson.createWebSecurityGroup(ec2, { name, vpcId: fixture.network!.vpcId, sshCidr });
+      const { SecurityGroups = [] } = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
+      expect(SecurityGroups[0]?.GroupName, `the group ${groupId}`).toBe(name);
+      expect(SecurityGroups[0]?.VpcId, "the group should be in the default VPC").toBe(fixture.network!.vpcId);
+      const rules = await ingressRules(groupId);
+      expect(rules, `the group's ingress rules are: ${rules.join("; ") || "none"}`).toEqual([
+        `tcp 22-22 from ${sshCidr}`,
+        "tcp 80-80 from 0.0.0.0/0",
+      ]);
+    } finally {
+      if (groupId) await bestEffort(() => ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId })));
+      else {
+        const { SecurityGroups = [] } = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: [name] }] }));
+        for (const group of SecurityGroups) await bestEffort(() => ec2.send(new DeleteSecurityGroupCommand({ GroupId: group.GroupId })));
+      }
+    }
+  });
+});
+
+describe("step 3: the instances", () => {
+  test("launchWebServer starts an instance whose user data is web server n", async () => {
+    const name = uniqueName("vm");
+    const subnetId = fixture.network!.subnetIds[1];
+    await lesson.createKeyPair(ec2, name);
+    let instanceId: string | undefined;
+    try {
+      instanceId = await lesson.launchWebServer(ec2, { instance: 2, name, imageId: fixture.imageId, subnetId, groupId: fixture.groupId, keyName: name });
+      const instance = await describeInstance(instanceId);
+      expect(instance.ImageId, "image").toBe(fixture.imageId);
+      expect(instance.SubnetId, "subnet").toBe(subnetId);
+      expect(instance.KeyName, "key pair").toBe(name);
+      expect(instance.SecurityGroups?.map((g) => g.GroupId), "security groups").toEqual([fixture.groupId]);
+      expect(instance.Tags?.find((t) => t.Key === "Name")?.Value, "the Name tag (use tagsFor)").toBe(name);
+      const script = await userDataOf(instanceId);
+      expect(script, `the instance's user data should contain webServerCode(2); it is:\n${script.slice(0, 300)}`).toContain(lesson.webServerCode(2));
+    } finally {
+      await bestEffort(async () => terminate(instanceId ? [instanceId] : await instancesNamed(name)));
+      await bestEffort(() => ec2.send(new DeleteKeyPairCommand({ KeyName: name })));
+    }
+  });
+});
+
+describe("step 4: the Elastic IP", () => {
+  test("attachElasticIp allocates an address and associates it with the instance", async () => {
+    const name = uniqueName("eip");
+    const instanceId = fixture.instanceIds[0];
+    let address: Awaited<ReturnType<typeof lesson.attachElasticIp>> | undefined;
+    try {
+      address = await lesson.attachElasticIp(ec2, instanceId, name);
+      const { Addresses = [] } = await ec2.send(new DescribeAddressesCommand({ AllocationIds: [address.allocationId] }));
+      const held = Addresses[0];
+      expect(held, `no address with allocation id ${address.allocationId}`).toBeDefined();
+      expect(held.Domain, "an Elastic IP for a VPC").toBe("vpc");
+      expect(held.PublicIp, "the address returned").toBe(address.publicIp);
+      expect(held.InstanceId, `the address is associated with: ${held.InstanceId ?? "nothing"}`).toBe(instanceId);
+      expect(held.AssociationId, "the association id returned").toBe(address.associationId);
+    } finally {
+      if (address) {
+        await bestEffort(() => ec2.send(new DisassociateAddressCommand({ AssociationId: address!.associationId })));
+        await bestEffort(() => ec2.send(new ReleaseAddressCommand({ AllocationId: address!.allocationId })));
+      }
+      await bestEffort(() => releaseAddressesNamed(name));
+    }
+  });
+});
+
+describe("steps 5 to 9: the load balancer", () => {
+  async function makeTargetGroup(name: string): Promise<string> {
+    const { TargetGroups = [] } = await elb.send(
+      new CreateTargetGroupCommand({ Name: name, Protocol: "HTTP", Port: 80, VpcId: fixture.network!.vpcId, TargetType: "instance" }),
+    );
+    return TargetGroups[0].TargetGroupArn!;
+  }
+
+  test("createLoadBalancer makes an internet-facing application load balancer in two zones", async (context) => {
+    context.skip(!!noLoadBalancing, noLoadBalancing);
+    const name = uniqueName("lb");
+    try {
+      const created = await lesson.createLoadBalancer(elb, { name, subnetIds: fixture.network!.subnetIds, groupId: fixture.groupId });
+      const { LoadBalancers = [] } = await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [created.arn] }));
+      const lb = LoadBalancers[0];
+      expect(lb?.LoadBalancerName, `the load balancer ${created.arn}`).toBe(name);
+      expect(lb.Type, "type").toBe("application");
+      expect(lb.Scheme, "scheme").toBe("internet-facing");
+      expect(lb.DNSName, "the DNS name returned").toBe(created.dnsName);
+      const subnets = (lb.AvailabilityZones ?? []).map((zone) => zone.SubnetId).sort();
+      expect(subnets, "its subnets, one per zone").toEqual([...fixture.network!.subnetIds].sort());
+      expect(lb.SecurityGroups, "its security groups").toEqual([fixture.groupId]);
+    } finally {
+      await bestEffort(() => deleteLoadBalancerNamed(name));
+    }
+  });
+
+  test("createTargetGroup makes an HTTP:80 group of instances in the VPC", async (context) => {
+    context.skip(!!noLoadBalancing, noLoadBalancing);
+    const name = uniqueName("tg");
+    try {
+      const arn = await lesson.createTargetGroup(elb, { name, vpcId: fixture.network!.vpcId });
+      const { TargetGroups = [] } = await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }));
+      const group = TargetGroups[0];
+      expect(group?.TargetGroupName, `the target group ${arn}`).toBe(name);
+      expect([group.Protocol, group.Port, group.TargetType, group.VpcId], "protocol, port, target type, VPC").toEqual([
+        "HTTP",
+        80,
+        "instance",
+        fixture.network!.vpcId,
+      ]);
+    } finally {
+      await bestEffort(() => deleteTargetGroupNamed(name));
+    }
+  });
+
+  test("createListener forwards port 80 to the target group", async (context) => {
+    context.skip(!!noLoadBalancing, noLoadBalancing);
+    const name = uniqueName("ls");
+    try {
+      const { LoadBalancers = [] } = await elb.send(
+        new CreateLoadBalancerCommand({ Name: name, Type: "application", Subnets: fixture.network!.subnetIds, SecurityGroups: [fixture.groupId] }),
+      );
+      const loadBalancerArn = LoadBalancers[0].LoadBalancerArn!;
+      const targetGroupArn = await makeTargetGroup(name);
+      const listenerArn = await lesson.createListener(elb, { loadBalancerArn, targetGroupArn });
+      const { Listeners = [] } = await elb.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn }));
+      const listener = Listeners.find((l) => l.ListenerArn === listenerArn);
+      expect(listener, `the load balancer's listeners: ${Listeners.map((l) => `${l.Protocol}:${l.Port}`).join(", ") || "none"}`).toBeDefined();
+      expect([listener!.Protocol, listener!.Port], "protocol and port").toEqual(["HTTP", 80]);
+      expect(
+        listener!.DefaultActions?.map((a) => [a.Type, a.TargetGroupArn]),
+        "the listener's default action",
+      ).toEqual([["forward", targetGroupArn]]);
+    } finally {
+      await bestEffort(() => deleteLoadBalancerNamed(name));
+      await bestEffort(() => deleteTargetGroupNamed(name));
+    }
+  });
+
+  test("registerTargets puts both instances in the target group", async (context) => {
+    context.skip(!!noLoadBalancing, noLoadBalancing);
+    const name = uniqueName("rt");
+    try {
+      const arn = await makeTargetGroup(name);
+      await lesson.registerTargets(elb, arn, fixture.instanceIds);
+      const { TargetHealthDescriptions = [] } = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+      const targets = TargetHealthDescriptions.map((d) => d.Target?.Id).sort();
+      expect(targets, "the target group holds").toEqual([...fixture.instanceIds].sort());
+    } finally {
+      await bestEffort(() => deleteTargetGroupNamed(name));
+    }
+  });
+
+  // moto registers targets without sending them traffic and calls them healthy at once; AWS starts
+  // at "initial". So the test checks which instances are reported, and that each has a state.
+  test("describeTargetHealth reports a state for each instance", async (context) => {
+    context.skip(!!noLoadBalancing, noLoadBalancing);
+    const name = uniqueName("th");
+    try {
+      const arn = await makeTargetGroup(name);
+      await elb.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: fixture.instanceIds.map((Id) => ({ Id })) }));
+      const health = await lesson.describeTargetHealth(elb, arn);
+      expect(health.map((t) => t.instanceId).sort(), "instances reported").toEqual([...fixture.instanceIds].sort());
+      for (const target of health) expect(target.state, `the state of ${target.instanceId}`).toMatch(/^[a-z]+$/);
+    } finally {
+      await bestEffort(() => deleteTargetGroupNamed(name));
+    }
+  });
+});
+
+describe("steps 10 to 12: monitoring", () => {
+  test("putCpuAlarm watches the instance's CPUUtilization", async () => {
+    const alarmName = uniqueName("cpu");
+    const instanceId = fixture.instanceIds[0];
+    try {
+      await lesson.putCpuAlarm(cloudwatch, { alarmName, instanceId, threshold: 70 });
+      const { MetricAlarms = [] } = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] }));
+      const alarm = MetricAlarms[0];
+      expect(alarm, `no alarm named ${alarmName}`).toBeDefined();
+      expect([alarm.Namespace, alarm.MetricName], "the metric watched").toEqual(["AWS/EC2", "CPUUtilization"]);
+      expect(alarm.Dimensions, "its dimensions").toEqual([{ Name: "InstanceId", Value: instanceId }]);
+      expect([alarm.ComparisonOperator, alarm.Threshold], "goes off when").toEqual(["GreaterThanThreshold", 70]);
+    } finally {
+      await bestEffort(() => cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: [alarmName] })));
+    }
+  });
+
+  // Custom metrics cannot be deleted (CloudWatch lets them expire), so each test uses new
+  // dimension values: two runs at once never read each other's datapoints.
+  test("putRequestsServed publishes one datapoint per instance", async () => {
+    const counts = [
+      { instanceId: uniqueName("i"), requests: 3 },
+      { instanceId: uniqueName("i"), requests: 5 },
+    ];
+    await lesson.putRequestsServed(cloudwatch, counts);
+    for (const count of counts) {
+      expect(await sumOfMetric(count.instanceId), `GetMetricStatistics Sum for ${count.instanceId}`).toBe(count.requests);
+    }
+  });
+
+  test("getRequestsServed reads the metric back with GetMetricStatistics", async () => {
+    const instanceId = uniqueName("i");
+    await cloudwatch.send(
+      new PutMetricDataCommand({
+        Namespace: lesson.REQUESTS_METRIC.namespace,
+        MetricData: [{ MetricName: lesson.REQUESTS_METRIC.metricName, Dimensions: [{ Name: "InstanceId", Value: instanceId }], Value: 7, Unit: "Count" }],
+      }),
+    );
+    expect(await lesson.getRequestsServed(cloudwatch, instanceId), `requests served by ${instanceId}`).toBe(7);
+  });
+
+  test("the requests the local servers counted go to CloudWatch and come back", async () => {
+    const servers = await Promise.all([lesson.startLocalWebServer(1), lesson.startLocalWebServer(2)]);
+    try {
+      for (const server of [servers[0], servers[0], servers[0], servers[1]]) {
+        await (await fetch(server.url, { signal: AbortSignal.timeout(5000) })).text();
+      }
+    } finally {
+      await Promise.all(servers.map((server) => server.close()));
+    }
+    const counts = servers.map((server) => ({ instanceId: uniqueName("i"), requests: server.requestsServed }));
+    expect(counts.map((c) => c.requests), "requests each server counted").toEqual([3, 1]);
+    await lesson.putRequestsServed(cloudwatch, counts);
+    const readBack = await Promise.all(counts.map((c) => lesson.getRequestsServed(cloudwatch, c.instanceId)));
+    expect(readBack, "requests read back from CloudWatch").toEqual([3, 1]);
+  });
+});
+
+describe("telling 'this emulator has no such service' from a real error", () => {
+  const error = (name: string, message: string, httpStatusCode?: number) =>
+    Object.assign(new Error(message), { name, ...(httpStatusCode ? { $metadata: { httpStatusCode } } : {}) });
+
+  test.each([
+    ["LocalStack's answer", error("InternalFailure", "The API for service 'elbv2' is either not included in your current license plan or has not yet been emulated by LocalStack. Please refer to https://docs.localstack.cloud/references/coverage for more details.", 501)],
+    ["an older LocalStack's answer", error("InternalFailure", "API for service 'elbv2' not yet implemented or pro feature - please check https://docs.localstack.cloud/references/coverage/ for further information", 501)],
+    ["any 501", error("NotImplemented", "Not Implemented", 501)],
+    ["'not implemented' without a status", error("Error", "The CreateLoadBalancer action has not been implemented")],
+  ])("%s means unavailable", (_what, err) => {
+    expect(lesson.isServiceUnavailable(err)).toBe(true);
+  });
+
+  test.each([
+    ["a validation error", error("ValidationError", "1 validation error detected: Value at 'name' failed", 400)],
+    ["a missing load balancer", error("LoadBalancerNotFoundException", "One or more load balancers not found", 400)],
+    ["an internal error", error("InternalFailure", "We encountered an internal error. Please try again.", 500)],
+    ["a throttled service", error("ServiceUnavailable", "Service is unavailable, try again later", 503)],
+    ["a network failure", new TypeError("fetch failed")],
+    ["something that is not an error", "not implemented"],
+    ["nothing", undefined],
+  ])("%s does not", (_what, err) => {
+    expect(lesson.isServiceUnavailable(err)).toBe(false);
+  });
+});
+
+describe("everything together", () => {
+  test("deployWebTier builds the demo and tearDownWebTier leaves nothing behind", async (context) => {
+    const tier = lesson.newWebTier(uniqueName("all"));
+    const sshCidr = "192.0.2.33/32";
+    let tornDown = false;
+    try {
+      await lesson.deployWebTier(aws, tier, { sshCidr });
+      expect(tier.instanceIds, "two instances").toHaveLength(2);
+      for (const [index, instanceId] of tier.instanceIds.entries()) {
+        expect(await userDataOf(instanceId), `the user data of ${instanceId}`).toContain(lesson.webServerCode(index + 1));
+      }
+      expect(await ingressRules(tier.groupId!), "the security group's ingress rules").toEqual([`tcp 22-22 from ${sshCidr}`, "tcp 80-80 from 0.0.0.0/0"]);
+      const { Addresses = [] } = await ec2.send(new DescribeAddressesCommand({ AllocationIds: [tier.elasticIp!.allocationId] }));
+      expect(Addresses[0]?.InstanceId, "the Elastic IP points at").toBe(tier.instanceIds[0]);
+      const { MetricAlarms = [] } = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: tier.alarmNames }));
+      expect(MetricAlarms.map((a) => a.Dimensions?.[0]?.Value).sort(), "CPU alarms for").toEqual([...tier.instanceIds].sort());
+      if (noLoadBalancing) {
+        expect(tier.loadBalancingSkipped, "the reason the load balancer was skipped").toBeTruthy();
+        await context.annotate(noLoadBalancing);
+      } else {
+        expect(tier.targetHealth?.map((t) => t.instanceId).sort(), "targets behind the load balancer").toEqual([...tier.instanceIds].sort());
+        const { Listeners = [] } = await elb.send(new DescribeListenersCommand({ LoadBalancerArn: tier.loadBalancer!.arn }));
+        expect(Listeners.map((l) => l.Port), "the load balancer's listeners").toEqual([80]);
+      }
+
+      tornDown = true;
+      await lesson.tearDownWebTier(aws, tier);
+      const states = await Promise.all(tier.instanceIds.map(async (id) => (await describeInstance(id)).State?.Name));
+      expect(states, "the instances after cleanup").toEqual(["terminated", "terminated"]);
+      const gone = async (what: string, call: () => Promise<unknown[]>) => {
+        // Asked for by id, a deleted resource is either missing from the answer or a *NotFound* error.
+        const left = await call().catch((err: Error) => {
+          if (/NotFound/i.test(err.name)) return [];
+          throw err;
+        });
+        expect(left, `${what} should be gone, the emulator still has it`).toEqual([]);
+      };
+      await gone("the Elastic IP", async () => (await ec2.send(new DescribeAddressesCommand({ AllocationIds: [tier.elasticIp!.allocationId] }))).Addresses ?? []);
+      await gone("the security group", async () => (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [tier.groupId!] }))).SecurityGroups ?? []);
+      await gone("the key pair", async () => (await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [tier.keyName!] }))).KeyPairs ?? []);
+      await gone("the alarms", async () => (await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: tier.alarmNames }))).MetricAlarms ?? []);
+      if (!noLoadBalancing) {
+        await gone("the load balancer", async () => (await elb.send(new DescribeLoadBalancersCommand({ Names: [tier.name] }))).LoadBalancers ?? []);
+        await gone("the target group", async () => (await elb.send(new DescribeTargetGroupsCommand({ Names: [tier.name] }))).TargetGroups ?? []);
+      }
+    } finally {
+      if (!tornDown) await bestEffort(() => lesson.tearDownWebTier(aws, tier));
+    }
+  });
+});

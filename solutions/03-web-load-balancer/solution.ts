@@ -1,0 +1,652 @@
+// Lesson 03: the talk's demo. Two web servers that answer "Hola pyconar! yo soy la instancia N!!",
+// a firewall in front of them, a fixed address, a load balancer, and monitoring.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import {
+  AllocateAddressCommand,
+  AssociateAddressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateDefaultSubnetCommand,
+  CreateKeyPairCommand,
+  CreateSecurityGroupCommand,
+  DeleteKeyPairCommand,
+  DeleteSecurityGroupCommand,
+  DeleteSubnetCommand,
+  DescribeAvailabilityZonesCommand,
+  DescribeImagesCommand,
+  DescribeVpcsCommand,
+  DisassociateAddressCommand,
+  EC2Client,
+  paginateDescribeSubnets,
+  ReleaseAddressCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  waitUntilInstanceRunning,
+  waitUntilInstanceTerminated,
+  type ResourceType,
+  type TagSpecification,
+} from "@aws-sdk/client-ec2";
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DeleteListenerCommand,
+  DeleteLoadBalancerCommand,
+  DeleteTargetGroupCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+  waitUntilLoadBalancersDeleted,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  CloudWatchClient,
+  DeleteAlarmsCommand,
+  GetMetricStatisticsCommand,
+  PutMetricAlarmCommand,
+  PutMetricDataCommand,
+} from "@aws-sdk/client-cloudwatch";
+import { createClient, runMain, uniqueName, workshopTags } from "../../workshop/lesson";
+
+export interface Clients {
+  ec2: EC2Client;
+  elb: ElasticLoadBalancingV2Client;
+  cloudwatch: CloudWatchClient;
+}
+
+// ─── The web server ──────────────────────────────────────────────────────────────────────────
+
+/**
+ * The web server program, as the text of a Node script: the talk's tornado handler, in Node's
+ * own `node:http` (no packages to install). This one text goes into each instance's user data,
+ * and the lesson runs the very same text on your machine, so the two cannot drift apart.
+ */
+export function webServerCode(instance: number): string {
+  if (!Number.isInteger(instance) || instance < 1) throw new Error(`instance must be 1, 2, …, not ${instance}`);
+  return `// The web server of lesson 03: "Hola pyconar!", as in the talk's demo.
+const http = require("node:http");
+
+let requestsServed = 0;
+const server = http.createServer((request, response) => {
+  requestsServed += 1;
+  console.log("request " + requestsServed + ": " + request.method + " " + request.url);
+  response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+  response.end("Hola pyconar! yo soy la instancia ${instance}!!");
+});
+
+// On an instance: port 80 on every interface, for the load balancer. On your machine: HOST and PORT.
+server.listen(Number(process.env.PORT || 80), process.env.HOST || "0.0.0.0", () => {
+  console.log("listening on port " + server.address().port);
+});
+
+// Started by the lesson on your machine? Stop when the lesson lets go (an instance never does).
+process.on("disconnect", () => {
+  server.close();
+  server.closeAllConnections();
+});
+`;
+}
+
+// #region slide:user-data
+/**
+ * The instance's user data: a shell script that cloud-init runs once, as root, on first boot.
+ * It writes the web server program and starts it with node. EC2 takes it base64-encoded.
+ */
+export function userData(instance: number): string {
+  const script = `#!/bin/bash
+set -euo pipefail
+dnf install -y nodejs
+mkdir -p /opt/hola
+cat > /opt/hola/server.js <<'SERVER_JS'
+${webServerCode(instance)}SERVER_JS
+nohup node /opt/hola/server.js >> /var/log/hola.log 2>&1 &
+`;
+  return Buffer.from(script, "utf8").toString("base64");
+}
+// #endregion
+
+export interface LocalWebServer {
+  instance: number;
+  /** http://127.0.0.1:PORT/ */
+  url: string;
+  /** As counted by the server itself (it logs one line per request). Exact once close() has resolved. */
+  readonly requestsServed: number;
+  /** Stops the server and waits until it has exited and its last log line has been read. */
+  close(): Promise<void>;
+}
+
+/**
+ * Runs the web server program of `instance` on a free loopback port: a stand-in for the
+ * instance, because an emulator does not boot instances or run their user data.
+ */
+export async function startLocalWebServer(instance: number): Promise<LocalWebServer> {
+  const child = spawn(process.execPath, ["-e", webServerCode(instance)], {
+    // Loopback only, port 0 (any free port). Nothing else from your shell: NODE_* settings slow it down.
+    env: { HOST: "127.0.0.1", PORT: "0", PATH: process.env.PATH, SystemRoot: process.env.SystemRoot },
+    // The "ipc" channel is how the server knows the lesson is gone (see "disconnect" in its code).
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  });
+  // Done when the process has exited and its last log line has been read.
+  const exited = Promise.all([
+    new Promise((resolve) => child.once("exit", resolve)),
+    new Promise((resolve) => child.stdout!.once("close", resolve)),
+  ]);
+  let requestsServed = 0;
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`web server ${instance} exited (code ${code}) before listening`)));
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const listening = /^listening on port (\d+)$/.exec(line);
+      if (listening) resolve(Number(listening[1]));
+      const request = /^request (\d+):/.exec(line);
+      if (request) requestsServed = Number(request[1]);
+    });
+  });
+  return {
+    instance,
+    url: `http://127.0.0.1:${port}/`,
+    get requestsServed() {
+      return requestsServed;
+    },
+    async close() {
+      if (child.connected) child.disconnect();
+      await exited;
+    },
+  };
+}
+
+// ─── Where things go ─────────────────────────────────────────────────────────────────────────
+
+export interface Network {
+  vpcId: string;
+  /** Two subnets in two different Availability Zones. */
+  subnetIds: [string, string];
+  /** Subnets this run had to create (when the default VPC had too few); cleanup deletes them. */
+  createdSubnetIds: string[];
+}
+
+/**
+ * The default VPC and one subnet in each of two Availability Zones: a load balancer needs two
+ * zones, so that one of them can fail ("todo puede fallar en cualquier momento").
+ */
+export async function findDefaultNetwork(ec2: EC2Client): Promise<Network> {
+  const { Vpcs } = await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: "is-default", Values: ["true"] }] }));
+  const vpcId = Vpcs?.[0]?.VpcId;
+  if (!vpcId) {
+    throw new Error("This region has no default VPC. Create one with CreateDefaultVpc (`aws ec2 create-default-vpc`) and run again.");
+  }
+  const subnetByZone = new Map<string, string>();
+  const filters = [
+    { Name: "vpc-id", Values: [vpcId] },
+    { Name: "default-for-az", Values: ["true"] },
+  ];
+  for await (const page of paginateDescribeSubnets({ client: ec2, pageSize: 50 }, { Filters: filters })) {
+    for (const subnet of page.Subnets ?? []) {
+      if (subnet.AvailabilityZone && subnet.SubnetId && !subnetByZone.has(subnet.AvailabilityZone)) {
+        subnetByZone.set(subnet.AvailabilityZone, subnet.SubnetId);
+      }
+    }
+  }
+  const createdSubnetIds: string[] = [];
+  if (subnetByZone.size < 2) {
+    const { AvailabilityZones = [] } = await ec2.send(
+      new DescribeAvailabilityZonesCommand({ Filters: [{ Name: "state", Values: ["available"] }] }),
+    );
+    for (const zone of AvailabilityZones) {
+      if (subnetByZone.size >= 2) break;
+      if (!zone.ZoneName || subnetByZone.has(zone.ZoneName)) continue;
+      const { Subnet } = await ec2.send(new CreateDefaultSubnetCommand({ AvailabilityZone: zone.ZoneName }));
+      subnetByZone.set(zone.ZoneName, Subnet!.SubnetId!);
+      createdSubnetIds.push(Subnet!.SubnetId!);
+    }
+  }
+  const zones = [...subnetByZone.keys()].sort();
+  if (zones.length < 2) throw new Error(`The default VPC ${vpcId} has subnets in ${zones.length} Availability Zone(s); a load balancer needs two.`);
+  return { vpcId, subnetIds: [subnetByZone.get(zones[0])!, subnetByZone.get(zones[1])!], createdSubnetIds };
+}
+
+/** The newest Amazon Linux 2023 image (its `dnf` has nodejs). An emulator boots nothing, so any image does there. */
+export async function findAmazonLinuxImage(ec2: EC2Client): Promise<string> {
+  const latest = async (name: string) => {
+    const { Images = [] } = await ec2.send(
+      new DescribeImagesCommand({ Owners: ["amazon"], Filters: [{ Name: "name", Values: [name] }, { Name: "architecture", Values: ["x86_64"] }] }),
+    );
+    return Images.filter((image) => image.ImageId).sort((a, b) => (b.CreationDate ?? "").localeCompare(a.CreationDate ?? ""))[0]?.ImageId;
+  };
+  const imageId = (await latest("al2023-ami-2023.*-x86_64")) ?? (await latest("*"));
+  if (!imageId) throw new Error("DescribeImages found no image owned by amazon to launch.");
+  return imageId;
+}
+
+/** Tags for a resource this lesson creates: the workshop's tags, plus a Name for the console. */
+export function tagsFor(resourceType: ResourceType, name: string): TagSpecification[] {
+  return [{ ResourceType: resourceType, Tags: [{ Key: "Name", Value: name }, ...workshopTags()] }];
+}
+
+/** A key pair to log in to the instances with SSH (lesson 01 shows how to keep its private key). */
+export async function createKeyPair(ec2: EC2Client, keyName: string): Promise<void> {
+  await ec2.send(new CreateKeyPairCommand({ KeyName: keyName, TagSpecifications: tagsFor("key-pair", keyName) }));
+}
+
+// ─── Step 2: the firewall ────────────────────────────────────────────────────────────────────
+
+// #region slide:security-group
+/**
+ * A security group (a firewall around each instance) that lets in the web from anywhere, and
+ * SSH only from `sshCidr` (your own address, e.g. "203.0.113.10/32"). Nothing else gets in.
+ */
+export async function createWebSecurityGroup(
+  ec2: EC2Client,
+  options: { name: string; vpcId: string; sshCidr: string },
+): Promise<string> {
+  const { GroupId } = await ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: options.name,
+      Description: "Lesson 03 web servers: HTTP from anywhere, SSH from one address",
+      VpcId: options.vpcId,
+      TagSpecifications: tagsFor("security-group", options.name),
+    }),
+  );
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId,
+      IpPermissions: [
+        { IpProtocol: "tcp", FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: "0.0.0.0/0", Description: "HTTP from anywhere" }] },
+        { IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: options.sshCidr, Description: "SSH from one address" }] },
+      ],
+    }),
+  );
+  return GroupId!;
+}
+// #endregion
+
+// ─── Step 3: the instances ───────────────────────────────────────────────────────────────────
+
+export interface WebServerLaunch {
+  /** 1 or 2: the number the server says it is. */
+  instance: number;
+  name: string;
+  imageId: string;
+  subnetId: string;
+  groupId: string;
+  keyName: string;
+}
+
+/** Launches one instance that runs web server number `instance` from its user data. Returns its id. */
+export async function launchWebServer(ec2: EC2Client, launch: WebServerLaunch): Promise<string> {
+  const { Instances } = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: launch.imageId,
+      InstanceType: "t3.micro",
+      MinCount: 1,
+      MaxCount: 1,
+      KeyName: launch.keyName,
+      SubnetId: launch.subnetId,
+      SecurityGroupIds: [launch.groupId],
+      UserData: userData(launch.instance),
+      TagSpecifications: tagsFor("instance", launch.name),
+    }),
+  );
+  return Instances![0].InstanceId!;
+}
+
+// ─── Step 4: a fixed address ─────────────────────────────────────────────────────────────────
+
+export interface ElasticIp {
+  allocationId: string;
+  associationId: string;
+  publicIp: string;
+}
+
+/** Allocates an Elastic IP (an address that stays yours) and points it at the instance. */
+export async function attachElasticIp(ec2: EC2Client, instanceId: string, name: string): Promise<ElasticIp> {
+  const { AllocationId, PublicIp } = await ec2.send(
+    new AllocateAddressCommand({ Domain: "vpc", TagSpecifications: tagsFor("elastic-ip", name) }),
+  );
+  const { AssociationId } = await ec2.send(new AssociateAddressCommand({ AllocationId, InstanceId: instanceId }));
+  return { allocationId: AllocationId!, associationId: AssociationId!, publicIp: PublicIp! };
+}
+
+// ─── Steps 5 to 9: the load balancer ─────────────────────────────────────────────────────────
+
+/**
+ * Does this error say that the emulator does not offer the service at all? LocalStack's
+ * account-free edition answers Elastic Load Balancing with 501 and "…is either not included in
+ * your current license plan or has not yet been emulated by LocalStack". Any other error is real.
+ */
+export function isServiceUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status === 501) return true;
+  return /not (yet |been )?implemented|not included in your current license|not yet been emulated/i.test(err.message);
+}
+
+export type Availability = { available: true } | { available: false; reason: string };
+
+/** Asks the emulator for load balancers once: is Elastic Load Balancing there at all? */
+export async function probeLoadBalancing(elb: ElasticLoadBalancingV2Client): Promise<Availability> {
+  try {
+    await elb.send(new DescribeLoadBalancersCommand({ PageSize: 1 }));
+    return { available: true };
+  } catch (err) {
+    if (isServiceUnavailable(err)) {
+      return { available: false, reason: `this emulator has no Elastic Load Balancing (${(err as Error).message})` };
+    }
+    throw err;
+  }
+}
+
+export interface LoadBalancer {
+  arn: string;
+  dnsName: string;
+}
+
+// #region slide:load-balancer
+/** An internet-facing Application Load Balancer across two Availability Zones. */
+export async function createLoadBalancer(
+  elb: ElasticLoadBalancingV2Client,
+  options: { name: string; subnetIds: string[]; groupId: string },
+): Promise<LoadBalancer> {
+  const { LoadBalancers } = await elb.send(
+    new CreateLoadBalancerCommand({
+      Name: options.name,
+      Type: "application",
+      Scheme: "internet-facing",
+      Subnets: options.subnetIds,
+      SecurityGroups: [options.groupId],
+      Tags: workshopTags(),
+    }),
+  );
+  return { arn: LoadBalancers![0].LoadBalancerArn!, dnsName: LoadBalancers![0].DNSName! };
+}
+
+/** A target group: the instances the load balancer sends HTTP on port 80 to, checked with GET /. */
+export async function createTargetGroup(
+  elb: ElasticLoadBalancingV2Client,
+  options: { name: string; vpcId: string },
+): Promise<string> {
+  const { TargetGroups } = await elb.send(
+    new CreateTargetGroupCommand({
+      Name: options.name,
+      Protocol: "HTTP",
+      Port: 80,
+      VpcId: options.vpcId,
+      TargetType: "instance",
+      HealthCheckPath: "/",
+      Tags: workshopTags(),
+    }),
+  );
+  return TargetGroups![0].TargetGroupArn!;
+}
+
+/** A listener on port 80 that forwards every request to the target group. */
+export async function createListener(
+  elb: ElasticLoadBalancingV2Client,
+  options: { loadBalancerArn: string; targetGroupArn: string },
+): Promise<string> {
+  const { Listeners } = await elb.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: options.loadBalancerArn,
+      Protocol: "HTTP",
+      Port: 80,
+      DefaultActions: [{ Type: "forward", TargetGroupArn: options.targetGroupArn }],
+    }),
+  );
+  return Listeners![0].ListenerArn!;
+}
+// #endregion
+
+/** Puts the instances behind the load balancer. */
+export async function registerTargets(elb: ElasticLoadBalancingV2Client, targetGroupArn: string, instanceIds: string[]): Promise<void> {
+  await elb.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: instanceIds.map((Id) => ({ Id })) }));
+}
+
+export interface TargetHealth {
+  instanceId: string;
+  /** initial, healthy, unhealthy, unused, draining, unavailable */
+  state: string;
+  reason?: string;
+}
+
+/** What the load balancer's health checks say about each instance. */
+export async function describeTargetHealth(elb: ElasticLoadBalancingV2Client, targetGroupArn: string): Promise<TargetHealth[]> {
+  const { TargetHealthDescriptions = [] } = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+  return TargetHealthDescriptions.map((d) => ({
+    instanceId: d.Target?.Id ?? "?",
+    state: d.TargetHealth?.State ?? "unknown",
+    ...(d.TargetHealth?.Reason ? { reason: d.TargetHealth.Reason } : {}),
+  }));
+}
+
+// ─── Steps 10 to 12: monitoring ──────────────────────────────────────────────────────────────
+
+/** Where the lesson's own metric lives in CloudWatch. */
+export const REQUESTS_METRIC = { namespace: "NoTocaBoton/WebServers", metricName: "RequestsServed" } as const;
+
+// #region slide:monitoring
+/**
+ * An alarm that goes off when the instance's average CPU stays above `threshold` % for five
+ * minutes. EC2 sends CPUUtilization every five minutes for free ("basic monitoring").
+ */
+export async function putCpuAlarm(
+  cloudwatch: CloudWatchClient,
+  options: { alarmName: string; instanceId: string; threshold?: number },
+): Promise<void> {
+  await cloudwatch.send(
+    new PutMetricAlarmCommand({
+      AlarmName: options.alarmName,
+      AlarmDescription: `CPU of ${options.instanceId} is high`,
+      Namespace: "AWS/EC2",
+      MetricName: "CPUUtilization",
+      Dimensions: [{ Name: "InstanceId", Value: options.instanceId }],
+      Statistic: "Average",
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: options.threshold ?? 80,
+      ComparisonOperator: "GreaterThanThreshold",
+      Tags: workshopTags(),
+    }),
+  );
+}
+
+export interface RequestCount {
+  instanceId: string;
+  requests: number;
+}
+
+/** Publishes how many requests each web server served: a custom metric, one datapoint per instance. */
+export async function putRequestsServed(cloudwatch: CloudWatchClient, counts: RequestCount[]): Promise<void> {
+  await cloudwatch.send(
+    new PutMetricDataCommand({
+      Namespace: REQUESTS_METRIC.namespace,
+      MetricData: counts.map((count) => ({
+        MetricName: REQUESTS_METRIC.metricName,
+        Dimensions: [{ Name: "InstanceId", Value: count.instanceId }],
+        Value: count.requests,
+        Unit: "Count",
+        Timestamp: new Date(),
+      })),
+    }),
+  );
+}
+
+/** Reads the metric back: the requests one instance served in the last 15 minutes. */
+export async function getRequestsServed(cloudwatch: CloudWatchClient, instanceId: string): Promise<number> {
+  const now = Date.now();
+  const { Datapoints = [] } = await cloudwatch.send(
+    new GetMetricStatisticsCommand({
+      Namespace: REQUESTS_METRIC.namespace,
+      MetricName: REQUESTS_METRIC.metricName,
+      Dimensions: [{ Name: "InstanceId", Value: instanceId }],
+      StartTime: new Date(now - 15 * 60_000),
+      // EndTime is exclusive: look one minute ahead, or a datapoint from this very second is left out.
+      EndTime: new Date(now + 60_000),
+      Period: 60,
+      Statistics: ["Sum"],
+    }),
+  );
+  return Datapoints.reduce((total, point) => total + (point.Sum ?? 0), 0);
+}
+// #endregion
+
+// ─── Everything together, and taking it all down ────────────────────────────────────────────
+
+/** What one run created. Each field is filled in as soon as the resource exists, so cleanup can undo a half-built tier. */
+export interface WebTier {
+  name: string;
+  network?: Network;
+  keyName?: string;
+  groupId?: string;
+  instanceIds: string[];
+  elasticIp?: ElasticIp;
+  /** Why the load balancer steps were skipped (the emulator has no Elastic Load Balancing). */
+  loadBalancingSkipped?: string;
+  loadBalancer?: LoadBalancer;
+  targetGroupArn?: string;
+  listenerArn?: string;
+  targetHealth?: TargetHealth[];
+  alarmNames: string[];
+}
+
+export function newWebTier(name = uniqueName("web")): WebTier {
+  return { name, instanceIds: [], alarmNames: [] };
+}
+
+export interface DeployOptions {
+  /** Who may log in with SSH: your own address as a /32. */
+  sshCidr: string;
+  log?: (line: string) => void;
+}
+
+/** Steps 2 to 10, in order: firewall, two instances, a fixed address, the load balancer, alarms. */
+export async function deployWebTier(aws: Clients, tier: WebTier, options: DeployOptions): Promise<void> {
+  const log = options.log ?? (() => {});
+  const network = (tier.network = await findDefaultNetwork(aws.ec2));
+  if (network.createdSubnetIds.length) log(`created default subnets: ${network.createdSubnetIds.join(", ")}`);
+  const imageId = await findAmazonLinuxImage(aws.ec2);
+
+  await createKeyPair(aws.ec2, tier.name);
+  tier.keyName = tier.name;
+  tier.groupId = await createWebSecurityGroup(aws.ec2, { name: tier.name, vpcId: network.vpcId, sshCidr: options.sshCidr });
+  log(`security group ${tier.groupId}: HTTP (80) from anywhere, SSH (22) from ${options.sshCidr}`);
+
+  // One instance in each Availability Zone: "la instancia como unidad de paralelismo".
+  for (const [index, subnetId] of network.subnetIds.entries()) {
+    const instance = index + 1;
+    const name = `${tier.name}-${instance}`;
+    tier.instanceIds.push(await launchWebServer(aws.ec2, { instance, name, imageId, subnetId, groupId: tier.groupId, keyName: tier.keyName }));
+  }
+  await waitUntilInstanceRunning({ client: aws.ec2, maxWaitTime: 300, minDelay: 2, maxDelay: 10 }, { InstanceIds: tier.instanceIds });
+  log(`instances running: ${tier.instanceIds.join(", ")}`);
+
+  tier.elasticIp = await attachElasticIp(aws.ec2, tier.instanceIds[0], tier.name);
+  log(`Elastic IP ${tier.elasticIp.publicIp} → ${tier.instanceIds[0]}`);
+
+  const availability = await probeLoadBalancing(aws.elb);
+  if (!availability.available) {
+    tier.loadBalancingSkipped = availability.reason;
+    log(`load balancer: skipped: ${availability.reason}`);
+  } else {
+    tier.loadBalancer = await createLoadBalancer(aws.elb, { name: tier.name, subnetIds: network.subnetIds, groupId: tier.groupId });
+    tier.targetGroupArn = await createTargetGroup(aws.elb, { name: tier.name, vpcId: network.vpcId });
+    tier.listenerArn = await createListener(aws.elb, { loadBalancerArn: tier.loadBalancer.arn, targetGroupArn: tier.targetGroupArn });
+    await registerTargets(aws.elb, tier.targetGroupArn, tier.instanceIds);
+    tier.targetHealth = await describeTargetHealth(aws.elb, tier.targetGroupArn);
+    log(`load balancer http://${tier.loadBalancer.dnsName}/ → port 80 → ${tier.instanceIds.length} targets`);
+    for (const target of tier.targetHealth) log(`  ${target.instanceId}: ${target.state}${target.reason ? ` (${target.reason})` : ""}`);
+  }
+
+  for (const instanceId of tier.instanceIds) {
+    const alarmName = `${tier.name}-cpu-${instanceId}`;
+    await putCpuAlarm(aws.cloudwatch, { alarmName, instanceId });
+    tier.alarmNames.push(alarmName);
+  }
+  log(`alarms: ${tier.alarmNames.join(", ")}`);
+}
+
+/**
+ * Deletes what `tier` holds, dependents first: listener, load balancer, target group, the
+ * Elastic IP (disassociate, then release: AWS refuses to release an address in use), the
+ * instances, the key pair, the security group (no instance may still use it), the alarms.
+ * Goes on past a failing step, and reports every failure at the end.
+ */
+export async function tearDownWebTier(aws: Clients, tier: WebTier, log: (line: string) => void = () => {}): Promise<void> {
+  const problems: string[] = [];
+  const step = async (what: string, action: () => Promise<unknown>) => {
+    try {
+      await action();
+      log(`deleted ${what}`);
+    } catch (err) {
+      problems.push(`${what}: ${(err as Error).name}: ${(err as Error).message}`);
+    }
+  };
+  const { ec2, elb, cloudwatch } = aws;
+  if (tier.listenerArn) await step("listener", () => elb.send(new DeleteListenerCommand({ ListenerArn: tier.listenerArn })));
+  if (tier.loadBalancer) {
+    const LoadBalancerArns = [tier.loadBalancer.arn];
+    await step(`load balancer ${tier.loadBalancer.dnsName}`, async () => {
+      await elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: tier.loadBalancer!.arn }));
+      await waitUntilLoadBalancersDeleted({ client: elb, maxWaitTime: 300, minDelay: 2, maxDelay: 10 }, { LoadBalancerArns });
+    });
+  }
+  if (tier.targetGroupArn) await step("target group", () => elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tier.targetGroupArn })));
+  if (tier.elasticIp) {
+    const { associationId, allocationId, publicIp } = tier.elasticIp;
+    await step(`Elastic IP ${publicIp}`, async () => {
+      await ec2.send(new DisassociateAddressCommand({ AssociationId: associationId }));
+      await ec2.send(new ReleaseAddressCommand({ AllocationId: allocationId }));
+    });
+  }
+  if (tier.instanceIds.length) {
+    await step(`instances ${tier.instanceIds.join(", ")}`, async () => {
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: tier.instanceIds }));
+      await waitUntilInstanceTerminated({ client: ec2, maxWaitTime: 300, minDelay: 2, maxDelay: 10 }, { InstanceIds: tier.instanceIds });
+    });
+  }
+  if (tier.keyName) await step(`key pair ${tier.keyName}`, () => ec2.send(new DeleteKeyPairCommand({ KeyName: tier.keyName })));
+  if (tier.groupId) await step(`security group ${tier.groupId}`, () => ec2.send(new DeleteSecurityGroupCommand({ GroupId: tier.groupId })));
+  for (const subnetId of tier.network?.createdSubnetIds ?? []) {
+    await step(`subnet ${subnetId}`, () => ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId })));
+  }
+  if (tier.alarmNames.length) await step("alarms", () => cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: tier.alarmNames })));
+  if (problems.length) throw new Error(`Cleanup left something behind:\n  ${problems.join("\n  ")}`);
+}
+
+export async function main(): Promise<void> {
+  const aws: Clients = {
+    ec2: createClient(EC2Client),
+    elb: createClient(ElasticLoadBalancingV2Client),
+    cloudwatch: createClient(CloudWatchClient),
+  };
+  // Only your own address may try SSH. 203.0.113.10 is an example address: set SSH_CIDR to yours.
+  const sshCidr = process.env.SSH_CIDR ?? "203.0.113.10/32";
+  const tier = newWebTier();
+  const servers: LocalWebServer[] = [];
+  try {
+    await deployWebTier(aws, tier, { sshCidr, log: console.log });
+
+    // An emulator boots no instance and runs no user data, so the same two web servers run here.
+    console.log("\nThe two web servers, on this machine:");
+    servers.push(...(await Promise.all([startLocalWebServer(1), startLocalWebServer(2)])));
+    for (let request = 0; request < 4; request++) {
+      // Round robin, as the load balancer would do: each request to the next server.
+      const server = servers[request % servers.length];
+      const answer = await (await fetch(server.url, { signal: AbortSignal.timeout(5000) })).text();
+      console.log(`  GET ${server.url} → ${answer}`);
+    }
+    await Promise.all(servers.map((server) => server.close()));
+
+    const counts = servers.map((server, index) => ({ instanceId: tier.instanceIds[index], requests: server.requestsServed }));
+    await putRequestsServed(aws.cloudwatch, counts);
+    console.log(`\nCloudWatch ${REQUESTS_METRIC.namespace} ${REQUESTS_METRIC.metricName}:`);
+    for (const { instanceId } of counts) {
+      console.log(`  ${instanceId}: ${await getRequestsServed(aws.cloudwatch, instanceId)} requests`);
+    }
+  } finally {
+    await Promise.all(servers.map((server) => server.close()));
+    console.log("\nCleaning up:");
+    await tearDownWebTier(aws, tier, (line) => console.log(`  ${line}`));
+  }
+}
+
+runMain(import.meta.url, main);
