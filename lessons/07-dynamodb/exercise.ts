@@ -92,7 +92,7 @@ export async function getItem<T extends Item>(
   options: { consistentRead?: boolean } = {},
 ): Promise<T | undefined> {
   // TODO 4: read the item with GetCommand; pass ConsistentRead: options.consistentRead ?? false.
-  // Return the Item (undefined when there is none).
+  // Return the Item (undefined when there is none). Eventual or strong consistency: README step 4.
   todo(4, "read the item with GetCommand, with ConsistentRead when options.consistentRead is true");
 }
 

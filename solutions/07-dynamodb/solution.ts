@@ -52,7 +52,6 @@ export function createDocumentClient(ddb: DynamoDBClient): DynamoDBDocumentClien
 }
 
 // Step 1 ─────────────────────────────────────────────────────────────────────────────
-// #region slide:create-table
 export async function createTable(ddb: DynamoDBClient, table: string): Promise<void> {
   await ddb.send(
     new CreateTableCommand({
@@ -86,7 +85,6 @@ export async function createTable(ddb: DynamoDBClient, table: string): Promise<v
   // CreateTable returns while the table is still CREATING: wait until it is ACTIVE.
   await waitUntilTableExists({ client: ddb, maxWaitTime: 120 }, { TableName: table });
 }
-// #endregion
 
 /** Deletes the table and waits until it is gone. */
 export async function deleteTable(ddb: DynamoDBClient, table: string): Promise<void> {
