@@ -1,23 +1,262 @@
-import { CreateBucketCommand, DeleteBucketCommand, HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { createClient, runMain, todo, uniqueName } from "../../workshop/lesson";
+// Lesson 04 · S3, the Simple Storage Service: buckets that hold objects, and an object is a key,
+// its bytes and a little metadata. The talk's numbers: 99.999999999 % durability (what you put in
+// stays there), 99.99 % availability (reading it can still fail, now and then).
+//
+// Fill in the TODOs in order (README.md explains each step), then:
+//   npm run check -- 04                 tells you what works and the next TODO to do
+//   npx tsx lessons/04-s3/exercise.ts   runs the whole lesson as a demo
+import type { Readable } from "node:stream";
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  paginateListObjectsV2,
+  PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+  waitUntilBucketExists,
+  waitUntilBucketNotExists,
+  type BucketLocationConstraint,
+  type CreateBucketConfiguration,
+} from "@aws-sdk/client-s3";
+import { Upload, type Progress } from "@aws-sdk/lib-storage";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { createClient, runMain, todo, uniqueName, workshopTags } from "../../workshop/lesson";
 
-export async function createBucket(s3: S3Client, bucket: string): Promise<void> {
-  // TODO 1: create the bucket with CreateBucketCommand.
-  todo(1, "create the bucket with CreateBucketCommand");
+export const MiB = 1024 * 1024;
+
+/** A bucket lives in one region. Outside us-east-1, CreateBucket must say which one. */
+async function locationOf(s3: S3Client): Promise<CreateBucketConfiguration | undefined> {
+  const region = await s3.config.region();
+  return region === "us-east-1" ? undefined : { LocationConstraint: region as BucketLocationConstraint };
 }
 
-export async function deleteBucket(s3: S3Client, bucket: string): Promise<void> {
-  await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+// ── Step 1 ─────────────────────────────────────────────────────────────────────────────────────
+/** Creates a bucket, waits until it answers, and tags it as the workshop's. */
+export async function createBucket(s3: S3Client, bucket: string): Promise<void> {
+  // TODO 1: create the bucket: CreateBucketCommand with { Bucket: bucket, CreateBucketConfiguration: await locationOf(s3) }.
+  // Then wait until it answers (waitUntilBucketExists) and tag it (PutBucketTaggingCommand, TagSet: workshopTags()).
+  todo(1, "create the bucket (CreateBucketCommand), wait for it (waitUntilBucketExists) and tag it (PutBucketTaggingCommand)");
+}
+
+// ── Step 2 ─────────────────────────────────────────────────────────────────────────────────────
+export interface NewObject {
+  bucket: string;
+  /** The object's whole name. "photos/2024/cat.jpg" is one key: S3 has no folders. */
+  key: string;
+  body: string | Uint8Array;
+  contentType: string;
+  /** Your own metadata, sent as x-amz-meta-* headers. S3 gives the names back in lower case. */
+  metadata?: Record<string, string>;
+}
+
+export interface PutResult {
+  etag: string;
+  /** Set once versioning is enabled on the bucket (step 7). */
+  versionId?: string;
+}
+
+/** Stores an object: its bytes, its content type and its metadata. */
+export async function putObject(s3: S3Client, object: NewObject): Promise<PutResult> {
+  // TODO 2: send a PutObjectCommand with Bucket, Key, Body, ContentType and Metadata.
+  // Return the answer's ETag (and its VersionId, which is set once versioning is on).
+  todo(2, "store the object with PutObjectCommand, its ContentType and Metadata included");
+}
+
+// ── Step 3 ─────────────────────────────────────────────────────────────────────────────────────
+export interface StoredObject {
+  body: string;
+  contentType?: string;
+  metadata: Record<string, string>;
+}
+
+/** Reads an object back: its body as text, its content type and its metadata. */
+export async function getObject(s3: S3Client, bucket: string, key: string): Promise<StoredObject> {
+  // TODO 3: send a GetObjectCommand. The answer's Body is a stream: read it with Body.transformToString().
+  // Return the body, the ContentType and the Metadata (or {} when there is none).
+  todo(3, "read the object with GetObjectCommand and Body.transformToString()");
+}
+
+// ── Step 4 ─────────────────────────────────────────────────────────────────────────────────────
+export interface ListOptions {
+  /** Only keys that start with this, e.g. "photos/". */
+  prefix?: string;
+  /** Group the keys after the prefix up to this character (usually "/") into "folders". */
+  delimiter?: string;
+  /** Keys per request (MaxKeys). S3 answers at most 1000 at a time. */
+  pageSize?: number;
+}
+
+export interface Listing {
+  keys: string[];
+  /** The CommonPrefixes: what a console draws as folders. */
+  folders: string[];
+  /** How many ListObjectsV2 requests it took. */
+  pages: number;
+}
+
+/** Lists a bucket's keys, every page of them, and the "folders" when a delimiter is given. */
+export async function listObjects(s3: S3Client, bucket: string, options: ListOptions = {}): Promise<Listing> {
+  // TODO 4: walk every page with paginateListObjectsV2({ client: s3, pageSize }, { Bucket, Prefix, Delimiter }).
+  // Count the pages; collect each page's Contents (their Key) and CommonPrefixes (their Prefix: the "folders").
+  todo(4, "list every page of keys with paginateListObjectsV2, Prefix and Delimiter included");
+}
+
+// ── Step 5 ─────────────────────────────────────────────────────────────────────────────────────
+/** A URL that lets anyone GET this one object, without credentials, until it expires. */
+export async function presignGetUrl(s3: S3Client, bucket: string, key: string, expiresInSeconds = 300): Promise<string> {
+  // TODO 5: sign a GetObjectCommand without sending it: getSignedUrl(s3, command, { expiresIn }).
+  todo(5, "make a presigned GET URL with getSignedUrl from @aws-sdk/s3-request-presigner");
+}
+
+// ── Step 6 ─────────────────────────────────────────────────────────────────────────────────────
+/** Every part but the last must be at least 5 MiB. */
+export const PART_SIZE = 5 * MiB;
+
+export interface LargeObject {
+  bucket: string;
+  key: string;
+  body: Uint8Array | Readable;
+  contentType?: string;
+  /** Called as parts finish: bytes sent so far, of how many, and which part. */
+  onProgress?: (progress: Progress) => void;
+}
+
+/** Uploads a large object in parts, several at a time, reporting progress. */
+export async function uploadLargeObject(s3: S3Client, object: LargeObject): Promise<{ etag: string }> {
+  // TODO 6: new Upload({ client: s3, params: { Bucket, Key, Body, ContentType }, partSize: PART_SIZE, queueSize: 2 }).
+  // If there is an onProgress, pass it to upload.on("httpUploadProgress", …). Then await upload.done() and return its ETag.
+  todo(6, "upload in parts with Upload from @aws-sdk/lib-storage, reporting httpUploadProgress");
+}
+
+// ── Step 7 ─────────────────────────────────────────────────────────────────────────────────────
+/** From now on an overwrite or a delete keeps the old version. There is no going back, only "Suspended". */
+export async function enableVersioning(s3: S3Client, bucket: string): Promise<void> {
+  // TODO 7: send a PutBucketVersioningCommand with VersioningConfiguration: { Status: "Enabled" }.
+  todo(7, "turn versioning on with PutBucketVersioningCommand");
+}
+
+// ── Step 8 ─────────────────────────────────────────────────────────────────────────────────────
+export interface ObjectVersion {
+  key: string;
+  versionId: string;
+  /** The version a plain GetObject returns (or, for a delete marker, the reason it says NoSuchKey). */
+  isLatest: boolean;
+  /** A delete in a versioned bucket stores a marker; the versions under it stay. */
+  deleteMarker: boolean;
+}
+
+/** Lists every version and delete marker, page after page (ListObjectVersions has no SDK paginator). */
+export async function listObjectVersions(
+  s3: S3Client,
+  bucket: string,
+  options: { prefix?: string; pageSize?: number } = {},
+): Promise<ObjectVersion[]> {
+  // TODO 8: send ListObjectVersionsCommand with Bucket, Prefix and MaxKeys (options.pageSize).
+  // Turn each page's Versions and DeleteMarkers into ObjectVersion entries. While the answer IsTruncated,
+  // ask again with KeyMarker = NextKeyMarker and VersionIdMarker = NextVersionIdMarker.
+  todo(8, "list every version and delete marker with ListObjectVersionsCommand, page after page");
+}
+
+// ── Step 9 ─────────────────────────────────────────────────────────────────────────────────────
+/** Reads one version of an object, the latest or any older one, by its VersionId. */
+export async function getObjectVersion(s3: S3Client, bucket: string, key: string, versionId: string): Promise<string> {
+  // TODO 9: a GetObjectCommand with a VersionId reads that version. Return its body as text.
+  todo(9, "read one version with GetObjectCommand and VersionId");
+}
+
+// ── Step 10 ────────────────────────────────────────────────────────────────────────────────────
+/**
+ * Deletes every version and delete marker, in batches (DeleteObjects takes at most 1000 keys),
+ * then the bucket: S3 refuses to delete a bucket that is not empty.
+ */
+export async function emptyAndDeleteBucket(s3: S3Client, bucket: string, options: { batchSize?: number } = {}): Promise<number> {
+  // TODO 10: list every version and delete marker (your listObjectVersions). Delete them in batches of
+  // batchSize (default 1000, the most DeleteObjectsCommand takes) with Delete: { Objects: [{ Key, VersionId }] },
+  // and throw if an answer lists Errors. Then DeleteBucketCommand, waitUntilBucketNotExists,
+  // and return how many versions and markers were deleted.
+  todo(10, "delete every version and marker (DeleteObjectsCommand, in batches), then the bucket (DeleteBucketCommand)");
+}
+
+// ── The demo: `npx tsx solutions/04-s3/solution.ts` ─────────────────────────────────────────────
+function mib(bytes = 0): string {
+  return (bytes / MiB).toFixed(1);
+}
+
+async function tour(s3: S3Client, bucket: string): Promise<void> {
+  console.log("\nStep 2–3 · an object is a key, bytes and metadata");
+  await putObject(s3, {
+    bucket,
+    key: "hello.txt",
+    body: "No toca botón!",
+    contentType: "text/plain; charset=utf-8",
+    metadata: { talk: "PyCon Argentina" },
+  });
+  const hello = await getObject(s3, bucket, "hello.txt");
+  console.log(`  hello.txt: "${hello.body}" (${hello.contentType}, metadata ${JSON.stringify(hello.metadata)})`);
+
+  console.log("\nStep 4 · listing, page by page, and folders that are not there");
+  const keys = ["photos/2024/cat.jpg", "photos/2024/dog.jpg", "photos/2025/owl.jpg", "photos/index.html", "notes.txt"];
+  for (const key of keys) await putObject(s3, { bucket, key, body: key, contentType: "text/plain" });
+  const all = await listObjects(s3, bucket, { pageSize: 2 });
+  console.log(`  ${all.keys.length} keys in ${all.pages} pages of 2: ${all.keys.join(", ")}`);
+  const photos = await listObjects(s3, bucket, { prefix: "photos/", delimiter: "/" });
+  console.log(`  prefix "photos/", delimiter "/": files ${photos.keys.join(", ")}; folders ${photos.folders.join(", ")}`);
+
+  console.log("\nStep 5 · a presigned URL, fetched without the SDK");
+  const url = await presignGetUrl(s3, bucket, "hello.txt", 60);
+  const response = await fetch(url);
+  console.log(`  GET ${url.split("?")[0]}?X-Amz-Signature=… → ${response.status} "${await response.text()}"`);
+
+  console.log("\nStep 6 · a multipart upload of 6 MiB, in parts of 5 MiB");
+  const big = Buffer.alloc(6 * MiB, "no toca botón\n");
+  const { etag } = await uploadLargeObject(s3, {
+    bucket,
+    key: "big.bin",
+    body: big,
+    contentType: "application/octet-stream",
+    onProgress: (p) => console.log(`  sent part ${p.part}: ${mib(p.loaded)} of ${mib(p.total)} MiB`),
+  });
+  console.log(`  big.bin uploaded, ETag ${etag} (the "-2": two parts)`);
+
+  console.log("\nStep 7–9 · versioning: an overwrite keeps the old version");
+  await enableVersioning(s3, bucket);
+  const first = await putObject(s3, { bucket, key: "config.json", body: '{"color":"red"}', contentType: "application/json" });
+  await putObject(s3, { bucket, key: "config.json", body: '{"color":"blue"}', contentType: "application/json" });
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "config.json" }));
+  for (const v of await listObjectVersions(s3, bucket, { prefix: "config.json" })) {
+    const what = v.deleteMarker ? "delete marker" : v.versionId === first.versionId ? "the first put" : "the overwrite";
+    console.log(`  ${v.key} ${v.versionId.slice(0, 8)}… ${what}${v.isLatest ? " ← latest" : ""}`);
+  }
+  console.log(`  deleted, yet the first version still reads ${await getObjectVersion(s3, bucket, "config.json", first.versionId!)}`);
 }
 
 export async function main(): Promise<void> {
   const s3 = createClient(S3Client);
   const bucket = uniqueName("demo");
+  console.log("Step 1 · a bucket");
   await createBucket(s3, bucket);
-  console.log("created", bucket);
-  await s3.send(new HeadBucketCommand({ Bucket: bucket }));
-  await deleteBucket(s3, bucket);
-  console.log("deleted", bucket);
+  console.log(`  created ${bucket}`);
+  let finished = false;
+  try {
+    await tour(s3, bucket);
+    finished = true;
+  } finally {
+    // Runs even when a step failed: a bucket left behind keeps costing money on real AWS.
+    console.log("\nStep 10 · clean up");
+    try {
+      const deleted = await emptyAndDeleteBucket(s3, bucket);
+      console.log(`  deleted ${deleted} versions and delete markers, then ${bucket}`);
+    } catch (err) {
+      if (finished) throw err;
+      // Keep the first error: it names the step to fix.
+      console.error(`  ${bucket} was not deleted (\`npm start -- cleanup\` removes it): ${(err as Error).message}`);
+    }
+  }
 }
 
 runMain(import.meta.url, main);

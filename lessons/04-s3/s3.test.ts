@@ -1,13 +1,335 @@
-import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { expect, test } from "vitest";
-import { createClient, loadLesson, uniqueName } from "../../workshop/testing";
+// Lesson 04's checks, one or two per step. Each test makes its own bucket with plain SDK calls
+// (so an unfinished step never breaks another step's test) and removes it afterwards, even when
+// the test fails and even when your emptyAndDeleteBucket (step 10) is not written yet.
+import {
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+  type BucketLocationConstraint,
+} from "@aws-sdk/client-s3";
+import type { Progress } from "@aws-sdk/lib-storage";
+import { afterEach, expect, test } from "vitest";
+import { createClient, loadLesson, NotImplementedError, RUN_ID, uniqueName } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("04-s3");
 const s3 = createClient(S3Client);
+const MiB = 1024 * 1024;
 
-test("createBucket makes a bucket", async () => {
-  const bucket = uniqueName("t");
-  await lesson.createBucket(s3, bucket);
-  await expect(s3.send(new HeadBucketCommand({ Bucket: bucket }))).resolves.toBeDefined();
-  await lesson.deleteBucket(s3, bucket);
+// Every bucket these tests make is named uniqueName("s3"), so they all start with this.
+const RUN_PREFIX = `nt-s3-${RUN_ID}-`.toLowerCase();
+
+// ── Helpers: plain SDK calls, independent of the lesson ──────────────────────────────────────────
+
+const buckets = new Set<string>();
+
+/** A name for a bucket that is removed after the test, whoever creates it. */
+function bucketName(): string {
+  const bucket = uniqueName("s3");
+  buckets.add(bucket);
+  return bucket;
+}
+
+/** A fresh bucket, made without the lesson's code. */
+async function newBucket(options: { versioned?: boolean } = {}): Promise<string> {
+  const bucket = bucketName();
+  const region = await s3.config.region();
+  await s3.send(
+    new CreateBucketCommand({
+      Bucket: bucket,
+      CreateBucketConfiguration: region === "us-east-1" ? undefined : { LocationConstraint: region as BucketLocationConstraint },
+    }),
+  );
+  if (options.versioned) {
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
+  }
+  return bucket;
+}
+
+async function put(bucket: string, key: string, body: string, extra: { contentType?: string; metadata?: Record<string, string> } = {}) {
+  return s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: extra.contentType, Metadata: extra.metadata }));
+}
+
+function isMissing(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name;
+  return name === "NoSuchBucket" || name === "NotFound" || name === "NoSuchKey";
+}
+
+/** What the bucket holds, in words, for failure messages: "a.txt, b.txt (delete marker)". */
+async function holds(bucket: string): Promise<string> {
+  try {
+    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+    const entries = [
+      ...(page.Versions ?? []).map((v) => (v.VersionId && v.VersionId !== "null" ? `${v.Key} (version ${v.VersionId.slice(0, 8)}…)` : v.Key!)),
+      ...(page.DeleteMarkers ?? []).map((m) => `${m.Key} (delete marker)`),
+    ];
+    return entries.length ? entries.join(", ") : "nothing (it is empty)";
+  } catch (err) {
+    if (isMissing(err)) return "nothing: the bucket does not exist";
+    throw err;
+  }
+}
+
+/** Calls the lesson. A TODO passes through as is; any other error says what the bucket holds. */
+async function call<T>(what: string, bucket: string, promise: Promise<T>): Promise<T> {
+  try {
+    return await promise;
+  } catch (err) {
+    if (err instanceof NotImplementedError) throw err;
+    const e = err as Error;
+    throw new Error(`${what} threw ${e.name}: ${e.message}\nThe bucket ${bucket} holds: ${await holds(bucket)}`, { cause: err });
+  }
+}
+
+/** Empties (versions, delete markers, unfinished multipart uploads) and deletes a bucket, if it exists. */
+async function removeBucket(bucket: string): Promise<void> {
+  try {
+    for (;;) {
+      const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+      const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
+      if (objects.length === 0) break;
+      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }));
+    }
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    for (const u of uploads.Uploads ?? []) {
+      await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key!, UploadId: u.UploadId! }));
+    }
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+  }
+}
+
+afterEach(async () => {
+  const made = [...buckets];
+  buckets.clear();
+  await Promise.all(made.map(removeBucket));
+});
+
+// ── Step 1 ──────────────────────────────────────────────────────────────────────────────────────
+
+test("step 1: createBucket makes a bucket that answers, tagged as the workshop's", async () => {
+  const bucket = bucketName();
+  await call("createBucket", bucket, lesson.createBucket(s3, bucket));
+
+  const head = await s3.send(new HeadBucketCommand({ Bucket: bucket })).then(
+    () => "it answers",
+    (err: Error) => `${err.name}`,
+  );
+  expect(head, `HeadBucket ${bucket} after createBucket`).toBe("it answers");
+
+  const tagSet = await s3.send(new GetBucketTaggingCommand({ Bucket: bucket })).then(
+    (r) => r.TagSet ?? [],
+    () => [],
+  );
+  const tags = Object.fromEntries(tagSet.map((t) => [t.Key, t.Value]));
+  expect(tags, `the bucket's tags are ${JSON.stringify(tags)}: tag it with PutBucketTaggingCommand and workshopTags()`).toMatchObject({
+    workshop: "no-toca-boton",
+    "workshop-run": RUN_ID,
+  });
+});
+
+// ── Steps 2 and 3 ───────────────────────────────────────────────────────────────────────────────
+
+test("step 2: putObject stores the body, the content type and the metadata", async () => {
+  const bucket = await newBucket();
+  const key = "docs/hello.txt";
+  const result = await call(
+    "putObject",
+    bucket,
+    lesson.putObject(s3, {
+      bucket,
+      key,
+      body: "¡Hola, PyCon!",
+      contentType: "text/plain; charset=utf-8",
+      metadata: { talk: "no toca boton", year: "2012" },
+    }),
+  );
+
+  const stored = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })).catch(async (err) => {
+    if (!isMissing(err)) throw err;
+    throw new Error(`Expected an object with the key "${key}", but the bucket holds: ${await holds(bucket)}`);
+  });
+  expect(await stored.Body!.transformToString(), "the stored body").toBe("¡Hola, PyCon!");
+  expect(stored.ContentType, "the stored content type (ContentType)").toBe("text/plain; charset=utf-8");
+  expect(stored.Metadata, "the stored metadata (Metadata)").toEqual({ talk: "no toca boton", year: "2012" });
+  expect(result?.etag, "putObject should return the ETag that S3 answered").toBe(stored.ETag);
+});
+
+test("step 3: getObject reads the body, the content type and the metadata back", async () => {
+  const bucket = await newBucket();
+  await put(bucket, "config/settings.json", '{"region":"sa-east-1"}', { contentType: "application/json", metadata: { owner: "fruss" } });
+
+  const got = await call("getObject", bucket, lesson.getObject(s3, bucket, "config/settings.json"));
+  expect(got?.body, "the body, as text (Body.transformToString())").toBe('{"region":"sa-east-1"}');
+  expect(got?.contentType, "the content type").toBe("application/json");
+  expect(got?.metadata, "the metadata").toEqual({ owner: "fruss" });
+});
+
+// ── Step 4 ──────────────────────────────────────────────────────────────────────────────────────
+
+test("step 4: listObjects reads every page, not just the first", async () => {
+  const bucket = await newBucket();
+  const keys = ["a.txt", "b.txt", "c.txt", "logs/1.log", "logs/2.log", "photos/cat.jpg", "z.txt"];
+  await Promise.all(keys.map((key) => put(bucket, key, key)));
+
+  const listing = await call("listObjects", bucket, lesson.listObjects(s3, bucket, { pageSize: 2 }));
+  const got = listing?.keys ?? [];
+  expect(got, `listObjects(pageSize 2) returned ${got.length} of ${keys.length} keys; the bucket holds: ${await holds(bucket)}`).toEqual(keys);
+  expect(listing?.pages, "7 keys, 2 per page, take 4 pages: pass pageSize to paginateListObjectsV2 and count the pages").toBe(4);
+});
+
+test("step 4: listObjects with a prefix and a delimiter shows folders that are not there", async () => {
+  const bucket = await newBucket();
+  const keys = ["photos/2024/cat.jpg", "photos/2024/dog.jpg", "photos/2025/owl.jpg", "photos/index.html", "notes.txt"];
+  await Promise.all(keys.map((key) => put(bucket, key, key)));
+
+  const listing = await call(
+    "listObjects",
+    bucket,
+    lesson.listObjects(s3, bucket, { prefix: "photos/", delimiter: "/", pageSize: 2 }),
+  );
+  const seen = `listObjects returned keys [${listing?.keys.join(", ")}] and folders [${listing?.folders.join(", ")}]; the bucket holds: ${await holds(bucket)}`;
+  expect(listing?.keys, `only the keys right under "photos/" (Contents). ${seen}`).toEqual(["photos/index.html"]);
+  expect(listing?.folders, `the "folders" (CommonPrefixes). ${seen}`).toEqual(["photos/2024/", "photos/2025/"]);
+});
+
+// ── Step 5 ──────────────────────────────────────────────────────────────────────────────────────
+
+test("step 5: presignGetUrl makes a URL that a plain fetch() downloads", async () => {
+  const bucket = await newBucket();
+  await put(bucket, "reports/q3.csv", "quarter,total\nq3,42\n", { contentType: "text/csv" });
+
+  const url = await call("presignGetUrl", bucket, lesson.presignGetUrl(s3, bucket, "reports/q3.csv", 120));
+  const parsed = new URL(url);
+  // moto (and LocalStack by default) do not check the signature, so the test checks that it is there.
+  expect(parsed.searchParams.has("X-Amz-Signature"), `a presigned URL carries its signature in the query string (X-Amz-Signature), got ${url}`).toBe(true);
+  expect(parsed.searchParams.get("X-Amz-Expires"), `the URL should expire in 120 seconds (X-Amz-Expires), got ${url}`).toBe("120");
+
+  const response = await fetch(url);
+  expect(response.status, `GET ${url}`).toBe(200);
+  expect(await response.text(), "the downloaded body").toBe("quarter,total\nq3,42\n");
+});
+
+// ── Step 6 ──────────────────────────────────────────────────────────────────────────────────────
+
+test("step 6: uploadLargeObject uploads 6 MiB in two parts and reports progress", async () => {
+  const bucket = await newBucket();
+  const size = 6 * MiB;
+  const progress: Progress[] = [];
+
+  await call(
+    "uploadLargeObject",
+    bucket,
+    lesson.uploadLargeObject(s3, {
+      bucket,
+      key: "videos/talk.bin",
+      body: Buffer.alloc(size, "no toca boton "),
+      contentType: "application/octet-stream",
+      onProgress: (p) => progress.push(p),
+    }),
+  );
+
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "videos/talk.bin" })).catch(async (err) => {
+    if (!isMissing(err)) throw err;
+    throw new Error(`Expected videos/talk.bin in the bucket, but it holds: ${await holds(bucket)}`);
+  });
+  expect(head.ContentLength, "the stored size in bytes").toBe(size);
+  // A multipart object's ETag ends in "-<number of parts>": 5 MiB + 1 MiB makes 2.
+  expect(head.ETag, "the ETag of an object uploaded in 2 parts ends in -2: use Upload from @aws-sdk/lib-storage").toMatch(/-2"?$/);
+
+  const loaded = Math.max(0, ...progress.map((p) => p.loaded ?? 0));
+  const parts = [...new Set(progress.map((p) => p.part))].sort();
+  expect(progress.length, `onProgress was called ${progress.length} times: pass it to upload.on("httpUploadProgress", …)`).toBeGreaterThanOrEqual(2);
+  expect(parts, "progress should be reported for parts 1 and 2").toEqual([1, 2]);
+  expect(loaded, "the last progress event should say all 6 MiB were sent").toBe(size);
+});
+
+// ── Steps 7 to 9 ────────────────────────────────────────────────────────────────────────────────
+
+test("step 7: enableVersioning makes an overwrite keep the old version", async () => {
+  const bucket = await newBucket();
+  await call("enableVersioning", bucket, lesson.enableVersioning(s3, bucket));
+
+  const { Status } = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+  expect(Status, "GetBucketVersioning's Status (undefined means versioning was never turned on)").toBe("Enabled");
+
+  await put(bucket, "todo.txt", "first");
+  await put(bucket, "todo.txt", "second");
+  const { Versions = [] } = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: "todo.txt" }));
+  expect(Versions.length, `after two puts of todo.txt the bucket holds: ${await holds(bucket)}`).toBe(2);
+});
+
+test("step 8: listObjectVersions lists every version and delete marker, page after page", async () => {
+  const bucket = await newBucket({ versioned: true });
+  const v1 = await put(bucket, "a.txt", "one");
+  const v2 = await put(bucket, "a.txt", "two");
+  const marker = await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "a.txt" }));
+  const b1 = await put(bucket, "b.txt", "bee");
+  const expected = [
+    { key: "a.txt", versionId: v1.VersionId, isLatest: false, deleteMarker: false },
+    { key: "a.txt", versionId: v2.VersionId, isLatest: false, deleteMarker: false },
+    { key: "a.txt", versionId: marker.VersionId, isLatest: true, deleteMarker: true },
+    { key: "b.txt", versionId: b1.VersionId, isLatest: true, deleteMarker: false },
+  ];
+  const sorted = <T extends { key: string; versionId?: string }>(list: T[]) =>
+    [...list].sort((x, y) => `${x.key} ${x.versionId}`.localeCompare(`${y.key} ${y.versionId}`));
+
+  const all = await call("listObjectVersions", bucket, lesson.listObjectVersions(s3, bucket, { pageSize: 2 }));
+  expect(
+    sorted(all ?? []),
+    `listObjectVersions(pageSize 2) returned ${all?.length} entries; the bucket holds: ${await holds(bucket)}. ` +
+      `Follow NextKeyMarker and NextVersionIdMarker while IsTruncated, and include the DeleteMarkers`,
+  ).toEqual(sorted(expected));
+
+  const onlyA = await call("listObjectVersions", bucket, lesson.listObjectVersions(s3, bucket, { prefix: "a.txt" }));
+  expect(sorted(onlyA ?? []), `listObjectVersions with prefix "a.txt" (Prefix)`).toEqual(sorted(expected.slice(0, 3)));
+});
+
+test("step 9: getObjectVersion reads an old version by its VersionId", async () => {
+  const bucket = await newBucket({ versioned: true });
+  const first = await put(bucket, "config.json", '{"color":"red"}');
+  const second = await put(bucket, "config.json", '{"color":"blue"}');
+
+  const old = await call("getObjectVersion", bucket, lesson.getObjectVersion(s3, bucket, "config.json", first.VersionId!));
+  expect(old, `version ${first.VersionId} is the first put; pass VersionId to GetObjectCommand`).toBe('{"color":"red"}');
+  const latest = await call("getObjectVersion", bucket, lesson.getObjectVersion(s3, bucket, "config.json", second.VersionId!));
+  expect(latest, `version ${second.VersionId} is the second put`).toBe('{"color":"blue"}');
+});
+
+// ── Step 10 ─────────────────────────────────────────────────────────────────────────────────────
+
+test("step 10: emptyAndDeleteBucket removes every version, delete marker and the bucket", async () => {
+  const bucket = await newBucket({ versioned: true });
+  for (const body of ["v1", "v2", "v3"]) await put(bucket, "notes.txt", body);
+  await put(bucket, "photos/2024/cat.jpg", "meow");
+  await put(bucket, "photos/2024/dog.jpg", "woof");
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "photos/2024/dog.jpg" }));
+  const before = await holds(bucket);
+
+  // Batches of 2: 7 versions and markers take 4 DeleteObjects calls.
+  await call("emptyAndDeleteBucket", bucket, lesson.emptyAndDeleteBucket(s3, bucket, { batchSize: 2 }));
+
+  const stillThere = await s3.send(new HeadBucketCommand({ Bucket: bucket })).then(
+    async () => `it still exists and holds: ${await holds(bucket)}`,
+    (err: Error) => (isMissing(err) ? undefined : `HeadBucket answers ${err.name}: ${err.message}`),
+  );
+  expect(stillThere, `${bucket} held ${before}. After emptyAndDeleteBucket ${stillThere}`).toBeUndefined();
+
+  // Every other test's bucket was removed after it: nothing of this run should be left.
+  const { Buckets = [] } = await s3.send(new ListBucketsCommand({ Prefix: RUN_PREFIX }));
+  const left = Buckets.map((b) => b.Name!).filter((name) => name.startsWith(RUN_PREFIX));
+  expect(left, "buckets of this run still in the emulator").toEqual([]);
 });
