@@ -88,9 +88,17 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const fleet of fleets) {
-    const live = await instancesOfFleet(fleet, LIVE);
-    if (live.length > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: live.map((i) => i.InstanceId!) }));
+  // Found by the fleet tag, or by this file's key pairs: an unfinished launchInstances may forget the tags.
+  const filters = [
+    ...(fleets.length > 0 ? [[{ Name: `tag:${lesson.FLEET_TAG}`, Values: fleets }]] : []),
+    ...(keyNames.length > 0 ? [[{ Name: "key-name", Values: keyNames }]] : []),
+  ];
+  for (const filter of filters) {
+    const { Reservations = [] } = await ec2.send(
+      new DescribeInstancesCommand({ Filters: [...filter, { Name: "instance-state-name", Values: LIVE }] }),
+    );
+    const live = Reservations.flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!);
+    if (live.length > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: live }));
   }
   for (const keyName of keyNames) await ec2.send(new DeleteKeyPairCommand({ KeyName: keyName }));
 });
@@ -144,9 +152,9 @@ describe("step 2: images", () => {
     expect(image.name, "the image's name").toBe(match!.Name);
     expect(image.architecture, "the image's architecture").toBe("x86_64");
     // The newest: no other match has a later CreationDate, nor the same date and a later name.
-    const key = (date = "", name = "") => `${date}|${name}`;
-    const newest = Images.map((i) => key(i.CreationDate, i.Name)).sort().at(-1);
-    expect(key(match!.CreationDate, match!.Name), `the matching images are:\n  ${candidates}`).toBe(newest);
+    const key = (i: { CreationDate?: string; Name?: string }) => `${i.CreationDate ?? ""} ${i.Name ?? ""}`;
+    const newest = Images.map(key).sort().at(-1);
+    expect(key(match!), `found "${key(match!)}", but the newest (by date, then name) is "${newest}"; the matches are:\n  ${candidates}\n`).toBe(newest);
   });
 
   test("findLatestImage follows the query: arm64 gives an arm64 image", async () => {
@@ -177,7 +185,7 @@ describe("step 3: key pairs", () => {
     expect(key.fingerprint, "the fingerprint matches DescribeKeyPairs").toBe(KeyPairs[0].KeyFingerprint);
     expect(key.privateKey, "the private key, in PEM").toMatch(/^-----BEGIN [A-Z ]*PRIVATE KEY-----/);
     const tags = (KeyPairs[0].Tags ?? []).map((t) => `${t.Key}=${t.Value}`);
-    expect(tags, `the key pair is tagged ${tags.join(", ") || "with nothing"}`).toContain("workshop=no-toca-boton");
+    expect(tags, `the key pair should carry workshopTags(); it has ${tags.join(", ") || "no tags"}`).toContain("workshop=no-toca-boton");
   });
 });
 
@@ -189,9 +197,7 @@ describe("step 4: a reservation of instances", () => {
     const launched = await lesson.launchInstances(ec2, { imageId, count: 2, keyName, name: "web", fleet, clientToken });
     expect(launched.instanceIds, "the instance ids returned").toHaveLength(2);
 
-    const { Reservations = [] } = await ec2.send(
-      new DescribeInstancesCommand({ Filters: [{ Name: `tag:${lesson.FLEET_TAG}`, Values: [fleet] }] }),
-    );
+    const { Reservations = [] } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: launched.instanceIds }));
     const held = Reservations.map((r) => `${r.ReservationId}: ${(r.Instances ?? []).map((i) => i.InstanceId).join(", ")}`);
     expect(held, `one RunInstances call, one reservation; the emulator holds:\n  ${held.join("\n  ")}`).toHaveLength(1);
     expect(Reservations[0].ReservationId, "the reservation id returned").toBe(launched.reservationId);
@@ -202,8 +208,9 @@ describe("step 4: a reservation of instances", () => {
       expect(instance.State?.Name, `${instance.InstanceId} is running (waited for)`).toBe("running");
       expect(instance.KeyName, `${instance.InstanceId} was launched with the key pair`).toBe(keyName);
       expect(instance.ClientToken, `${instance.InstanceId} carries the idempotency token`).toBe(clientToken);
-      expect(tags, `${instance.InstanceId} has the tags ${tags.join(", ")}`).toEqual(
-        expect.arrayContaining(["Name=web", `${lesson.FLEET_TAG}=${fleet}`, "workshop=no-toca-boton"]),
+      const wanted = ["Name=web", `${lesson.FLEET_TAG}=${fleet}`, "workshop=no-toca-boton"];
+      expect(tags, `${instance.InstanceId} should carry ${wanted.join(", ")}; it has ${tags.join(", ") || "no tags"}`).toEqual(
+        expect.arrayContaining(wanted),
       );
     }
   });
