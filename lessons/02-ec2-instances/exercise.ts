@@ -292,7 +292,8 @@ export async function main(): Promise<void> {
     } catch (err) {
       if (!(err instanceof NotImplementedError)) throw err;
       if (launched.length > 0) {
-        console.log(`\nNot cleaned up (TODO ${err.todo} is not done yet): ${launched.join(", ")} still run, tagged ${FLEET_TAG}=${fleet}.`);
+        console.log(`\nNot cleaned up (TODO ${err.todo} is not done yet): ${launched.join(", ")} still run.`);
+        console.log("`npm start -- cleanup` removes everything the workshop created.");
       }
     }
   }
