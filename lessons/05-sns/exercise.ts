@@ -1,0 +1,332 @@
+// Lesson 05: SNS, the Simple Notification Service. Publish once; every subscriber gets its copy.
+// A shop publishes order events to a topic. Two SQS queues subscribe (an audit log that keeps
+// everything, and a warehouse queue that only wants placed orders), and so does a small HTTP
+// endpoint running on this laptop, which must first confirm that it wants the messages.
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  ConfirmSubscriptionCommand,
+  CreateTopicCommand,
+  DeleteTopicCommand,
+  GetSubscriptionAttributesCommand,
+  PublishCommand,
+  SNSClient,
+  SubscribeCommand,
+  UnsubscribeCommand,
+  type MessageAttributeValue,
+} from "@aws-sdk/client-sns";
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+  type Message,
+} from "@aws-sdk/client-sqs";
+import { createClient, runMain, todo, uniqueName, workshopTags } from "../../workshop/lesson";
+
+/** An SQS queue as this lesson needs it: its URL (to receive) and its ARN (to subscribe and to allow). */
+export interface Queue {
+  url: string;
+  arn: string;
+}
+
+/** A filter policy: attribute name → the values a subscriber wants, e.g. { eventType: ["order_placed"] }. */
+export type FilterPolicy = Record<string, string[]>;
+
+export interface QueueSubscriptionOptions {
+  /** Deliver the message body as published, instead of wrapped in SNS's JSON envelope. */
+  rawMessageDelivery?: boolean;
+  /** Deliver only the messages whose attributes match. */
+  filterPolicy?: FilterPolicy;
+}
+
+/** What SNS POSTs to an HTTP(S) subscriber (the body is JSON). */
+export interface SnsHttpMessage {
+  Type: "SubscriptionConfirmation" | "Notification" | "UnsubscribeConfirmation";
+  MessageId: string;
+  TopicArn: string;
+  Message: string;
+  Timestamp: string;
+  Subject?: string;
+  /** Only in a SubscriptionConfirmation: the proof that you received it. */
+  Token?: string;
+  /** Only in a SubscriptionConfirmation: opening this URL also confirms. */
+  SubscribeURL?: string;
+}
+
+/** A local HTTP endpoint that SNS posts to. */
+export interface HttpSubscriber {
+  /** The endpoint to subscribe: http://127.0.0.1:<a free port>/sns */
+  url: string;
+  /** Every message SNS posted, in order of arrival. */
+  received: SnsHttpMessage[];
+  /** What went wrong while handling a message (a confirmation that failed, say). */
+  errors: unknown[];
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 1: the topic.
+
+/** Creates the topic and returns its ARN (the ARN is how everything else names the topic). */
+export async function createTopic(sns: SNSClient, name: string): Promise<string> {
+  // TODO 1: create the topic with CreateTopicCommand (Name, and Tags: workshopTags()), and return its TopicArn.
+  todo(1, "create the topic with CreateTopicCommand and return its TopicArn");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2: the queues, and the permission for the topic to write into them.
+
+/** Creates an SQS queue (lesson 06 is all about queues) and looks up its ARN. */
+export async function createQueue(sqs: SQSClient, name: string): Promise<Queue> {
+  const tags = Object.fromEntries(workshopTags().map((tag) => [tag.Key, tag.Value]));
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, tags }));
+  if (!QueueUrl) throw new Error(`CreateQueue returned no QueueUrl for ${name}`);
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
+  const arn = Attributes?.QueueArn;
+  if (!arn) throw new Error(`GetQueueAttributes returned no QueueArn for ${QueueUrl}`);
+  return { url: QueueUrl, arn };
+}
+
+/** Lets this topic, and only this topic, send messages to the queue (a queue policy). */
+export async function allowTopicToSendMessages(sqs: SQSClient, queue: Queue, topicArn: string): Promise<void> {
+  // TODO 2: set the queue's Policy attribute with SetQueueAttributesCommand: a JSON policy that allows
+  // the service principal sns.amazonaws.com the action sqs:SendMessage on queue.arn, with the
+  // condition { ArnEquals: { "aws:SourceArn": topicArn } }.
+  todo(2, "give the queue a Policy (SetQueueAttributesCommand) that lets the topic send messages");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 3: subscribe the queues.
+
+/** Subscribes a queue to the topic and returns the subscription's ARN. */
+export async function subscribeQueue(
+  sns: SNSClient,
+  topicArn: string,
+  queueArn: string,
+  options: QueueSubscriptionOptions = {},
+): Promise<string> {
+  // TODO 3: subscribe the queue with SubscribeCommand (Protocol "sqs", Endpoint: the queue's ARN,
+  // ReturnSubscriptionArn: true). Put the options in Attributes, as strings:
+  // RawMessageDelivery: "true", FilterPolicy: JSON.stringify(options.filterPolicy). Return the SubscriptionArn.
+  todo(3, "subscribe the queue to the topic with SubscribeCommand, with RawMessageDelivery and FilterPolicy attributes");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 4: publish.
+
+/** Publishes one message with string attributes (what filter policies look at). Returns its MessageId. */
+export async function publishMessage(
+  sns: SNSClient,
+  topicArn: string,
+  message: string,
+  attributes: Record<string, string> = {},
+): Promise<string> {
+  // TODO 4: publish with PublishCommand (TopicArn, Message, MessageAttributes). Each attribute becomes
+  // { DataType: "String", StringValue: value }. Return the MessageId.
+  todo(4, "publish the message with its attributes (PublishCommand) and return the MessageId");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 5: receive, knowing that delivery takes a while.
+
+export interface ReceiveOptions {
+  /** Stop as soon as this many messages have arrived. */
+  expected: number;
+  /** Give up after this many long polls (each waits up to a second). */
+  maxAttempts?: number;
+}
+
+/** Long-polls the queue until `expected` messages arrived or the attempts ran out; deletes what it read. */
+export async function receiveMessages(sqs: SQSClient, queueUrl: string, options: ReceiveOptions): Promise<Message[]> {
+  // TODO 5: call ReceiveMessageCommand (WaitTimeSeconds: 1, MaxNumberOfMessages: 10,
+  // MessageAttributeNames: ["All"]) up to maxAttempts times (default 5), stopping once `expected`
+  // messages arrived. Delete each message you read (DeleteMessageCommand) and return them all.
+  todo(5, "long-poll the queue with ReceiveMessageCommand (WaitTimeSeconds) a bounded number of times, deleting what you read");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 6: an HTTP subscriber.
+
+/** Subscribes an HTTP endpoint. Returns the subscription's ARN, even while it waits for confirmation. */
+export async function subscribeHttpEndpoint(sns: SNSClient, topicArn: string, url: string): Promise<string> {
+  // TODO 6: subscribe the URL with SubscribeCommand (Protocol "http", Endpoint: url,
+  // ReturnSubscriptionArn: true) and return the SubscriptionArn.
+  todo(6, "subscribe the HTTP endpoint with SubscribeCommand (Protocol \"http\") and return its SubscriptionArn");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 7: confirm the subscription.
+
+/** Answers a SubscriptionConfirmation: hands its Token back to SNS. Returns the subscription's ARN. */
+export async function confirmSubscription(sns: SNSClient, message: SnsHttpMessage): Promise<string> {
+  // TODO 7: hand the token back with ConfirmSubscriptionCommand (TopicArn and Token, both from the
+  // message) and return the SubscriptionArn it answers.
+  todo(7, "confirm the subscription with ConfirmSubscriptionCommand, using the message's TopicArn and Token");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Glue: the local HTTP endpoint, waiting for it, and cleaning up.
+
+/**
+ * The host name SNS should use to reach this laptop. 127.0.0.1 works when the emulator runs on
+ * this machine (moto). An emulator inside Docker (LocalStack) cannot reach the laptop's 127.0.0.1:
+ * set SNS_SUBSCRIBER_HOST=host.docker.internal, and the endpoint then listens on every interface.
+ */
+function subscriberHost(): { listen: string; advertise: string } {
+  const advertise = process.env.SNS_SUBSCRIBER_HOST || "127.0.0.1";
+  return { listen: advertise === "127.0.0.1" || advertise === "localhost" ? "127.0.0.1" : "0.0.0.0", advertise };
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Starts an HTTP endpoint on a free port that records what SNS posts and confirms subscriptions. */
+export async function startHttpSubscriber(sns: SNSClient): Promise<HttpSubscriber> {
+  const received: SnsHttpMessage[] = [];
+  const errors: unknown[] = [];
+  const server = createServer(async (request, response) => {
+    try {
+      const message = JSON.parse(await readBody(request)) as SnsHttpMessage;
+      received.push(message);
+      if (message.Type === "SubscriptionConfirmation") await confirmSubscription(sns, message);
+      response.writeHead(200).end();
+    } catch (err) {
+      errors.push(err);
+      response.writeHead(500).end();
+    }
+  });
+  const host = subscriberHost();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, host.listen, resolve); // port 0: the system picks a free port
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.advertise}:${port}/sns`,
+    received,
+    errors,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until the subscription is no longer pending confirmation. moto confirms HTTP and email
+ * subscriptions at once; LocalStack and AWS wait for the endpoint to confirm (step 7).
+ */
+export async function waitUntilConfirmed(sns: SNSClient, subscriptionArn: string, maxAttempts = 25): Promise<void> {
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const { Attributes } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }));
+    if (Attributes?.PendingConfirmation === "false") return;
+    await sleep(200);
+  }
+  throw new Error(`${subscriptionArn} is still pending confirmation: did the endpoint confirm it?`);
+}
+
+/** Waits (a bounded while) for a notification with this message to reach the HTTP subscriber. */
+export async function waitForHttpNotification(subscriber: HttpSubscriber, message: string, maxAttempts = 50): Promise<SnsHttpMessage | undefined> {
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const found = subscriber.received.find((m) => m.Type === "Notification" && m.Message === message);
+    if (found) return found;
+    await sleep(100);
+  }
+  return undefined;
+}
+
+export async function unsubscribe(sns: SNSClient, subscriptionArn: string): Promise<void> {
+  await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscriptionArn }));
+}
+
+export async function deleteTopic(sns: SNSClient, topicArn: string): Promise<void> {
+  await sns.send(new DeleteTopicCommand({ TopicArn: topicArn }));
+}
+
+export async function deleteQueue(sqs: SQSClient, queueUrl: string): Promise<void> {
+  await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function main(): Promise<void> {
+  const sns = createClient(SNSClient);
+  const sqs = createClient(SQSClient);
+  const queues: Queue[] = [];
+  const subscriptions: string[] = [];
+  let topicArn: string | undefined;
+  let subscriber: HttpSubscriber | undefined;
+  try {
+    topicArn = await createTopic(sns, uniqueName("orders"));
+    console.log(`Topic:     ${topicArn}`);
+
+    const audit = await createQueue(sqs, uniqueName("audit"));
+    const warehouse = await createQueue(sqs, uniqueName("warehouse"));
+    queues.push(audit, warehouse);
+    for (const queue of queues) await allowTopicToSendMessages(sqs, queue, topicArn);
+    console.log(`Queues:    ${audit.url}\n           ${warehouse.url}  (the topic may send to both)`);
+
+    subscriptions.push(await subscribeQueue(sns, topicArn, audit.arn));
+    subscriptions.push(
+      await subscribeQueue(sns, topicArn, warehouse.arn, {
+        rawMessageDelivery: true,
+        filterPolicy: { eventType: ["order_placed"] },
+      }),
+    );
+    console.log(`Subscribed the audit queue (everything, in SNS's envelope)`);
+    console.log(`Subscribed the warehouse queue (only eventType=order_placed, raw)`);
+
+    subscriber = await startHttpSubscriber(sns);
+    const httpSubscription = await subscribeHttpEndpoint(sns, topicArn, subscriber.url);
+    subscriptions.push(httpSubscription);
+    await waitUntilConfirmed(sns, httpSubscription);
+    const confirmations = subscriber.received.filter((m) => m.Type === "SubscriptionConfirmation").length;
+    console.log(
+      `Subscribed ${subscriber.url}: ` +
+        (confirmations ? "SNS sent a confirmation token and the endpoint confirmed it" : "the emulator confirmed it at once (moto does)"),
+    );
+
+    const placed = JSON.stringify({ orderId: "A-1", item: "mate" });
+    const cancelled = JSON.stringify({ orderId: "A-2", item: "bombilla" });
+    await publishMessage(sns, topicArn, placed, { eventType: "order_placed" });
+    await publishMessage(sns, topicArn, cancelled, { eventType: "order_cancelled" });
+    console.log(`\nPublished two messages: order_placed and order_cancelled`);
+
+    const inAudit = await receiveMessages(sqs, audit.url, { expected: 2 });
+    console.log(`\nThe audit queue got ${inAudit.length} messages, each in SNS's JSON envelope:`);
+    for (const m of inAudit) {
+      const envelope = JSON.parse(m.Body ?? "{}") as { Type: string; Message: string; MessageAttributes?: Record<string, { Value: string }> };
+      console.log(`  ${envelope.Type}: ${envelope.Message}  (eventType=${envelope.MessageAttributes?.eventType?.Value})`);
+    }
+    // Ask for two, to see that the second never comes: a second poll waits one more second, then gives up.
+    const inWarehouse = await receiveMessages(sqs, warehouse.url, { expected: 2, maxAttempts: 2 });
+    console.log(`The warehouse queue got ${inWarehouse.length} message(s), raw (the filter policy keeps cancelled orders out):`);
+    for (const m of inWarehouse) console.log(`  ${m.Body}  (eventType=${m.MessageAttributes?.eventType?.StringValue})`);
+
+    await waitForHttpNotification(subscriber, cancelled);
+    const atHttp = subscriber.received.filter((m) => m.Type === "Notification");
+    console.log(`The HTTP endpoint got ${atHttp.length} notifications (no filter there):`);
+    for (const m of atHttp) console.log(`  ${m.Message}`);
+  } finally {
+    // If an unsubscribe fails, carry on: deleting the topic deletes its subscriptions too.
+    for (const arn of subscriptions) await unsubscribe(sns, arn).catch(() => {});
+    if (topicArn) await deleteTopic(sns, topicArn);
+    for (const queue of queues) await deleteQueue(sqs, queue.url);
+    await subscriber?.close();
+    if (topicArn) {
+      console.log(`\nCleaned up: ${subscriptions.length} subscriptions, the topic, ${queues.length} queues${subscriber ? ", the HTTP endpoint" : ""}.`);
+    }
+  }
+}
+
+runMain(import.meta.url, main);

@@ -1,0 +1,392 @@
+// Lesson 05: SNS, the Simple Notification Service. Publish once; every subscriber gets its copy.
+// A shop publishes order events to a topic. Two SQS queues subscribe (an audit log that keeps
+// everything, and a warehouse queue that only wants placed orders), and so does a small HTTP
+// endpoint running on this laptop, which must first confirm that it wants the messages.
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  ConfirmSubscriptionCommand,
+  CreateTopicCommand,
+  DeleteTopicCommand,
+  GetSubscriptionAttributesCommand,
+  PublishCommand,
+  SNSClient,
+  SubscribeCommand,
+  UnsubscribeCommand,
+  type MessageAttributeValue,
+} from "@aws-sdk/client-sns";
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+  type Message,
+} from "@aws-sdk/client-sqs";
+import { createClient, runMain, uniqueName, workshopTags } from "../../workshop/lesson";
+
+/** An SQS queue as this lesson needs it: its URL (to receive) and its ARN (to subscribe and to allow). */
+export interface Queue {
+  url: string;
+  arn: string;
+}
+
+/** A filter policy: attribute name → the values a subscriber wants, e.g. { eventType: ["order_placed"] }. */
+export type FilterPolicy = Record<string, string[]>;
+
+export interface QueueSubscriptionOptions {
+  /** Deliver the message body as published, instead of wrapped in SNS's JSON envelope. */
+  rawMessageDelivery?: boolean;
+  /** Deliver only the messages whose attributes match. */
+  filterPolicy?: FilterPolicy;
+}
+
+/** What SNS POSTs to an HTTP(S) subscriber (the body is JSON). */
+export interface SnsHttpMessage {
+  Type: "SubscriptionConfirmation" | "Notification" | "UnsubscribeConfirmation";
+  MessageId: string;
+  TopicArn: string;
+  Message: string;
+  Timestamp: string;
+  Subject?: string;
+  /** Only in a SubscriptionConfirmation: the proof that you received it. */
+  Token?: string;
+  /** Only in a SubscriptionConfirmation: opening this URL also confirms. */
+  SubscribeURL?: string;
+}
+
+/** A local HTTP endpoint that SNS posts to. */
+export interface HttpSubscriber {
+  /** The endpoint to subscribe: http://127.0.0.1:<a free port>/sns */
+  url: string;
+  /** Every message SNS posted, in order of arrival. */
+  received: SnsHttpMessage[];
+  /** What went wrong while handling a message (a confirmation that failed, say). */
+  errors: unknown[];
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 1: the topic.
+
+/** Creates the topic and returns its ARN (the ARN is how everything else names the topic). */
+export async function createTopic(sns: SNSClient, name: string): Promise<string> {
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name, Tags: workshopTags() }));
+  if (!TopicArn) throw new Error(`CreateTopic returned no TopicArn for ${name}`);
+  return TopicArn;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2: the queues, and the permission for the topic to write into them.
+
+/** Creates an SQS queue (lesson 06 is all about queues) and looks up its ARN. */
+export async function createQueue(sqs: SQSClient, name: string): Promise<Queue> {
+  const tags = Object.fromEntries(workshopTags().map((tag) => [tag.Key, tag.Value]));
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, tags }));
+  if (!QueueUrl) throw new Error(`CreateQueue returned no QueueUrl for ${name}`);
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
+  const arn = Attributes?.QueueArn;
+  if (!arn) throw new Error(`GetQueueAttributes returned no QueueArn for ${QueueUrl}`);
+  return { url: QueueUrl, arn };
+}
+
+/** Lets this topic, and only this topic, send messages to the queue (a queue policy). */
+export async function allowTopicToSendMessages(sqs: SQSClient, queue: Queue, topicArn: string): Promise<void> {
+  // #region slide:queue-policy
+  // Nobody may write to a queue unless its policy says so. Here: the SNS service may call
+  // sqs:SendMessage on this queue, but only on behalf of our topic (aws:SourceArn).
+  const policy = {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AllowTopicToSendMessages",
+        Effect: "Allow",
+        Principal: { Service: "sns.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: queue.arn,
+        Condition: { ArnEquals: { "aws:SourceArn": topicArn } },
+      },
+    ],
+  };
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { Policy: JSON.stringify(policy) } }));
+  // #endregion
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 3: subscribe the queues.
+
+/** Subscribes a queue to the topic and returns the subscription's ARN. */
+export async function subscribeQueue(
+  sns: SNSClient,
+  topicArn: string,
+  queueArn: string,
+  options: QueueSubscriptionOptions = {},
+): Promise<string> {
+  // #region slide:subscribe-queue
+  const attributes: Record<string, string> = {};
+  if (options.rawMessageDelivery) attributes.RawMessageDelivery = "true";
+  if (options.filterPolicy) attributes.FilterPolicy = JSON.stringify(options.filterPolicy);
+  const { SubscriptionArn } = await sns.send(
+    new SubscribeCommand({
+      TopicArn: topicArn,
+      Protocol: "sqs",
+      Endpoint: queueArn,
+      Attributes: attributes,
+      ReturnSubscriptionArn: true,
+    }),
+  );
+  // #endregion
+  if (!SubscriptionArn) throw new Error(`Subscribe returned no SubscriptionArn for ${queueArn}`);
+  return SubscriptionArn;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 4: publish.
+
+/** Publishes one message with string attributes (what filter policies look at). Returns its MessageId. */
+export async function publishMessage(
+  sns: SNSClient,
+  topicArn: string,
+  message: string,
+  attributes: Record<string, string> = {},
+): Promise<string> {
+  const messageAttributes: Record<string, MessageAttributeValue> = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    messageAttributes[name] = { DataType: "String", StringValue: value };
+  }
+  const { MessageId } = await sns.send(
+    new PublishCommand({ TopicArn: topicArn, Message: message, MessageAttributes: messageAttributes }),
+  );
+  if (!MessageId) throw new Error(`Publish returned no MessageId`);
+  return MessageId;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 5: receive, knowing that delivery takes a while.
+
+export interface ReceiveOptions {
+  /** Stop as soon as this many messages have arrived. */
+  expected: number;
+  /** Give up after this many long polls (each waits up to a second). */
+  maxAttempts?: number;
+}
+
+/** Long-polls the queue until `expected` messages arrived or the attempts ran out; deletes what it read. */
+export async function receiveMessages(sqs: SQSClient, queueUrl: string, options: ReceiveOptions): Promise<Message[]> {
+  const { expected, maxAttempts = 5 } = options;
+  const received: Message[] = [];
+  // #region slide:receive-long-polling
+  // "Consistencia eventual": a published message is not in the queue at once. Ask several times,
+  // each time waiting up to a second for something to arrive (long polling), never forever.
+  for (let attempt = 1; attempt <= maxAttempts && received.length < expected; attempt++) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ["All"],
+      }),
+    );
+    for (const message of Messages) {
+      received.push(message);
+      // A message that is read but not deleted comes back when its visibility timeout ends.
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+  // #endregion
+  return received;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 6: an HTTP subscriber.
+
+/** Subscribes an HTTP endpoint. Returns the subscription's ARN, even while it waits for confirmation. */
+export async function subscribeHttpEndpoint(sns: SNSClient, topicArn: string, url: string): Promise<string> {
+  const { SubscriptionArn } = await sns.send(
+    // Without ReturnSubscriptionArn, AWS answers "pending confirmation" instead of an ARN.
+    new SubscribeCommand({ TopicArn: topicArn, Protocol: "http", Endpoint: url, ReturnSubscriptionArn: true }),
+  );
+  if (!SubscriptionArn) throw new Error(`Subscribe returned no SubscriptionArn for ${url}`);
+  return SubscriptionArn;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 7: confirm the subscription.
+
+/** Answers a SubscriptionConfirmation: hands its Token back to SNS. Returns the subscription's ARN. */
+export async function confirmSubscription(sns: SNSClient, message: SnsHttpMessage): Promise<string> {
+  // #region slide:confirm-subscription
+  // "Cuando es por email, tienen que confirmar la suscripción": an email or HTTP subscriber gets
+  // nothing until it proves it asked for the messages, by sending back the token SNS sent it.
+  const { SubscriptionArn } = await sns.send(
+    new ConfirmSubscriptionCommand({ TopicArn: message.TopicArn, Token: message.Token }),
+  );
+  // #endregion
+  if (!SubscriptionArn) throw new Error(`ConfirmSubscription returned no SubscriptionArn`);
+  return SubscriptionArn;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Glue: the local HTTP endpoint, waiting for it, and cleaning up.
+
+/**
+ * The host name SNS should use to reach this laptop. 127.0.0.1 works when the emulator runs on
+ * this machine (moto). An emulator inside Docker (LocalStack) cannot reach the laptop's 127.0.0.1:
+ * set SNS_SUBSCRIBER_HOST=host.docker.internal, and the endpoint then listens on every interface.
+ */
+function subscriberHost(): { listen: string; advertise: string } {
+  const advertise = process.env.SNS_SUBSCRIBER_HOST || "127.0.0.1";
+  return { listen: advertise === "127.0.0.1" || advertise === "localhost" ? "127.0.0.1" : "0.0.0.0", advertise };
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Starts an HTTP endpoint on a free port that records what SNS posts and confirms subscriptions. */
+export async function startHttpSubscriber(sns: SNSClient): Promise<HttpSubscriber> {
+  const received: SnsHttpMessage[] = [];
+  const errors: unknown[] = [];
+  const server = createServer(async (request, response) => {
+    try {
+      const message = JSON.parse(await readBody(request)) as SnsHttpMessage;
+      received.push(message);
+      if (message.Type === "SubscriptionConfirmation") await confirmSubscription(sns, message);
+      response.writeHead(200).end();
+    } catch (err) {
+      errors.push(err);
+      response.writeHead(500).end();
+    }
+  });
+  const host = subscriberHost();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, host.listen, resolve); // port 0: the system picks a free port
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.advertise}:${port}/sns`,
+    received,
+    errors,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until the subscription is no longer pending confirmation. moto confirms HTTP and email
+ * subscriptions at once; LocalStack and AWS wait for the endpoint to confirm (step 7).
+ */
+export async function waitUntilConfirmed(sns: SNSClient, subscriptionArn: string, maxAttempts = 25): Promise<void> {
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const { Attributes } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }));
+    if (Attributes?.PendingConfirmation === "false") return;
+    await sleep(200);
+  }
+  throw new Error(`${subscriptionArn} is still pending confirmation: did the endpoint confirm it?`);
+}
+
+/** Waits (a bounded while) for a notification with this message to reach the HTTP subscriber. */
+export async function waitForHttpNotification(subscriber: HttpSubscriber, message: string, maxAttempts = 50): Promise<SnsHttpMessage | undefined> {
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const found = subscriber.received.find((m) => m.Type === "Notification" && m.Message === message);
+    if (found) return found;
+    await sleep(100);
+  }
+  return undefined;
+}
+
+export async function unsubscribe(sns: SNSClient, subscriptionArn: string): Promise<void> {
+  await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscriptionArn }));
+}
+
+export async function deleteTopic(sns: SNSClient, topicArn: string): Promise<void> {
+  await sns.send(new DeleteTopicCommand({ TopicArn: topicArn }));
+}
+
+export async function deleteQueue(sqs: SQSClient, queueUrl: string): Promise<void> {
+  await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function main(): Promise<void> {
+  const sns = createClient(SNSClient);
+  const sqs = createClient(SQSClient);
+  const queues: Queue[] = [];
+  const subscriptions: string[] = [];
+  let topicArn: string | undefined;
+  let subscriber: HttpSubscriber | undefined;
+  try {
+    topicArn = await createTopic(sns, uniqueName("orders"));
+    console.log(`Topic:     ${topicArn}`);
+
+    const audit = await createQueue(sqs, uniqueName("audit"));
+    const warehouse = await createQueue(sqs, uniqueName("warehouse"));
+    queues.push(audit, warehouse);
+    for (const queue of queues) await allowTopicToSendMessages(sqs, queue, topicArn);
+    console.log(`Queues:    ${audit.url}\n           ${warehouse.url}  (the topic may send to both)`);
+
+    subscriptions.push(await subscribeQueue(sns, topicArn, audit.arn));
+    subscriptions.push(
+      await subscribeQueue(sns, topicArn, warehouse.arn, {
+        rawMessageDelivery: true,
+        filterPolicy: { eventType: ["order_placed"] },
+      }),
+    );
+    console.log(`Subscribed the audit queue (everything, in SNS's envelope)`);
+    console.log(`Subscribed the warehouse queue (only eventType=order_placed, raw)`);
+
+    subscriber = await startHttpSubscriber(sns);
+    const httpSubscription = await subscribeHttpEndpoint(sns, topicArn, subscriber.url);
+    subscriptions.push(httpSubscription);
+    await waitUntilConfirmed(sns, httpSubscription);
+    const confirmations = subscriber.received.filter((m) => m.Type === "SubscriptionConfirmation").length;
+    console.log(
+      `Subscribed ${subscriber.url}: ` +
+        (confirmations ? "SNS sent a confirmation token and the endpoint confirmed it" : "the emulator confirmed it at once (moto does)"),
+    );
+
+    const placed = JSON.stringify({ orderId: "A-1", item: "mate" });
+    const cancelled = JSON.stringify({ orderId: "A-2", item: "bombilla" });
+    await publishMessage(sns, topicArn, placed, { eventType: "order_placed" });
+    await publishMessage(sns, topicArn, cancelled, { eventType: "order_cancelled" });
+    console.log(`\nPublished two messages: order_placed and order_cancelled`);
+
+    const inAudit = await receiveMessages(sqs, audit.url, { expected: 2 });
+    console.log(`\nThe audit queue got ${inAudit.length} messages, each in SNS's JSON envelope:`);
+    for (const m of inAudit) {
+      const envelope = JSON.parse(m.Body ?? "{}") as { Type: string; Message: string; MessageAttributes?: Record<string, { Value: string }> };
+      console.log(`  ${envelope.Type}: ${envelope.Message}  (eventType=${envelope.MessageAttributes?.eventType?.Value})`);
+    }
+    // Ask for two, to see that the second never comes: a second poll waits one more second, then gives up.
+    const inWarehouse = await receiveMessages(sqs, warehouse.url, { expected: 2, maxAttempts: 2 });
+    console.log(`The warehouse queue got ${inWarehouse.length} message(s), raw (the filter policy keeps cancelled orders out):`);
+    for (const m of inWarehouse) console.log(`  ${m.Body}  (eventType=${m.MessageAttributes?.eventType?.StringValue})`);
+
+    await waitForHttpNotification(subscriber, cancelled);
+    const atHttp = subscriber.received.filter((m) => m.Type === "Notification");
+    console.log(`The HTTP endpoint got ${atHttp.length} notifications (no filter there):`);
+    for (const m of atHttp) console.log(`  ${m.Message}`);
+  } finally {
+    // If an unsubscribe fails, carry on: deleting the topic deletes its subscriptions too.
+    for (const arn of subscriptions) await unsubscribe(sns, arn).catch(() => {});
+    if (topicArn) await deleteTopic(sns, topicArn);
+    for (const queue of queues) await deleteQueue(sqs, queue.url);
+    await subscriber?.close();
+    if (topicArn) {
+      console.log(`\nCleaned up: ${subscriptions.length} subscriptions, the topic, ${queues.length} queues${subscriber ? ", the HTTP endpoint" : ""}.`);
+    }
+  }
+}
+
+runMain(import.meta.url, main);
