@@ -127,12 +127,10 @@ export async function listObjects(s3: S3Client, bucket: string, options: ListOpt
 // #endregion
 
 // ── Step 5 ─────────────────────────────────────────────────────────────────────────────────────
-// #region slide:presign
 /** A URL that lets anyone GET this one object, without credentials, until it expires. */
 export async function presignGetUrl(s3: S3Client, bucket: string, key: string, expiresInSeconds = 300): Promise<string> {
   return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
 }
-// #endregion
 
 // ── Step 6 ─────────────────────────────────────────────────────────────────────────────────────
 /** Every part but the last must be at least 5 MiB. */
