@@ -233,8 +233,9 @@ export async function confirmSubscription(sns: SNSClient, message: SnsHttpMessag
 
 /**
  * The host name SNS should use to reach this laptop. 127.0.0.1 works when the emulator runs on
- * this machine (moto). An emulator inside Docker (LocalStack) cannot reach the laptop's 127.0.0.1:
- * set SNS_SUBSCRIBER_HOST=host.docker.internal, and the endpoint then listens on every interface.
+ * this machine. An emulator in Docker or on another machine cannot reach this laptop's 127.0.0.1:
+ * set SNS_SUBSCRIBER_HOST (host.docker.internal, or the laptop's address on the network), and the
+ * endpoint then listens on every interface instead of on loopback only.
  */
 function subscriberHost(): { listen: string; advertise: string } {
   const advertise = process.env.SNS_SUBSCRIBER_HOST || "127.0.0.1";
