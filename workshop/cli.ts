@@ -1,35 +1,197 @@
 // The workshop's command line: `npm start` and its subcommands.
+//   npm start                 the dashboard (in a terminal) or the status table (in a pipe, in CI)
+//   npm start -- list | check [lesson] | watch [lesson] | hint [lesson] | reset [lesson]
+//              | solution [lesson] | doctor | emulator start|stop|status | cleanup
+// A lesson is named by number or slug; without one, the current lesson.
+// Heavy modules (Vitest, the AWS SDK clients, the file watcher, the prompts) are imported by the
+// commands that need them, so that `list`, `hint` and the status table answer at once.
 import { Command } from "commander";
-import pc from "picocolors";
-import { describeCheck, runCheck } from "./check";
-import { clearSharedState, EmulatorSetupError, ping, readSharedState, startEmulator, writeSharedState } from "./emulator";
-import { findLesson, listLessons, UnknownLessonError } from "./lessons";
-import { UnsafeTargetError } from "./safety";
+import ora from "ora";
+import { askFirst } from "./cli/confirm";
+import { CliError } from "./cli/errors";
+import { describeHints, forgetHints, nextHint } from "./cli/hint";
+import { currentLesson, lessonStatus, readProgress, recordCheck } from "./cli/progress";
+import { resetLesson } from "./cli/reset";
+import { resolveLesson } from "./cli/resolve";
+import { describeSolution } from "./cli/solution";
+import { pc, statusReport } from "./cli/ui";
+import { clearSharedState, EmulatorSetupError, ping, readSharedState, startEmulator, useEmulator, writeSharedState } from "./emulator";
+import { listLessons, rel, UnknownLessonError } from "./lessons";
+import { realAwsAllowed, UnsafeTargetError } from "./safety";
 
 const program = new Command()
   .name("npm start --")
-  .description("No toca BOTÓN: learn AWS from TypeScript against a local emulator.");
+  .description("No toca BOTÓN: learn AWS from TypeScript against a local emulator.")
+  .enablePositionalOptions()
+  .showHelpAfterError("(`npm start -- --help` lists the commands)")
+  .addHelpText(
+    "after",
+    "\nWithout a command, `npm start` opens the dashboard in a terminal (the status table in a pipe or CI).\n" +
+      "A lesson is named by number or slug (04, 04-s3, s3); without one, the current lesson.",
+  );
+
+const LESSON_ARG = ["[lesson]", "lesson number or slug, e.g. 04 or 04-s3 (default: the current lesson)"] as const;
+
+function printStatus(): void {
+  const lessons = listLessons();
+  const progress = readProgress();
+  console.log(statusReport(lessons, progress, currentLesson(lessons, progress)?.slug));
+}
+
+// No subcommand: the dashboard.
+program
+  .option("--poll", "poll for saves instead of waiting for file events (WSL2, mounted folders); or WORKSHOP_POLL=1")
+  .allowExcessArguments(true)
+  .action(async (opts: { poll?: boolean }, command: Command) => {
+    if (command.args.length > 0) {
+      const names = program.commands.map((c) => c.name());
+      command.error(`error: unknown command '${command.args[0]}'. The commands are: ${names.join(", ")}.`);
+    }
+    // Without a terminal (CI, `npm start | cat`) there is nothing to interact with: print the table.
+    if (!process.stdout.isTTY || !process.stdin.isTTY) return printStatus();
+    const { runDashboard } = await import("./cli/dashboard");
+    process.exit(await runDashboard({ poll: opts.poll }));
+  });
 
 program
-  .command("list", { isDefault: true })
-  .description("list the lessons")
-  .action(() => {
-    for (const lesson of listLessons()) console.log(`  ${lesson.number}  ${lesson.slug.padEnd(22)} ${lesson.title}`);
-    console.log(`\nCheck one with ${pc.bold("npm run check -- 04")}.`);
+  .command("list")
+  .description("list the lessons with your progress")
+  .option("--json", "print the lessons and their status as JSON")
+  .action((opts: { json?: boolean }) => {
+    if (!opts.json) return printStatus();
+    const lessons = listLessons();
+    const progress = readProgress();
+    const current = currentLesson(lessons, progress)?.slug;
+    const rows = lessons.map((l) => ({ number: l.number, slug: l.slug, title: l.title, status: lessonStatus(progress, l.slug), current: l.slug === current }));
+    console.log(JSON.stringify(rows, null, 2));
   });
 
 program
   .command("check")
   .description("run a lesson's tests against your exercise (exit 0 only when they pass)")
-  .argument("<lesson>", "lesson number or slug, e.g. 04 or 04-s3")
+  .argument(...LESSON_ARG)
   .option("--solution", "check the reference solution instead of your exercise")
   .option("--json", "print the result as JSON")
-  .action(async (ref: string, opts: { solution?: boolean; json?: boolean }) => {
-    const lesson = findLesson(ref);
-    const result = await runCheck(lesson, { target: opts.solution ? "solution" : "exercise" });
+  .action(async (ref: string | undefined, opts: { solution?: boolean; json?: boolean }) => {
+    const lesson = resolveLesson(ref);
+    const { describeCheck, runCheck } = await import("./check");
+    const target = opts.solution ? "solution" : "exercise";
+    const spinner = ora({ text: `Checking ${rel(target === "solution" ? lesson.solution : lesson.exercise)}…`, stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
+    if (spinner.isEnabled) spinner.start();
+    const result = await runCheck(lesson, { target }).finally(() => spinner.stop());
+    if (target === "exercise") await recordCheck(result);
     if (opts.json) console.log(JSON.stringify(result, null, 2));
     else console.log(describeCheck(result, pc));
     process.exitCode = result.ok ? 0 : 1;
+  });
+
+program
+  .command("watch")
+  .description("check your exercise on every save, printing each verdict (the dashboard without the screen)")
+  .argument(...LESSON_ARG)
+  .option("--poll", "poll for saves instead of waiting for file events (WSL2, mounted folders); or WORKSHOP_POLL=1")
+  .action(async (ref: string | undefined, opts: { poll?: boolean }) => {
+    const lesson = resolveLesson(ref);
+    const { runWatch } = await import("./cli/watch");
+    process.exit(await runWatch(lesson, { poll: opts.poll }));
+  });
+
+program
+  .command("hint")
+  .description("show the lesson's next hint, one at a time, from a nudge to nearly the answer")
+  .argument(...LESSON_ARG)
+  .option("--reset", "forget the hints shown so far, to start again from the first")
+  .action(async (ref: string | undefined, opts: { reset?: boolean }) => {
+    const lesson = resolveLesson(ref);
+    if (opts.reset) {
+      await forgetHints(lesson);
+      return console.log(`The hints of lesson ${lesson.number} start again from the first.`);
+    }
+    console.log(`Lesson ${lesson.number} · ${lesson.title}`);
+    console.log(describeHints(lesson, await nextHint(lesson)));
+  });
+
+program
+  .command("reset")
+  .description("put back the untouched exercise (your version is kept in .workshop/backups/)")
+  .argument(...LESSON_ARG)
+  .option("-y, --yes", "do not ask first")
+  .action(async (ref: string | undefined, opts: { yes?: boolean }) => {
+    const lesson = resolveLesson(ref);
+    const go = await askFirst(`Put back the untouched ${rel(lesson.exercise)}? Your version is kept in .workshop/backups/.`, { yes: opts.yes, flagHint: "--yes" });
+    if (!go) {
+      console.log("Nothing was changed.");
+      process.exitCode = 1;
+      return;
+    }
+    const outcome = await resetLesson(lesson);
+    if (outcome.unchanged) return console.log(`${rel(lesson.exercise)} is already the untouched exercise: nothing to reset.`);
+    console.log(pc.green(`${rel(lesson.exercise)} is the untouched exercise again (from git, ${outcome.commit}).`));
+    if (outcome.backup) console.log(`Your version is kept in ${outcome.backup}.`);
+  });
+
+program
+  .command("solution")
+  .description("show how your exercise differs from the reference solution (asks first)")
+  .argument(...LESSON_ARG)
+  .option("-y, --yes", "do not ask first")
+  .action(async (ref: string | undefined, opts: { yes?: boolean }) => {
+    const lesson = resolveLesson(ref);
+    const go = await askFirst(`Show the reference solution for lesson ${lesson.number}? (\`npm start -- hint\` first teaches more.)`, { yes: opts.yes, flagHint: "--yes" });
+    if (!go) {
+      console.log("Not shown.");
+      process.exitCode = 1;
+      return;
+    }
+    console.log(describeSolution(lesson));
+  });
+
+program
+  .command("doctor")
+  .description("is this machine ready? Node, dependencies, Docker, Python and moto, the emulator, ports, credentials")
+  .option("--json", "print the findings as JSON")
+  .action(async (opts: { json?: boolean }) => {
+    const { describeFindings, runDoctor } = await import("./cli/doctor");
+    const findings = await runDoctor();
+    if (opts.json) console.log(JSON.stringify(findings, (k, v) => (typeof v === "string" ? v.replace(/\x1b\[[0-9;]*m/g, "") : v), 2));
+    else console.log(describeFindings(findings));
+    process.exitCode = findings.some((f) => f.level === "fail") ? 1 : 0;
+  });
+
+program
+  .command("cleanup")
+  .description("remove everything the workshop created (names nt-…, tag workshop=no-toca-boton) on the current endpoint")
+  .option("--dry-run", "only list what would be removed")
+  .option("-y, --yes", "do not ask first (asked only for real AWS)")
+  .option("--json", "print what was removed as JSON")
+  .action(async (opts: { dryRun?: boolean; yes?: boolean; json?: boolean }) => {
+    if (!process.env.AWS_ENDPOINT_URL && !realAwsAllowed() && !readSharedState()) {
+      console.log(
+        "No emulator is running: AWS_ENDPOINT_URL is not set and `npm run emulator` is not running.\n" +
+          "Each check starts an emulator of its own and everything in it goes when it stops: nothing to clean.",
+      );
+      return;
+    }
+    const { cleanup, describeCleanup } = await import("./cli/cleanup");
+    const emulator = await useEmulator();
+    try {
+      if (emulator.kind === "aws" && !opts.dryRun) {
+        const go = await askFirst(`Remove everything named nt-… or tagged workshop=no-toca-boton from REAL AWS (region ${process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || "us-east-1"})?`, { yes: opts.yes, flagHint: "--yes" });
+        if (!go) {
+          console.log("Nothing was removed.");
+          process.exitCode = 1;
+          return;
+        }
+      }
+      const spinner = ora({ text: "Looking for what the workshop created…", stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
+      if (spinner.isEnabled) spinner.start();
+      const reports = await cleanup({ dryRun: opts.dryRun }).finally(() => spinner.stop());
+      if (opts.json) console.log(JSON.stringify({ endpoint: emulator.endpoint ?? "aws", dryRun: Boolean(opts.dryRun), services: reports }, null, 2));
+      else console.log(describeCleanup(reports, emulator.description, Boolean(opts.dryRun), pc));
+      process.exitCode = reports.some((r) => r.failed.length) ? 1 : 0;
+    } finally {
+      await emulator.stop();
+    }
   });
 
 const emulator = program.command("emulator").description("a long-lived emulator that checks and test runs reuse");
@@ -83,6 +245,10 @@ emulator
 try {
   await program.parseAsync();
 } catch (err) {
+  if (err instanceof CliError) {
+    console.error(err.exitCode === 1 ? err.message : pc.red(err.message));
+    process.exit(err.exitCode);
+  }
   if (err instanceof UnknownLessonError || err instanceof UnsafeTargetError || err instanceof EmulatorSetupError) {
     console.error(pc.red(err.message));
     process.exit(2);

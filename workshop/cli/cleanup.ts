@@ -1,0 +1,453 @@
+// `npm start -- cleanup`: removes everything the workshop created on the current endpoint.
+// What the workshop created is recognised by its name ("nt-…", from uniqueName) or, for
+// resources without a name, by the tag workshop=no-toca-boton (from workshopTags).
+// Every client goes through createClient(), so the safety guard refuses real AWS unless asked.
+import { CloudWatchClient, DeleteAlarmsCommand, paginateDescribeAlarms } from "@aws-sdk/client-cloudwatch";
+import { DeleteTableCommand, DynamoDBClient, paginateListTables } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteKeyPairCommand,
+  DeleteSecurityGroupCommand,
+  DescribeAddressesCommand,
+  DescribeKeyPairsCommand,
+  DisassociateAddressCommand,
+  EC2Client,
+  paginateDescribeInstances,
+  paginateDescribeSecurityGroups,
+  ReleaseAddressCommand,
+  TerminateInstancesCommand,
+  waitUntilInstanceTerminated,
+  type Filter,
+} from "@aws-sdk/client-ec2";
+import {
+  DeleteLoadBalancerCommand,
+  DeleteTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+  paginateDescribeLoadBalancers,
+  paginateDescribeTargetGroups,
+  waitUntilLoadBalancersDeleted,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  DeleteAccessKeyCommand,
+  DeleteGroupCommand,
+  DeleteGroupPolicyCommand,
+  DeleteInstanceProfileCommand,
+  DeleteLoginProfileCommand,
+  DeletePolicyCommand,
+  DeletePolicyVersionCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  DeleteUserCommand,
+  DeleteUserPolicyCommand,
+  DetachGroupPolicyCommand,
+  DetachRolePolicyCommand,
+  DetachUserPolicyCommand,
+  GetGroupCommand,
+  IAMClient,
+  ListPolicyVersionsCommand,
+  paginateListAccessKeys,
+  paginateListAttachedGroupPolicies,
+  paginateListAttachedRolePolicies,
+  paginateListAttachedUserPolicies,
+  paginateListEntitiesForPolicy,
+  paginateListGroupPolicies,
+  paginateListGroups,
+  paginateListGroupsForUser,
+  paginateListInstanceProfiles,
+  paginateListInstanceProfilesForRole,
+  paginateListPolicies,
+  paginateListRolePolicies,
+  paginateListRoles,
+  paginateListUserPolicies,
+  paginateListUsers,
+  RemoveRoleFromInstanceProfileCommand,
+  RemoveUserFromGroupCommand,
+} from "@aws-sdk/client-iam";
+import {
+  AbortMultipartUploadCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListBucketsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectVersionsCommand,
+  S3Client,
+  type ObjectIdentifier,
+} from "@aws-sdk/client-s3";
+import { DeleteTopicCommand, paginateListSubscriptionsByTopic, paginateListTopics, SNSClient, UnsubscribeCommand } from "@aws-sdk/client-sns";
+import { DeleteQueueCommand, paginateListQueues, SQSClient } from "@aws-sdk/client-sqs";
+import { clientConfig, createClient } from "../aws";
+import { WORKSHOP_TAG } from "../lesson";
+
+export const NAME_PREFIX = "nt-";
+
+export interface ServiceReport {
+  service: string;
+  /** What was removed, as "kind name" lines. */
+  removed: string[];
+  /** Set when the whole service was skipped (not offered by this emulator). */
+  skipped?: string;
+  /** Resources that could not be removed, with the reason. */
+  failed: string[];
+}
+
+export interface CleanupOptions {
+  /** List what would be removed, remove nothing. */
+  dryRun?: boolean;
+  /** How long to wait for instances and load balancers to go (real AWS takes minutes; emulators none). */
+  maxWaitSeconds?: number;
+}
+
+const isOurs = (name: string | undefined): name is string => Boolean(name?.startsWith(NAME_PREFIX));
+const tagged = (tags: Array<{ Key?: string; Value?: string }> | undefined) =>
+  Boolean(tags?.some((t) => t.Key === WORKSHOP_TAG.Key && t.Value === WORKSHOP_TAG.Value));
+const TAG_FILTER: Filter = { Name: `tag:${WORKSHOP_TAG.Key}`, Values: [WORKSHOP_TAG.Value] };
+
+async function all<T>(pages: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) out.push(page);
+  return out;
+}
+
+function errorText(err: unknown): string {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  return `${e.name ?? "Error"}: ${(e.message ?? String(err)).split("\n")[0]}`;
+}
+
+/** A service the emulator does not offer (LocalStack's free edition has no ELBv2: 501). */
+function unavailable(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  return (
+    e.$metadata?.httpStatusCode === 501 ||
+    /not yet implemented|not implemented|pro feature|not included in your/i.test(e.message ?? "") ||
+    e.name === "InternalFailure"
+  );
+}
+
+const ignoreMissing = (err: unknown) => {
+  const name = (err as { name?: string }).name ?? "";
+  if (!/NoSuchEntity|NotFound|NoSuch|DoesNotExist/i.test(name)) throw err;
+};
+
+class Recorder implements ServiceReport {
+  removed: string[] = [];
+  failed: string[] = [];
+  skipped?: string;
+  constructor(
+    readonly service: string,
+    private readonly dryRun: boolean,
+  ) {}
+  /** Removes one resource (unless dry run), recording what happened; never throws. */
+  async remove(what: string, action: () => Promise<unknown>): Promise<boolean> {
+    if (this.dryRun) {
+      this.removed.push(what);
+      return true;
+    }
+    try {
+      await action();
+      this.removed.push(what);
+      return true;
+    } catch (err) {
+      this.failed.push(`${what}: ${errorText(err)}`);
+      return false;
+    }
+  }
+}
+
+async function service(name: string, dryRun: boolean, body: (r: Recorder) => Promise<void>): Promise<ServiceReport> {
+  const recorder = new Recorder(name, dryRun);
+  try {
+    await body(recorder);
+  } catch (err) {
+    if (unavailable(err)) recorder.skipped = "not offered by this emulator";
+    else recorder.failed.push(errorText(err));
+  }
+  return { service: recorder.service, removed: recorder.removed, failed: recorder.failed, ...(recorder.skipped ? { skipped: recorder.skipped } : {}) };
+}
+
+async function emptyBucket(s3: S3Client, bucket: string): Promise<number> {
+  let count = 0;
+  // S3 has no paginator for versions: follow the markers by hand.
+  let KeyMarker: string | undefined;
+  let VersionIdMarker: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker, VersionIdMarker }));
+    const objects: ObjectIdentifier[] = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
+    if (objects.length) {
+      const result = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }));
+      if (result.Errors?.length) throw new Error(`could not delete ${result.Errors[0].Key}: ${result.Errors[0].Message}`);
+      count += objects.length;
+    }
+    ({ NextKeyMarker: KeyMarker, NextVersionIdMarker: VersionIdMarker } = page.IsTruncated ? page : { NextKeyMarker: undefined, NextVersionIdMarker: undefined });
+  } while (KeyMarker);
+  let uploads;
+  do {
+    uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    for (const upload of uploads.Uploads ?? []) {
+      await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key!, UploadId: upload.UploadId! }));
+    }
+  } while (uploads.IsTruncated && uploads.Uploads?.length);
+  return count;
+}
+
+function cleanS3(o: Required<CleanupOptions>) {
+  return service("S3", o.dryRun, async (r) => {
+    const s3 = createClient(S3Client);
+    const region = clientConfig().region;
+    const { Buckets = [] } = await s3.send(new ListBucketsCommand({}));
+    for (const bucket of Buckets.filter((b) => isOurs(b.Name))) {
+      // A bucket lives in one region: on real AWS, talk to it there.
+      const client = bucket.BucketRegion && bucket.BucketRegion !== region ? createClient(S3Client, { region: bucket.BucketRegion }) : s3;
+      let objects = 0;
+      await r.remove(`bucket ${bucket.Name}`, async () => {
+        objects = await emptyBucket(client, bucket.Name!);
+        await client.send(new DeleteBucketCommand({ Bucket: bucket.Name }));
+      });
+      if (objects && !o.dryRun) r.removed[r.removed.length - 1] += ` (and ${objects} object version${objects === 1 ? "" : "s"})`;
+    }
+  });
+}
+
+function cleanSqs(o: Required<CleanupOptions>) {
+  return service("SQS", o.dryRun, async (r) => {
+    const sqs = createClient(SQSClient);
+    for (const page of await all(paginateListQueues({ client: sqs }, { QueueNamePrefix: NAME_PREFIX }))) {
+      for (const url of page.QueueUrls ?? []) {
+        const name = url.split("/").pop();
+        if (!isOurs(name)) continue;
+        await r.remove(`queue ${name}`, () => sqs.send(new DeleteQueueCommand({ QueueUrl: url })));
+      }
+    }
+  });
+}
+
+function cleanSns(o: Required<CleanupOptions>) {
+  return service("SNS", o.dryRun, async (r) => {
+    const sns = createClient(SNSClient);
+    for (const page of await all(paginateListTopics({ client: sns }, {}))) {
+      for (const { TopicArn } of page.Topics ?? []) {
+        const name = TopicArn?.split(":").pop();
+        if (!isOurs(name)) continue;
+        let subscriptions = 0;
+        await r.remove(`topic ${name}`, async () => {
+          for await (const subs of paginateListSubscriptionsByTopic({ client: sns }, { TopicArn })) {
+            for (const sub of subs.Subscriptions ?? []) {
+              // A subscription still waiting for confirmation has no ARN yet; it goes with the topic.
+              if (!sub.SubscriptionArn?.startsWith("arn:")) continue;
+              await sns.send(new UnsubscribeCommand({ SubscriptionArn: sub.SubscriptionArn }));
+              subscriptions += 1;
+            }
+          }
+          await sns.send(new DeleteTopicCommand({ TopicArn }));
+        });
+        if (subscriptions && !o.dryRun) r.removed[r.removed.length - 1] += ` (and ${subscriptions} subscription${subscriptions === 1 ? "" : "s"})`;
+      }
+    }
+  });
+}
+
+function cleanDynamoDb(o: Required<CleanupOptions>) {
+  return service("DynamoDB", o.dryRun, async (r) => {
+    const dynamodb = createClient(DynamoDBClient);
+    for (const page of await all(paginateListTables({ client: dynamodb }, {}))) {
+      for (const table of (page.TableNames ?? []).filter(isOurs)) {
+        await r.remove(`table ${table}`, () => dynamodb.send(new DeleteTableCommand({ TableName: table })));
+      }
+    }
+  });
+}
+
+function cleanIam(o: Required<CleanupOptions>) {
+  return service("IAM", o.dryRun, async (r) => {
+    const iam = createClient(IAMClient);
+    const client = { client: iam };
+    for (const page of await all(paginateListUsers(client, {}))) {
+      for (const user of (page.Users ?? []).map((u) => u.UserName).filter(isOurs)) {
+        await r.remove(`user ${user}`, async () => {
+          for await (const keys of paginateListAccessKeys(client, { UserName: user })) {
+            for (const key of keys.AccessKeyMetadata ?? []) await iam.send(new DeleteAccessKeyCommand({ UserName: user, AccessKeyId: key.AccessKeyId }));
+          }
+          for await (const attached of paginateListAttachedUserPolicies(client, { UserName: user })) {
+            for (const p of attached.AttachedPolicies ?? []) await iam.send(new DetachUserPolicyCommand({ UserName: user, PolicyArn: p.PolicyArn }));
+          }
+          for await (const inline of paginateListUserPolicies(client, { UserName: user })) {
+            for (const name of inline.PolicyNames ?? []) await iam.send(new DeleteUserPolicyCommand({ UserName: user, PolicyName: name }));
+          }
+          for await (const groups of paginateListGroupsForUser(client, { UserName: user })) {
+            for (const g of groups.Groups ?? []) await iam.send(new RemoveUserFromGroupCommand({ UserName: user, GroupName: g.GroupName }));
+          }
+          await iam.send(new DeleteLoginProfileCommand({ UserName: user })).catch(ignoreMissing);
+          await iam.send(new DeleteUserCommand({ UserName: user }));
+        });
+      }
+    }
+    for (const page of await all(paginateListGroups(client, {}))) {
+      for (const group of (page.Groups ?? []).map((g) => g.GroupName).filter(isOurs)) {
+        await r.remove(`group ${group}`, async () => {
+          const { Users = [] } = await iam.send(new GetGroupCommand({ GroupName: group }));
+          for (const u of Users) await iam.send(new RemoveUserFromGroupCommand({ GroupName: group, UserName: u.UserName }));
+          for await (const attached of paginateListAttachedGroupPolicies(client, { GroupName: group })) {
+            for (const p of attached.AttachedPolicies ?? []) await iam.send(new DetachGroupPolicyCommand({ GroupName: group, PolicyArn: p.PolicyArn }));
+          }
+          for await (const inline of paginateListGroupPolicies(client, { GroupName: group })) {
+            for (const name of inline.PolicyNames ?? []) await iam.send(new DeleteGroupPolicyCommand({ GroupName: group, PolicyName: name }));
+          }
+          await iam.send(new DeleteGroupCommand({ GroupName: group }));
+        });
+      }
+    }
+    for (const page of await all(paginateListRoles(client, {}))) {
+      for (const role of (page.Roles ?? []).map((x) => x.RoleName).filter(isOurs)) {
+        await r.remove(`role ${role}`, async () => {
+          for await (const attached of paginateListAttachedRolePolicies(client, { RoleName: role })) {
+            for (const p of attached.AttachedPolicies ?? []) await iam.send(new DetachRolePolicyCommand({ RoleName: role, PolicyArn: p.PolicyArn }));
+          }
+          for await (const inline of paginateListRolePolicies(client, { RoleName: role })) {
+            for (const name of inline.PolicyNames ?? []) await iam.send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName: name }));
+          }
+          for await (const profiles of paginateListInstanceProfilesForRole(client, { RoleName: role })) {
+            for (const p of profiles.InstanceProfiles ?? []) {
+              await iam.send(new RemoveRoleFromInstanceProfileCommand({ RoleName: role, InstanceProfileName: p.InstanceProfileName }));
+            }
+          }
+          await iam.send(new DeleteRoleCommand({ RoleName: role }));
+        });
+      }
+    }
+    for (const page of await all(paginateListInstanceProfiles(client, {}))) {
+      for (const profile of (page.InstanceProfiles ?? []).filter((p) => isOurs(p.InstanceProfileName))) {
+        await r.remove(`instance profile ${profile.InstanceProfileName}`, async () => {
+          for (const role of profile.Roles ?? []) {
+            await iam.send(new RemoveRoleFromInstanceProfileCommand({ RoleName: role.RoleName, InstanceProfileName: profile.InstanceProfileName }));
+          }
+          await iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: profile.InstanceProfileName }));
+        });
+      }
+    }
+    for (const page of await all(paginateListPolicies(client, { Scope: "Local" }))) {
+      for (const policy of (page.Policies ?? []).filter((p) => isOurs(p.PolicyName))) {
+        const arn = policy.Arn!;
+        await r.remove(`policy ${policy.PolicyName}`, async () => {
+          for await (const entities of paginateListEntitiesForPolicy(client, { PolicyArn: arn })) {
+            for (const u of entities.PolicyUsers ?? []) await iam.send(new DetachUserPolicyCommand({ UserName: u.UserName, PolicyArn: arn }));
+            for (const g of entities.PolicyGroups ?? []) await iam.send(new DetachGroupPolicyCommand({ GroupName: g.GroupName, PolicyArn: arn }));
+            for (const x of entities.PolicyRoles ?? []) await iam.send(new DetachRolePolicyCommand({ RoleName: x.RoleName, PolicyArn: arn }));
+          }
+          const { Versions = [] } = await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }));
+          for (const v of Versions.filter((v) => !v.IsDefaultVersion)) await iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: v.VersionId }));
+          await iam.send(new DeletePolicyCommand({ PolicyArn: arn }));
+        });
+      }
+    }
+  });
+}
+
+function cleanElbv2(o: Required<CleanupOptions>) {
+  return service("ELBv2", o.dryRun, async (r) => {
+    const elb = createClient(ElasticLoadBalancingV2Client);
+    const deleted: string[] = [];
+    for (const page of await all(paginateDescribeLoadBalancers({ client: elb }, {}))) {
+      for (const lb of (page.LoadBalancers ?? []).filter((x) => isOurs(x.LoadBalancerName))) {
+        // Deleting a load balancer deletes its listeners too.
+        if (await r.remove(`load balancer ${lb.LoadBalancerName}`, () => elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn })))) {
+          deleted.push(lb.LoadBalancerArn!);
+        }
+      }
+    }
+    if (deleted.length && !o.dryRun) {
+      await waitUntilLoadBalancersDeleted({ client: elb, maxWaitTime: o.maxWaitSeconds, minDelay: 1, maxDelay: 5 }, { LoadBalancerArns: deleted }).catch(() => {});
+    }
+    for (const page of await all(paginateDescribeTargetGroups({ client: elb }, {}))) {
+      for (const tg of (page.TargetGroups ?? []).filter((x) => isOurs(x.TargetGroupName))) {
+        await r.remove(`target group ${tg.TargetGroupName}`, () => elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn })));
+      }
+    }
+  });
+}
+
+function cleanEc2(o: Required<CleanupOptions>) {
+  return service("EC2", o.dryRun, async (r) => {
+    const ec2 = createClient(EC2Client);
+    const alive = { Name: "instance-state-name", Values: ["pending", "running", "stopping", "stopped"] };
+    const instances: string[] = [];
+    for (const page of await all(paginateDescribeInstances({ client: ec2 }, { Filters: [TAG_FILTER, alive] }))) {
+      for (const reservation of page.Reservations ?? []) instances.push(...(reservation.Instances ?? []).map((i) => i.InstanceId!));
+    }
+    if (instances.length) {
+      const terminated = await r.remove(`instance${instances.length === 1 ? "" : "s"} ${instances.join(", ")}`, () =>
+        ec2.send(new TerminateInstancesCommand({ InstanceIds: instances })),
+      );
+      // Security groups cannot go while an instance still uses them.
+      if (terminated && !o.dryRun) {
+        await waitUntilInstanceTerminated({ client: ec2, maxWaitTime: o.maxWaitSeconds, minDelay: 1, maxDelay: 5 }, { InstanceIds: instances }).catch(() => {});
+      }
+    }
+    const { Addresses = [] } = await ec2.send(new DescribeAddressesCommand({ Filters: [TAG_FILTER] }));
+    for (const address of Addresses) {
+      await r.remove(`Elastic IP ${address.PublicIp}`, async () => {
+        if (address.AssociationId) await ec2.send(new DisassociateAddressCommand({ AssociationId: address.AssociationId }));
+        await ec2.send(new ReleaseAddressCommand({ AllocationId: address.AllocationId }));
+      });
+    }
+    const { KeyPairs = [] } = await ec2.send(new DescribeKeyPairsCommand({}));
+    for (const key of KeyPairs.filter((k) => isOurs(k.KeyName) || tagged(k.Tags))) {
+      await r.remove(`key pair ${key.KeyName}`, () => ec2.send(new DeleteKeyPairCommand(key.KeyName ? { KeyName: key.KeyName } : { KeyPairId: key.KeyPairId })));
+    }
+    const groups = new Map<string, string>();
+    for (const page of await all(paginateDescribeSecurityGroups({ client: ec2 }, {}))) {
+      for (const g of page.SecurityGroups ?? []) {
+        if (g.GroupName !== "default" && (isOurs(g.GroupName) || tagged(g.Tags))) groups.set(g.GroupId!, g.GroupName!);
+      }
+    }
+    for (const [id, name] of groups) {
+      await r.remove(`security group ${name}`, () => ec2.send(new DeleteSecurityGroupCommand({ GroupId: id })));
+    }
+  });
+}
+
+function cleanCloudWatch(o: Required<CleanupOptions>) {
+  return service("CloudWatch", o.dryRun, async (r) => {
+    const cloudwatch = createClient(CloudWatchClient);
+    const names: string[] = [];
+    for (const page of await all(paginateDescribeAlarms({ client: cloudwatch }, { AlarmNamePrefix: NAME_PREFIX }))) {
+      names.push(...(page.MetricAlarms ?? []).map((a) => a.AlarmName!).filter(isOurs));
+    }
+    for (let i = 0; i < names.length; i += 100) {
+      const batch = names.slice(i, i + 100);
+      await r.remove(`alarm${batch.length === 1 ? "" : "s"} ${batch.join(", ")}`, () => cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: batch })));
+    }
+  });
+}
+
+/**
+ * Removes what the workshop created. Order matters: load balancers before their security
+ * groups, instances before theirs, IAM users and roles before the policies attached to them.
+ */
+export async function cleanup(options: CleanupOptions = {}): Promise<ServiceReport[]> {
+  const o: Required<CleanupOptions> = { dryRun: false, maxWaitSeconds: 300, ...options };
+  const independent = await Promise.all([cleanS3(o), cleanSqs(o), cleanSns(o), cleanDynamoDb(o), cleanCloudWatch(o), cleanIam(o)]);
+  const elbv2 = await cleanElbv2(o);
+  const ec2 = await cleanEc2(o);
+  return [...independent.slice(0, 5), elbv2, ec2, independent[5]];
+}
+
+export function describeCleanup(reports: ServiceReport[], where: string, dryRun: boolean, color: { bold(s: string): string; dim(s: string): string; red(s: string): string; yellow(s: string): string; green(s: string): string }): string {
+  const lines = [color.bold(`${dryRun ? "Would remove" : "Cleaning up"} what the workshop created (names ${NAME_PREFIX}…, tag ${WORKSHOP_TAG.Key}=${WORKSHOP_TAG.Value}) on ${where}`), ""];
+  let total = 0;
+  let failures = 0;
+  for (const report of reports) {
+    const label = report.service.padEnd(11);
+    if (report.skipped) lines.push(`${label}${color.yellow(`skipped: ${report.skipped}`)}`);
+    else if (report.removed.length === 0 && report.failed.length === 0) lines.push(`${label}${color.dim("nothing to remove")}`);
+    for (const [i, what] of report.removed.entries()) lines.push(`${i === 0 ? label : " ".repeat(11)}${dryRun ? "would remove" : "removed"} ${what}`);
+    for (const what of report.failed) lines.push(`${" ".repeat(11)}${color.red(`could not remove ${what}`)}`);
+    total += report.removed.length;
+    failures += report.failed.length;
+  }
+  lines.push("");
+  const verb = dryRun ? "Would remove" : "Removed";
+  lines.push(
+    total === 0 && failures === 0
+      ? color.green("Nothing of the workshop's was left: all clean.")
+      : `${verb} ${total} resource${total === 1 ? "" : "s"}` + (failures ? color.red(`; ${failures} could not be removed (see above; run cleanup again in a minute)`) : "."),
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,146 @@
+// The interactive dashboard, driven through a pseudo-terminal as a person would drive it:
+// key presses, a save that triggers a re-check, polling for file systems without file events,
+// the questions before reset and solution, and quitting with q and with Ctrl-C.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
+import { spawn, type IPty } from "@lydell/node-pty";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { FIXTURE_LESSONS, makeProject, waitForText, type Project } from "./fixture";
+
+let project: Project;
+beforeAll(() => {
+  project = makeProject();
+});
+afterAll(() => project?.remove());
+
+interface Screen {
+  pty: IPty;
+  /** Everything the dashboard wrote, without colours and cursor codes. */
+  text(): string;
+  raw(): string;
+  /** Waits for pattern after position `from`; resolves with the position after the match. */
+  waitFor(pattern: RegExp, from?: number): Promise<number>;
+  press(key: string): void;
+  exit: Promise<number>;
+}
+
+function openDashboard(env: Record<string, string | undefined> = {}): Screen {
+  const pty = spawn(process.execPath, ["--import", "tsx", join(project.root, "workshop", "cli.ts")], {
+    name: "xterm-256color",
+    cols: 120,
+    rows: 40,
+    cwd: project.root,
+    env: project.env({ TERM: "xterm-256color", ...env }),
+  });
+  let raw = "";
+  const listeners = new Set<() => void>();
+  pty.onData((data) => {
+    raw += data;
+    for (const l of listeners) l();
+  });
+  const exit = new Promise<number>((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)));
+  const text = () => stripVTControlCharacters(raw);
+  return {
+    pty,
+    text,
+    raw: () => raw,
+    waitFor: (pattern, from = 0) => waitForText(text, listeners, pattern, from, 60_000),
+    press: (key) => pty.write(key),
+    exit,
+  };
+}
+
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe("the dashboard in a terminal", () => {
+  test("shows the lessons, gives a hint, re-checks on save, moves on, and quits with q", async () => {
+    project.cli(["reset", "01", "--yes"]);
+    const screen = openDashboard();
+    try {
+      let at = await screen.waitFor(/TODO 1: create the bucket with CreateBucketCommand/);
+      const first = screen.text();
+      expect(first).toMatch(/0\/2 lessons done/);
+      expect(first).toMatch(/▸ 01 +buckets +Buckets/);
+      expect(first).toMatch(/02 +queues +Queues +· not started/);
+      expect(first).toContain("at lessons/01-buckets/exercise.ts:5");
+      expect(first).toMatch(/n next +p previous +h hint +c check now +r reset +s solution +q quit/);
+
+      screen.press("h");
+      at = await screen.waitFor(new RegExp(`Hint 1 of 3: ${FIXTURE_LESSONS["01-buckets"].meta.hints[0]}`), at);
+
+      // A save in the editor: the dashboard re-checks on its own.
+      project.solve("01-buckets");
+      at = await screen.waitFor(/✓ All 2 checks pass\./, at);
+      expect(screen.text().slice(at)).toMatch(/Lesson 01-buckets is done\. Next: lesson 02, Queues: press n/);
+      expect(screen.text().slice(at - 2000)).toMatch(/1\/2 lessons done/);
+
+      screen.press("n");
+      at = await screen.waitFor(/Lesson 02 · Queues/, at);
+      at = await screen.waitFor(/TODO 1: create the queue/, at);
+
+      screen.press("q");
+      expect(await within(screen.exit, 20_000, "quitting")).toBe(0);
+      expect(screen.text().slice(at)).toContain("Your progress is saved");
+      expect(screen.raw(), "the cursor is shown again").toContain("\x1b[?25h");
+      const progress = project.progress();
+      expect(progress.current).toBe("02-queues");
+      expect(progress.lessons["01-buckets"].status).toBe("done");
+      expect(progress.lessons["02-queues"].status).toBe("failing");
+    } finally {
+      screen.pty.kill();
+    }
+  });
+
+  test("polls when asked, checks on a key press, asks before solution and reset, and quits on Ctrl-C", async () => {
+    const screen = openDashboard({ WORKSHOP_POLL: "1" });
+    try {
+      let at = await screen.waitFor(/TODO 1: create the queue/);
+      expect(screen.text()).toMatch(/polling every 0\.5 s \(WORKSHOP_POLL=1\)/);
+
+      screen.press("c");
+      at = await screen.waitFor(/Checking lessons\/02-queues\/exercise\.ts/, at);
+      at = await screen.waitFor(/TODO 1: create the queue/, at);
+
+      screen.press("s");
+      at = await screen.waitFor(/Show the reference solution for lesson 02\? .*\[y\/N\]/, at);
+      screen.press("n");
+      at = await screen.waitFor(/Nothing was changed\./, at);
+      screen.press("s");
+      at = await screen.waitFor(/\[y\/N\]/, at);
+      screen.press("y");
+      at = await screen.waitFor(/\+ {2}const \{ QueueUrl \} = await sqs\.send/, at);
+      at = await screen.waitFor(/Press any key to go back/, at);
+      screen.press(" ");
+      at = await screen.waitFor(/q quit/, at);
+
+      // Saved while polling: the re-check comes from polling, not from file events.
+      project.solve("02-queues");
+      at = await screen.waitFor(/✓ All 1 checks pass\./, at);
+      expect(screen.text().slice(at)).toMatch(/whole workshop is done/);
+
+      screen.press("r");
+      at = await screen.waitFor(/Put back the untouched lessons\/02-queues\/exercise\.ts\?.*\[y\/N\]/, at);
+      screen.press("y");
+      at = await screen.waitFor(/Your version is in (\S+\.ts)\./, at);
+      const backup = /Your version is in (\S+\.ts)\./.exec(screen.text().slice(at - 300))![1];
+      expect(readFileSync(join(project.root, backup), "utf8")).toBe(FIXTURE_LESSONS["02-queues"].solution);
+      expect(readFileSync(project.exercise("02-queues"), "utf8")).toBe(FIXTURE_LESSONS["02-queues"].exercise);
+      at = await screen.waitFor(/TODO 1: create the queue/, at);
+
+      screen.press("\x03");
+      expect(await within(screen.exit, 20_000, "Ctrl-C")).toBe(0);
+      expect(project.progress().lessons["02-queues"].status).toBe("failing");
+    } finally {
+      screen.pty.kill();
+    }
+  });
+});

@@ -1,0 +1,272 @@
+// `npm start` in a terminal: the lessons with their status, a progress bar, and the current
+// lesson's exercise watched and re-checked on every save, as rustlings does for Rust.
+import { emitKeypressEvents } from "node:readline";
+import { join } from "node:path";
+import ora, { type Ora } from "ora";
+import { listLessons, rel, type Lesson } from "../lessons";
+import { Checker } from "./checker";
+import { describeHints, nextHint } from "./hint";
+import { currentLesson, readProgress, setCurrent } from "./progress";
+import { resetLesson } from "./reset";
+import { describeSolution } from "./solution";
+import { countDone, pc, progressBar, statusTable } from "./ui";
+import { describeCheckError, describeVerdict } from "./verdict";
+import { describeWatchMode, watchLesson, watchMode } from "./watcher";
+import type { FSWatcher } from "chokidar";
+
+export interface DashboardOptions {
+  /** Start on this lesson instead of the current one. */
+  lesson?: Lesson;
+  poll?: boolean;
+}
+
+interface Key {
+  name?: string;
+  ctrl?: boolean;
+  sequence?: string;
+}
+
+type Mode =
+  | { kind: "normal" }
+  | { kind: "confirm"; question: string; onYes: () => Promise<void> | void }
+  | { kind: "pager" };
+
+const KEYS = [
+  ["n", "next"],
+  ["p", "previous"],
+  ["h", "hint"],
+  ["c", "check now"],
+  ["r", "reset"],
+  ["s", "solution"],
+  ["q", "quit"],
+] as const;
+
+export async function runDashboard(options: DashboardOptions = {}): Promise<number> {
+  const out = process.stdout;
+  const stdin = process.stdin;
+  const mode0 = watchMode(options.poll);
+  const checker = new Checker();
+
+  let lessons = listLessons();
+  if (lessons.length === 0) {
+    console.log("There are no lessons yet: lessons/ has no NN-slug folders.");
+    return 0;
+  }
+  let lesson = options.lesson ?? currentLesson(lessons, readProgress())!;
+  await setCurrent(lesson.slug);
+
+  let verdict = "";
+  let extra = "";
+  let checking = false;
+  let queued = false;
+  let mode: Mode = { kind: "normal" };
+  let spinner: Ora | undefined;
+  let watcher: FSWatcher | undefined;
+  let quitting = false;
+
+  const restoreTerminal = () => {
+    if (stdin.isTTY) stdin.setRawMode(false);
+    out.write("\x1b[?25h");
+  };
+  process.on("exit", restoreTerminal);
+
+  function keysLine(): string {
+    const keys = KEYS.map(([key, label]) => `${pc.bold(pc.cyan(key))} ${label}`).join("  ");
+    return keys;
+  }
+
+  function render(): void {
+    spinner?.stop();
+    spinner = undefined;
+    lessons = listLessons();
+    const progress = readProgress();
+    const columns = out.columns || 100;
+    const titleWidth = Math.max(16, Math.min(44, columns - 50));
+    const lines: string[] = [];
+    lines.push(pc.bold("No toca BOTÓN") + pc.dim(" · learn AWS from TypeScript against a local emulator"));
+    lines.push(progressBar(countDone(lessons, progress), lessons.length));
+    lines.push("");
+    lines.push(...statusTable(lessons, progress, lesson.slug, titleWidth));
+    lines.push("");
+    lines.push(pc.bold(`Lesson ${lesson.number} · ${lesson.title}`) + (lesson.summary ? pc.dim(` · ${lesson.summary}`) : ""));
+    lines.push(pc.dim(`Read ${rel(join(lesson.dir, "README.md"))}, edit ${rel(lesson.exercise)}, save: it is checked at once.`));
+    lines.push("");
+    if (verdict && !checking) lines.push(verdict, "");
+    if (extra) lines.push(extra, "");
+    if (mode.kind === "confirm") lines.push(pc.bold(pc.yellow(`${mode.question} [y/N]`)));
+    else lines.push(keysLine());
+    lines.push(pc.dim(`${describeWatchMode(mode0)}${checker.description ? ` · ${checker.description}` : ""}`));
+    // Home, clear, draw: one write, so the screen does not flicker.
+    out.write("\x1b[?25l\x1b[H\x1b[2J" + lines.join("\n") + "\n");
+    if (checking) {
+      spinner = ora({
+        text: checker.description ? `Checking ${rel(lesson.exercise)}…` : `Starting the emulator and checking ${rel(lesson.exercise)}…`,
+        stream: out,
+        discardStdin: false,
+        isEnabled: Boolean(out.isTTY),
+      }).start();
+    }
+  }
+
+  async function check(): Promise<void> {
+    if (checking) {
+      queued = true;
+      return;
+    }
+    checking = true;
+    try {
+      do {
+        queued = false;
+        const target = lesson;
+        render();
+        try {
+          const result = await checker.check(target);
+          if (result.lesson === lesson.slug) {
+            verdict = describeVerdict(result, () => `press ${pc.bold("n")}`);
+            if (result.ok) extra = "";
+          }
+        } catch (err) {
+          if (target.slug === lesson.slug) verdict = `${describeCheckError(err)}\nFix it, then press ${pc.bold("c")} to check again.`;
+        }
+      } while (queued && !quitting);
+    } finally {
+      checking = false;
+    }
+    if (!quitting) render();
+  }
+
+  function watchCurrent(): void {
+    const previous = watcher;
+    void previous?.close();
+    watcher = watchLesson(lesson, mode0, () => void check());
+  }
+
+  async function goTo(next: Lesson | undefined): Promise<void> {
+    if (!next || next.slug === lesson.slug) return;
+    lesson = next;
+    verdict = "";
+    extra = "";
+    await setCurrent(lesson.slug);
+    watchCurrent();
+    await check();
+  }
+
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+
+  async function quit(): Promise<void> {
+    if (quitting) return;
+    quitting = true;
+    spinner?.stop();
+    stdin.off("keypress", onKeypress);
+    await watcher?.close();
+    restoreTerminal();
+    stdin.pause();
+    const progress = readProgress();
+    out.write(`\n${progressBar(countDone(lessons, progress), lessons.length)}. Your progress is saved; \`npm start\` picks up where you left off.\n`);
+    await checker.stop().catch(() => {});
+    finish(0);
+  }
+
+  async function onKey(str: string | undefined, key: Key | undefined): Promise<void> {
+    const name = key?.name ?? str ?? "";
+    if (key?.ctrl && name === "c") return quit();
+    if (mode.kind === "confirm") {
+      const { onYes } = mode;
+      mode = { kind: "normal" };
+      if (name === "y") await onYes();
+      else {
+        extra = pc.dim("Nothing was changed.");
+        render();
+      }
+      return;
+    }
+    if (mode.kind === "pager") {
+      mode = { kind: "normal" };
+      render();
+      return;
+    }
+    const index = lessons.findIndex((l) => l.slug === lesson.slug);
+    switch (name) {
+      case "q":
+      case "escape":
+        return quit();
+      case "n":
+      case "right":
+        return goTo(lessons[index + 1]);
+      case "p":
+      case "left":
+        return goTo(lessons[index - 1]);
+      case "h": {
+        extra = describeHints(lesson, await nextHint(lesson));
+        render();
+        return;
+      }
+      case "c":
+      case "return":
+      case "enter":
+      case "space":
+        return check();
+      case "r": {
+        mode = {
+          kind: "confirm",
+          question: `Put back the untouched ${rel(lesson.exercise)}? Your version is kept in .workshop/backups/.`,
+          onYes: async () => {
+            try {
+              const outcome = await resetLesson(lesson);
+              extra = outcome.unchanged
+                ? "Your exercise is already the untouched one: nothing to reset."
+                : pc.green(`Reset to the untouched exercise.`) + (outcome.backup ? ` Your version is in ${outcome.backup}.` : "");
+            } catch (err) {
+              extra = pc.red((err as Error).message);
+            }
+            // The watcher sees the write too; checking here covers polling's delay.
+            await check();
+          },
+        };
+        render();
+        return;
+      }
+      case "s": {
+        mode = {
+          kind: "confirm",
+          question: `Show the reference solution for lesson ${lesson.number}? Trying a hint first (h) teaches more.`,
+          onYes: () => {
+            try {
+              const diff = describeSolution(lesson);
+              spinner?.stop();
+              out.write(`\x1b[H\x1b[2J${pc.bold(`Lesson ${lesson.number} · ${lesson.title}: the reference solution`)}\n\n${diff}\n\n${pc.dim("Press any key to go back to the dashboard.")}\n`);
+              mode = { kind: "pager" };
+            } catch (err) {
+              extra = pc.red((err as Error).message);
+              render();
+            }
+          },
+        };
+        render();
+        return;
+      }
+      default:
+        if (/^[1-9]$/.test(name)) return goTo(lessons.find((l) => Number(l.number) === Number(name)));
+    }
+  }
+
+  function onKeypress(str: string | undefined, key: Key | undefined): void {
+    void onKey(str, key).catch((err: Error) => {
+      extra = pc.red(err.message);
+      render();
+    });
+  }
+
+  emitKeypressEvents(stdin);
+  if (stdin.isTTY) stdin.setRawMode(true);
+  stdin.on("keypress", onKeypress);
+  stdin.resume();
+  out.on("resize", () => {
+    if (mode.kind !== "pager" && !quitting) render();
+  });
+
+  watchCurrent();
+  void check();
+  return finished;
+}

@@ -1,0 +1,305 @@
+// `npm start -- doctor`: is this machine ready for the workshop? One line per check, and for
+// each problem what to do. Exits 0 when nothing blocks the lessons (warnings do not).
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import getPort from "get-port";
+import ora from "ora";
+import { clientConfig } from "../aws";
+import { findDockerEngine } from "../docker";
+import { LOCALSTACK_DEFAULT_IMAGE, ping, portFree, readSharedState, startEmulator } from "../emulator";
+import { listLessons, rel } from "../lessons";
+import { findPython, motoInstalled, MOTO_VENV } from "../moto";
+import { ROOT, STATE_DIR } from "../paths";
+import { assertSafeTarget, DUMMY_CREDENTIALS, isLocalEndpoint, REAL_AWS_FLAG, realAwsAllowed, realCredentialsInEnv, UnsafeTargetError } from "../safety";
+import { MARK, pc } from "./ui";
+
+export type Level = "ok" | "warn" | "fail";
+
+export interface Finding {
+  level: Level;
+  /** What was found, in one line. */
+  title: string;
+  /** What to do about it (for warnings and failures). */
+  fix?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function versionAtLeast(version: string, minimum: string): boolean {
+  const a = version.split(".").map(Number);
+  const b = minimum.split(".").map(Number);
+  for (let i = 0; i < 3; i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
+}
+
+function readPackageJson(): { engines?: { node?: string }; dependencies?: Record<string, string>; devDependencies?: Record<string, string> } {
+  return JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+}
+
+export function checkNode(version = process.versions.node): Finding {
+  const wanted = /(\d+(?:\.\d+){0,2})/.exec(readPackageJson().engines?.node ?? ">=20")?.[1] ?? "20";
+  if (!versionAtLeast(version, wanted)) {
+    return {
+      level: "fail",
+      title: `Node ${version} is too old: the workshop needs ${wanted} or newer`,
+      fix: `Install Node ${wanted.split(".")[0]} LTS or newer (https://nodejs.org, or nvm/fnm), then run \`npm install\` again.`,
+    };
+  }
+  const major = Number(version.split(".")[0]);
+  return {
+    level: "ok",
+    title:
+      `Node ${version} (the workshop needs ${wanted} or newer)` +
+      (major < 22 ? pc.dim("; the AWS SDK's releases from 2027 need Node 22, the locked versions here run on 20") : ""),
+  };
+}
+
+export function checkDependencies(): Finding {
+  const pkg = readPackageJson();
+  const wanted = { ...pkg.dependencies, ...pkg.devDependencies };
+  const missing: string[] = [];
+  const different: string[] = [];
+  for (const [name, version] of Object.entries(wanted)) {
+    const file = join(ROOT, "node_modules", name, "package.json");
+    if (!existsSync(file)) {
+      missing.push(name);
+      continue;
+    }
+    const installed = (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+    if (/^\d/.test(version) && installed !== version) different.push(`${name} ${installed} (wanted ${version})`);
+  }
+  const total = Object.keys(wanted).length;
+  if (missing.length) {
+    return {
+      level: "fail",
+      title: `${missing.length} of ${total} dependencies are not installed: ${missing.slice(0, 4).join(", ")}${missing.length > 4 ? ", …" : ""}`,
+      fix: "Run `npm install` in the workshop's folder.",
+    };
+  }
+  if (different.length) {
+    return {
+      level: "warn",
+      title: `${different.length} dependencies differ from package.json: ${different.slice(0, 3).join(", ")}`,
+      fix: "Run `npm ci` to install exactly the versions the workshop was tested with.",
+    };
+  }
+  return { level: "ok", title: `All ${total} dependencies are installed` };
+}
+
+export async function checkDocker(env: Env = process.env): Promise<{ finding: Finding; engine?: string }> {
+  const engine = await findDockerEngine();
+  if (engine) return { engine, finding: { level: "ok", title: `A Docker engine answers (${engine}): LocalStack can run` } };
+  return {
+    finding: {
+      level: env.WORKSHOP_EMULATOR === "localstack" ? "fail" : "ok",
+      title: "No Docker engine answers: the workshop uses moto (Python) instead, which is fine",
+      ...(env.WORKSHOP_EMULATOR === "localstack"
+        ? { fix: "WORKSHOP_EMULATOR=localstack needs Docker: start Docker (Docker Desktop, colima, …) or unset WORKSHOP_EMULATOR." }
+        : {}),
+    },
+  };
+}
+
+export function checkPython(needed: boolean): Finding[] {
+  const python = findPython();
+  const findings: Finding[] = [];
+  if (!python) {
+    findings.push({
+      level: needed ? "fail" : "warn",
+      title: "No Python 3.9+ found, so moto (the embedded emulator) cannot run",
+      fix:
+        "Install Python 3 (https://www.python.org/downloads/; Debian/Ubuntu: sudo apt install python3 python3-venv), or point WORKSHOP_PYTHON at one" +
+        (needed ? ". Or start Docker, or set AWS_ENDPOINT_URL to a running emulator." : "."),
+    });
+    return findings;
+  }
+  findings.push({ level: "ok", title: `Python ${python.version} (${[python.command, ...python.args].join(" ")})` });
+  if (motoInstalled()) {
+    const pinned = /moto\[[^\]]*\]==([\d.]+)/.exec(readFileSync(join(ROOT, "workshop", "moto", "requirements.txt"), "utf8"))?.[1];
+    findings.push({ level: "ok", title: `moto ${pinned ?? ""} is installed in ${rel(MOTO_VENV)}`.replace("  ", " ") });
+  } else {
+    findings.push({
+      level: needed ? "warn" : "ok",
+      title: needed ? "moto is not installed yet" : "moto is not installed (not needed while Docker or AWS_ENDPOINT_URL is used)",
+      ...(needed ? { fix: "Run `npm run setup` now (about 30 s); otherwise the first check installs it." } : {}),
+    });
+  }
+  return findings;
+}
+
+/** Does the endpoint speak AWS? STS GetCallerIdentity, with the workshop's own (dummy) credentials. */
+async function answersAsAws(endpoint: string): Promise<string | undefined> {
+  // clientConfig() runs the safety guard on this endpoint, as every client of the workshop does.
+  const sts = new STSClient({ ...clientConfig({ ...process.env, AWS_ENDPOINT_URL: endpoint }), maxAttempts: 1 });
+  try {
+    const me = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: AbortSignal.timeout(5000) });
+    return me.Account;
+  } catch {
+    return undefined;
+  } finally {
+    sts.destroy();
+  }
+}
+
+/** Which emulator a check would use, and whether it answers (mirrors useEmulator() in emulator.ts, without keeping anything running). */
+export async function checkEmulator(env: Env, docker: string | undefined, canStartMoto: boolean): Promise<Finding[]> {
+  const fromEnv = env.AWS_ENDPOINT_URL;
+  if (fromEnv) {
+    try {
+      assertSafeTarget(fromEnv, env);
+    } catch (err) {
+      if (!(err instanceof UnsafeTargetError)) throw err;
+      return [{ level: "fail", title: `AWS_ENDPOINT_URL=${fromEnv} is not a local emulator, so the workshop refuses it`, fix: "Unset AWS_ENDPOINT_URL (the workshop starts its own emulator), or point it at a local one such as http://localhost:4566." }];
+    }
+    if (!(await ping(fromEnv))) {
+      return [{ level: "fail", title: `AWS_ENDPOINT_URL=${fromEnv} is set, and nothing answers there`, fix: "Start that emulator (`npm run emulator -- --port …`, `docker compose up -d`), or unset AWS_ENDPOINT_URL." }];
+    }
+    const account = await answersAsAws(fromEnv);
+    return [{ level: account ? "ok" : "warn", title: `Checks use the emulator at ${fromEnv} (AWS_ENDPOINT_URL)` + (account ? `: it answers (account ${account})` : ": it answers HTTP but not STS"), ...(account ? {} : { fix: "Is it an AWS emulator (moto, LocalStack)? Check the URL and port." }) }];
+  }
+  if (realAwsAllowed(env)) {
+    return [{ level: "warn", title: `${REAL_AWS_FLAG}=1: checks go to real AWS, which costs money`, fix: `Unset ${REAL_AWS_FLAG} to use an emulator; \`npm start -- cleanup\` removes what the lessons created.` }];
+  }
+  const shared = readSharedState();
+  if (shared) {
+    if (!(await ping(shared.endpoint))) {
+      return [{ level: "fail", title: `The shared emulator (process ${shared.pid}) does not answer at ${shared.endpoint}`, fix: "Stop it with `npm start -- emulator stop` and start it again with `npm run emulator`." }];
+    }
+    return [{ level: "ok", title: `Checks reuse the shared ${shared.kind} at ${shared.endpoint} (npm run emulator): it answers` }];
+  }
+  if (env.WORKSHOP_EMULATOR === "localstack" || (docker && env.WORKSHOP_EMULATOR !== "moto")) {
+    const image = env.LOCALSTACK_IMAGE || LOCALSTACK_DEFAULT_IMAGE;
+    return [{ level: "ok", title: `Each check starts LocalStack (${image}) in Docker; \`npm run emulator\` keeps one running for faster checks` }];
+  }
+  if (!canStartMoto) {
+    return [{ level: "warn", title: "Each check would start moto, which is not installed yet", fix: "Run `npm run setup`, then `npm start -- doctor` again." }];
+  }
+  const spinner = ora({ text: "Starting moto to see that it answers…", stream: process.stderr, discardStdin: false }).start();
+  const started = Date.now();
+  let emulator;
+  try {
+    emulator = await startEmulator({ kind: "moto" });
+    const account = await answersAsAws(emulator.endpoint!);
+    spinner.stop();
+    return [{ level: account ? "ok" : "fail", title: `Each check starts moto on a free port: it started in ${((Date.now() - started) / 1000).toFixed(1)} s` + (account ? " and answers" : " but does not answer STS"), ...(account ? {} : { fix: "Delete .workshop/moto-venv and run `npm run setup` again." }) }];
+  } catch (err) {
+    spinner.stop();
+    return [{ level: "fail", title: `moto did not start: ${(err as Error).message.split("\n")[0]}`, fix: "Delete .workshop/moto-venv and run `npm run setup` again; `npm start -- doctor` shows what is missing." }];
+  } finally {
+    await emulator?.stop();
+  }
+}
+
+export async function checkPorts(env: Env = process.env): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const shared = readSharedState();
+  const usedByUs = [shared?.endpoint, env.AWS_ENDPOINT_URL].some((e) => e && new URL(e).port === "4566");
+  if (await portFree(4566)) findings.push({ level: "ok", title: "Port 4566 is free for `npm run emulator` (or LocalStack's docker compose)" });
+  else if (usedByUs) findings.push({ level: "ok", title: "Port 4566 is in use by the emulator the workshop uses" });
+  else {
+    const answers = await ping("http://127.0.0.1:4566");
+    findings.push({
+      level: "warn",
+      title: `Port 4566 is in use by another program${answers ? " that answers HTTP (an emulator?)" : ""}`,
+      fix: answers
+        ? "If it is an emulator, use it: AWS_ENDPOINT_URL=http://127.0.0.1:4566. Or start the workshop's on another port: `npm run emulator -- --port 4567`."
+        : "Start the shared emulator on another port: `npm run emulator -- --port 4567`.",
+    });
+  }
+  const port = await getPort({ host: "127.0.0.1" });
+  findings.push({ level: "ok", title: `Free ports are available on 127.0.0.1 for emulators started per check (e.g. ${port})` });
+  return findings;
+}
+
+export function checkCredentials(env: Env = process.env): Finding[] {
+  const findings: Finding[] = [];
+  if (realAwsAllowed(env)) {
+    findings.push({ level: "warn", title: `${REAL_AWS_FLAG}=1 is set: real AWS credentials can be used, and real AWS costs money`, fix: `Unset ${REAL_AWS_FLAG} unless you mean it; afterwards, \`npm start -- cleanup\` removes what the lessons created.` });
+    return findings;
+  }
+  if (env.AWS_ENDPOINT_URL && !isLocalEndpoint(env.AWS_ENDPOINT_URL)) return findings; // reported with the emulator
+  // Without an endpoint, the guard must refuse before anything is sent.
+  let guarded = false;
+  try {
+    assertSafeTarget(undefined, { ...env, AWS_ENDPOINT_URL: undefined });
+  } catch (err) {
+    guarded = err instanceof UnsafeTargetError;
+  }
+  const config = clientConfig({ ...env, AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL || "http://127.0.0.1:4566" });
+  const dummy = config.credentials?.accessKeyId === DUMMY_CREDENTIALS.accessKeyId && config.credentials?.secretAccessKey === DUMMY_CREDENTIALS.secretAccessKey;
+  if (!guarded || !dummy) {
+    findings.push({ level: "fail", title: "The workshop's guard against real AWS is not working", fix: "Restore workshop/safety.ts and workshop/aws.ts from git (`git checkout -- workshop/`)." });
+    return findings;
+  }
+  const inEnv = realCredentialsInEnv(env);
+  const inFile = existsSync(join(homedir(), ".aws", "credentials")) ? "~/.aws/credentials" : undefined;
+  const found = [inEnv, inFile].filter(Boolean).join(" and ");
+  findings.push({
+    level: "ok",
+    title: found
+      ? `Real AWS credentials exist (${found}), and cannot be used by accident: every client sends dummy ones to a local endpoint`
+      : "No real AWS credentials can be used by accident: every client sends dummy ones to a local endpoint",
+  });
+  return findings;
+}
+
+export function checkWorkspace(): Finding[] {
+  const findings: Finding[] = [];
+  const lessons = listLessons();
+  const incomplete = lessons.filter((l) => !existsSync(l.exercise) || !existsSync(l.solution) || !existsSync(join(l.dir, "lesson.json")));
+  findings.push(
+    lessons.length === 0
+      ? { level: "fail", title: "No lessons found in lessons/", fix: "Run the workshop from its own folder (the one with package.json)." }
+      : incomplete.length
+        ? { level: "warn", title: `${lessons.length} lessons found; incomplete: ${incomplete.map((l) => l.slug).join(", ")}`, fix: "A lesson needs lesson.json, exercise.ts and solutions/NN-slug/solution.ts; `npm start -- reset NN` restores a missing exercise." }
+        : { level: "ok", title: `${lessons.length} lessons found` },
+  );
+  try {
+    mkdirSync(STATE_DIR, { recursive: true });
+    accessSync(STATE_DIR, constants.W_OK);
+    findings.push({ level: "ok", title: `${rel(STATE_DIR)}/ is writable (progress, backups, the emulator's state)` });
+  } catch {
+    findings.push({ level: "fail", title: `${rel(STATE_DIR)}/ cannot be written`, fix: "Check the folder's permissions: the workshop keeps progress and moto there." });
+  }
+  const git = spawnSync("git", ["rev-parse", "--is-inside-work-tree"], { cwd: ROOT, encoding: "utf8" });
+  findings.push(
+    git.status === 0
+      ? { level: "ok", title: "This is a git checkout: `reset` can restore untouched exercises" }
+      : { level: "warn", title: git.error ? "git is not installed" : "This folder is not a git checkout", fix: "`npm start -- reset` needs the workshop cloned with git; everything else works without." },
+  );
+  return findings;
+}
+
+export async function runDoctor(env: Env = process.env): Promise<Finding[]> {
+  const findings: Finding[] = [checkNode(), checkDependencies()];
+  const docker = await checkDocker(env);
+  findings.push(docker.finding);
+  const needMoto = !env.AWS_ENDPOINT_URL && !realAwsAllowed(env) && !readSharedState() && (env.WORKSHOP_EMULATOR === "moto" || !docker.engine);
+  const python = checkPython(needMoto);
+  findings.push(...python);
+  findings.push(...(await checkEmulator(env, docker.engine, motoInstalled())));
+  findings.push(...(await checkPorts(env)));
+  findings.push(...checkCredentials(env));
+  findings.push(...checkWorkspace());
+  return findings;
+}
+
+export function describeFindings(findings: Finding[]): string {
+  const lines = [pc.bold("Doctor: is this machine ready for the workshop?"), ""];
+  for (const f of findings) {
+    const mark = f.level === "ok" ? MARK.ok : f.level === "warn" ? MARK.warn : MARK.fail;
+    lines.push(`${mark} ${f.title}`);
+    if (f.fix) lines.push(`    ${pc.dim("→")} ${f.fix}`);
+  }
+  const failures = findings.filter((f) => f.level === "fail").length;
+  const warnings = findings.filter((f) => f.level === "warn").length;
+  lines.push("");
+  if (failures) lines.push(pc.red(pc.bold(`${failures} problem${failures === 1 ? "" : "s"} block${failures === 1 ? "s" : ""} the workshop: do what the ✗ lines say, then run \`npm start -- doctor\` again.`)));
+  else lines.push(pc.green(pc.bold(`Nothing blocks the workshop.`)) + (warnings ? ` ${warnings} note${warnings === 1 ? "" : "s"} (!) above.` : "") + " Start with `npm start`.");
+  return lines.join("\n");
+}

@@ -1,0 +1,260 @@
+// Test support for the CLI's tests (not a test itself): a throwaway copy of the workshop with
+// two small lessons of its own, a git history and its own .workshop/, so that the CLI can be
+// run as a process (and in a pseudo-terminal) without touching the real lessons or progress.
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
+import { ROOT, STATE_DIR } from "../paths";
+
+const EXERCISE_01 = `import { CreateBucketCommand, DeleteBucketCommand, ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
+import { createClient, runMain, todo, uniqueName } from "../../workshop/lesson";
+
+export async function createBucket(s3: S3Client, bucket: string): Promise<void> {
+  // TODO 1: create the bucket with CreateBucketCommand.
+  todo(1, "create the bucket with CreateBucketCommand");
+}
+
+export async function listBucketNames(s3: S3Client): Promise<string[]> {
+  // TODO 2: list the buckets' names with ListBucketsCommand.
+  todo(2, "list the buckets' names with ListBucketsCommand");
+}
+
+export async function deleteBucket(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+}
+
+export async function main(): Promise<void> {
+  const s3 = createClient(S3Client);
+  const bucket = uniqueName("demo");
+  await createBucket(s3, bucket);
+  console.log(await listBucketNames(s3));
+  await deleteBucket(s3, bucket);
+}
+
+runMain(import.meta.url, main);
+`;
+
+const SOLUTION_01 = EXERCISE_01.replace(
+  `  // TODO 1: create the bucket with CreateBucketCommand.\n  todo(1, "create the bucket with CreateBucketCommand");`,
+  `  await s3.send(new CreateBucketCommand({ Bucket: bucket }));`,
+)
+  .replace(
+    `  // TODO 2: list the buckets' names with ListBucketsCommand.\n  todo(2, "list the buckets' names with ListBucketsCommand");`,
+    `  const { Buckets = [] } = await s3.send(new ListBucketsCommand({}));\n  return Buckets.map((b) => b.Name!);`,
+  )
+  .replace(`import { createClient, runMain, todo, uniqueName }`, `import { createClient, runMain, uniqueName }`);
+
+const TEST_01 = `import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { afterAll, expect, test } from "vitest";
+import { createClient, loadLesson, uniqueName } from "../../workshop/testing";
+
+const lesson = await loadLesson<typeof import("./exercise")>("01-buckets");
+const s3 = createClient(S3Client);
+const bucket = uniqueName("fixture");
+
+afterAll(async () => {
+  await lesson.deleteBucket(s3, bucket).catch(() => {});
+});
+
+test("createBucket creates the bucket", async () => {
+  await lesson.createBucket(s3, bucket);
+  await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+});
+
+test("listBucketNames lists the new bucket", async () => {
+  const names = await lesson.listBucketNames(s3);
+  expect(names, \`the emulator holds: \${names.join(", ")}\`).toContain(bucket);
+});
+`;
+
+const EXERCISE_02 = `import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { todo } from "../../workshop/lesson";
+
+export async function createQueue(sqs: SQSClient, name: string): Promise<string> {
+  // TODO 1: create the queue with CreateQueueCommand and return its URL.
+  todo(1, "create the queue with CreateQueueCommand and return its URL");
+}
+
+export async function deleteQueue(sqs: SQSClient, url: string): Promise<void> {
+  await sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
+}
+`;
+
+const SOLUTION_02 = EXERCISE_02.replace(
+  `  // TODO 1: create the queue with CreateQueueCommand and return its URL.\n  todo(1, "create the queue with CreateQueueCommand and return its URL");`,
+  `  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));\n  return QueueUrl!;`,
+).replace(`import { todo } from "../../workshop/lesson";\n`, "");
+
+const TEST_02 = `import { SQSClient } from "@aws-sdk/client-sqs";
+import { expect, test } from "vitest";
+import { createClient, loadLesson, uniqueName } from "../../workshop/testing";
+
+const lesson = await loadLesson<typeof import("./exercise")>("02-queues");
+
+test("createQueue returns the new queue's URL", async () => {
+  const sqs = createClient(SQSClient);
+  const name = uniqueName("fixture");
+  const url = await lesson.createQueue(sqs, name);
+  try {
+    expect(url, "the URL CreateQueue returned").toContain(name);
+  } finally {
+    await lesson.deleteQueue(sqs, url);
+  }
+});
+`;
+
+export const FIXTURE_LESSONS = {
+  "01-buckets": {
+    meta: { title: "Buckets", summary: "Create and list buckets", hints: ["Look at CreateBucketCommand.", "ListBucketsCommand returns Buckets.", "Map Buckets to their Name."] },
+    exercise: EXERCISE_01,
+    solution: SOLUTION_01,
+    test: TEST_01,
+  },
+  "02-queues": {
+    meta: { title: "Queues", summary: "Create a queue", hints: ["Look at CreateQueueCommand."] },
+    exercise: EXERCISE_02,
+    solution: SOLUTION_02,
+    test: TEST_02,
+  },
+} as const;
+
+export type FixtureSlug = keyof typeof FIXTURE_LESSONS;
+
+export interface Project {
+  root: string;
+  exercise(slug: FixtureSlug): string;
+  solution(slug: FixtureSlug): string;
+  /** Writes the reference solution over the attendee's exercise (as a save in an editor would). */
+  solve(slug: FixtureSlug): void;
+  progress(): { current?: string; lessons: Record<string, { status?: string; hintsShown?: number }> };
+  /** Runs the CLI to the end, without a terminal. */
+  cli(args: string[], options?: { env?: Record<string, string | undefined>; input?: string; timeout?: number }): SpawnSyncReturns<string>;
+  /** Starts the CLI without waiting (for `watch`). */
+  start(args: string[], env?: Record<string, string | undefined>): Running;
+  /** The environment the CLI runs with: no colours unless asked, no Vitest worker variables. */
+  env(extra?: Record<string, string | undefined>): Record<string, string>;
+  remove(): void;
+}
+
+export interface Running {
+  output(): string;
+  waitFor(pattern: RegExp, from?: number, timeoutMs?: number): Promise<number>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves with the exit code (or null after a signal) when the process ends by itself. */
+  exited: Promise<number | null>;
+  pid: number;
+}
+
+function git(root: string, args: string[]): void {
+  const run = spawnSync("git", ["-c", "user.name=Workshop Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: root, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`git ${args.join(" ")} failed: ${run.stderr}`);
+}
+
+/** A throwaway workshop: the real harness, two fixture lessons, its own state; git unless told not to. */
+export function makeProject(options: { git?: boolean } = {}): Project {
+  const root = mkdtempSync(join(tmpdir(), "nt-cli-"));
+  cpSync(join(ROOT, "workshop"), join(root, "workshop"), { recursive: true, filter: (src) => !src.endsWith(".test.ts") });
+  for (const file of ["package.json", "tsconfig.json"]) cpSync(join(ROOT, file), join(root, file));
+  // "junction" makes a directory link without administrator rights on Windows; elsewhere it is ignored.
+  symlinkSync(join(ROOT, "node_modules"), join(root, "node_modules"), "junction");
+  mkdirSync(join(root, ".workshop"));
+  if (existsSync(join(STATE_DIR, "moto-venv"))) symlinkSync(join(STATE_DIR, "moto-venv"), join(root, ".workshop", "moto-venv"), "junction");
+  writeFileSync(join(root, ".gitignore"), "node_modules\n.workshop/\n");
+  for (const [slug, lesson] of Object.entries(FIXTURE_LESSONS)) {
+    mkdirSync(join(root, "lessons", slug), { recursive: true });
+    mkdirSync(join(root, "solutions", slug), { recursive: true });
+    writeFileSync(join(root, "lessons", slug, "lesson.json"), JSON.stringify(lesson.meta, null, 2) + "\n");
+    writeFileSync(join(root, "lessons", slug, "exercise.ts"), lesson.exercise);
+    writeFileSync(join(root, "lessons", slug, `${slug}.test.ts`), lesson.test);
+    writeFileSync(join(root, "lessons", slug, "README.md"), `# ${lesson.meta.title}\n`);
+    writeFileSync(join(root, "solutions", slug, "solution.ts"), lesson.solution);
+  }
+  if (options.git !== false) {
+    git(root, ["init", "-q"]);
+    git(root, ["add", "-A"]);
+    git(root, ["commit", "-q", "-m", "the workshop as shipped"]);
+  }
+
+  const env = (extra: Record<string, string | undefined> = {}): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, ...extra })) {
+      if (v !== undefined && !k.startsWith("VITEST") && k !== "NODE_OPTIONS") out[k] = v;
+    }
+    return out;
+  };
+  const entry = ["--import", "tsx", join(root, "workshop", "cli.ts")];
+
+  return {
+    root,
+    exercise: (slug) => join(root, "lessons", slug, "exercise.ts"),
+    solution: (slug) => join(root, "solutions", slug, "solution.ts"),
+    solve(slug) {
+      writeFileSync(join(root, "lessons", slug, "exercise.ts"), FIXTURE_LESSONS[slug].solution);
+    },
+    progress() {
+      const file = join(root, ".workshop", "progress.json");
+      return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : { lessons: {} };
+    },
+    env,
+    cli(args, opts = {}) {
+      return spawnSync(process.execPath, [...entry, ...args], {
+        cwd: root,
+        encoding: "utf8",
+        env: env(opts.env),
+        input: opts.input ?? "",
+        timeout: opts.timeout ?? 90_000,
+      });
+    },
+    start(args, extra) {
+      const child = spawn(process.execPath, [...entry, ...args], { cwd: root, env: env(extra), stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      const listeners = new Set<() => void>();
+      const take = (chunk: Buffer) => {
+        output += stripVTControlCharacters(chunk.toString());
+        for (const l of listeners) l();
+      };
+      child.stdout.on("data", take);
+      child.stderr.on("data", take);
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      return {
+        pid: child.pid!,
+        exited,
+        output: () => output,
+        waitFor: (pattern, from = 0, timeoutMs = 60_000) => waitForText(() => output, listeners, pattern, from, timeoutMs),
+        async stop(signal = "SIGTERM") {
+          if (child.exitCode === null) child.kill(signal);
+          return exited;
+        },
+      };
+    },
+    remove() {
+      rmSync(root, { recursive: true, force: true, maxRetries: 5 });
+    },
+  };
+}
+
+/** Resolves with the index just after the first match of pattern at or after `from`; rejects with what was seen. */
+export function waitForText(read: () => string, listeners: Set<() => void>, pattern: RegExp, from: number, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const look = () => {
+      const text = read().slice(from);
+      const match = pattern.exec(text);
+      if (match) {
+        done();
+        resolve(from + match.index + match[0].length);
+      }
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${pattern}. The output after position ${from} was:\n${read().slice(from).slice(-3000)}`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      listeners.delete(look);
+    };
+    listeners.add(look);
+    look();
+  });
+}

@@ -1,0 +1,106 @@
+// The attendee's progress, kept in .workshop/progress.json (git-ignored) so that it survives
+// restarts. A lesson is "done" only when its last check passed; "not started" means never checked.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import lockfile from "proper-lockfile";
+import type { CheckResult } from "../check";
+import type { Lesson } from "../lessons";
+import { STATE_DIR } from "../paths";
+
+export type LessonStatus = "not started" | "failing" | "done";
+
+export interface LessonProgress {
+  status?: "failing" | "done";
+  /** ISO time of the last check of the attendee's exercise. */
+  lastChecked?: string;
+  passed?: number;
+  failed?: number;
+  /** How many of the lesson's hints have been shown, so `hint` gives the next one. */
+  hintsShown?: number;
+}
+
+export interface Progress {
+  /** The slug of the lesson the attendee is on. */
+  current?: string;
+  lessons: Record<string, LessonProgress>;
+}
+
+export const PROGRESS_FILE = join(STATE_DIR, "progress.json");
+
+function empty(): Progress {
+  return { lessons: {} };
+}
+
+/** Reads the progress file; a missing or damaged file counts as no progress (never a crash). */
+export function readProgress(file = PROGRESS_FILE): Progress {
+  if (!existsSync(file)) return empty();
+  try {
+    const data = JSON.parse(readFileSync(file, "utf8")) as Partial<Progress>;
+    if (!data || typeof data !== "object") return empty();
+    const lessons = data.lessons && typeof data.lessons === "object" ? data.lessons : {};
+    return { ...(typeof data.current === "string" ? { current: data.current } : {}), lessons };
+  } catch {
+    return empty();
+  }
+}
+
+function write(file: string, progress: Progress): void {
+  mkdirSync(dirname(file), { recursive: true });
+  // Write a new file and rename it over the old one: a crash never leaves half a file.
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(progress, null, 2) + "\n");
+  renameSync(temp, file);
+}
+
+/**
+ * Changes the progress file under a lock, so that the dashboard and an `npm run check`
+ * in another terminal never overwrite each other's update.
+ */
+export async function updateProgress(change: (progress: Progress) => void, file = PROGRESS_FILE): Promise<Progress> {
+  mkdirSync(dirname(file), { recursive: true });
+  const release = await lockfile.lock(dirname(file), {
+    lockfilePath: `${file}.lock`,
+    realpath: false,
+    stale: 10_000,
+    retries: { retries: 50, minTimeout: 20, maxTimeout: 200 },
+  });
+  try {
+    const progress = readProgress(file);
+    change(progress);
+    write(file, progress);
+    return progress;
+  } finally {
+    await release();
+  }
+}
+
+export function lessonStatus(progress: Progress, slug: string): LessonStatus {
+  return progress.lessons[slug]?.status ?? "not started";
+}
+
+/** Records the verdict of a check of the attendee's exercise (checks of the solution are not progress). */
+export async function recordCheck(result: CheckResult, file = PROGRESS_FILE): Promise<Progress> {
+  return updateProgress((progress) => {
+    const entry = (progress.lessons[result.lesson] ??= {});
+    entry.status = result.ok ? "done" : "failing";
+    entry.lastChecked = new Date().toISOString();
+    entry.passed = result.passed;
+    entry.failed = result.failed;
+  }, file);
+}
+
+/**
+ * The lesson the attendee is on: the one saved as current if it still exists,
+ * otherwise the first lesson that is not done, otherwise the last lesson.
+ */
+export function currentLesson(lessons: Lesson[], progress: Progress): Lesson | undefined {
+  const saved = lessons.find((l) => l.slug === progress.current);
+  if (saved) return saved;
+  return lessons.find((l) => lessonStatus(progress, l.slug) !== "done") ?? lessons.at(-1);
+}
+
+export async function setCurrent(slug: string, file = PROGRESS_FILE): Promise<void> {
+  await updateProgress((progress) => {
+    progress.current = slug;
+  }, file);
+}

@@ -1,0 +1,59 @@
+// What every screen of the CLI shares: colours (picocolors honours NO_COLOR and FORCE_COLOR),
+// the status marks, the progress bar and the status table.
+import pc from "picocolors";
+import type { Lesson } from "../lessons";
+import { lessonStatus, type LessonStatus, type Progress } from "./progress";
+
+export { pc };
+
+export const MARK = {
+  ok: pc.green("✓"),
+  fail: pc.red("✗"),
+  warn: pc.yellow("!"),
+  none: pc.dim("·"),
+};
+
+export function statusLabel(status: LessonStatus): string {
+  if (status === "done") return pc.green("✓ done");
+  if (status === "failing") return pc.red("✗ failing");
+  return pc.dim("· not started");
+}
+
+/** "[███████░░░░░░░] 3/7 lessons done" */
+export function progressBar(done: number, total: number, width = 20): string {
+  const filled = total === 0 ? 0 : Math.round((done / total) * width);
+  const bar = pc.green("█".repeat(filled)) + pc.dim("░".repeat(width - filled));
+  return `[${bar}] ${done}/${total} lessons done`;
+}
+
+export function countDone(lessons: Lesson[], progress: Progress): number {
+  return lessons.filter((l) => lessonStatus(progress, l.slug) === "done").length;
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text.slice(0, width - 1) + "…" : text.padEnd(width);
+}
+
+/** One line per lesson: marker, number, name, title, status. `current` gets the ▸. */
+export function statusTable(lessons: Lesson[], progress: Progress, current?: string, titleWidth = 40): string[] {
+  return lessons.map((lesson) => {
+    const here = lesson.slug === current;
+    const marker = here ? pc.cyan("▸") : " ";
+    const name = pad(lesson.slug.slice(3), 20);
+    const title = pad(lesson.title, titleWidth);
+    const line = `${marker} ${lesson.number}  ${here ? pc.bold(name) : name} ${title} ${statusLabel(lessonStatus(progress, lesson.slug))}`;
+    return line;
+  });
+}
+
+/** The whole table as `npm start | cat` and `npm start -- list` print it. */
+export function statusReport(lessons: Lesson[], progress: Progress, current?: string): string {
+  if (lessons.length === 0) return "There are no lessons yet (nothing in lessons/).";
+  const lines = [pc.bold("No toca BOTÓN: learn AWS from TypeScript against a local emulator"), ""];
+  lines.push(...statusTable(lessons, progress, current));
+  lines.push("", progressBar(countDone(lessons, progress), lessons.length));
+  const here = lessons.find((l) => l.slug === current);
+  if (here) lines.push(`Current lesson: ${here.number} ${here.title} (lessons/${here.slug}/exercise.ts)`);
+  lines.push(pc.dim("In a terminal, `npm start` watches your exercise and checks it on every save."));
+  return lines.join("\n");
+}

@@ -1,0 +1,75 @@
+// `npm start -- watch [lesson]`: the dashboard's loop without the full screen, for scripts,
+// editors' terminals and people who prefer plain output: one verdict per save.
+import { emitKeypressEvents } from "node:readline";
+import { rel, type Lesson } from "../lessons";
+import { Checker } from "./checker";
+import { setCurrent } from "./progress";
+import { pc } from "./ui";
+import { describeCheckError, describeVerdict } from "./verdict";
+import { describeWatchMode, watchLesson, watchMode } from "./watcher";
+
+export async function runWatch(lesson: Lesson, options: { poll?: boolean } = {}): Promise<number> {
+  const mode = watchMode(options.poll);
+  const checker = new Checker();
+  const keys = Boolean(process.stdin.isTTY);
+  await setCurrent(lesson.slug);
+
+  let checking = false;
+  let queued = false;
+  let runs = 0;
+  async function check(reason: string): Promise<void> {
+    if (checking) {
+      queued = true;
+      return;
+    }
+    checking = true;
+    try {
+      do {
+        queued = false;
+        runs += 1;
+        console.log(pc.dim(`\n── check ${runs} (${reason}) at ${new Date().toLocaleTimeString()} ──`));
+        try {
+          const result = await checker.check(lesson);
+          console.log(describeVerdict(result, (next) => `run \`npm start -- watch ${next.number}\``));
+        } catch (err) {
+          console.log(describeCheckError(err));
+        }
+        reason = "saved again";
+      } while (queued);
+    } finally {
+      checking = false;
+    }
+  }
+
+  console.log(`Lesson ${lesson.number} · ${lesson.title}`);
+  console.log(
+    `${describeWatchMode(mode)}: ${rel(lesson.dir)}. ` +
+      (keys ? `Press ${pc.bold("c")} or Enter to check now, ${pc.bold("q")} to stop.` : "Stop with Ctrl-C."),
+  );
+  const watcher = watchLesson(lesson, mode, (file) => void check(`${rel(file)} saved`));
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      if (keys) process.stdin.setRawMode(false);
+      process.stdin.pause();
+      await watcher.close();
+      await checker.stop().catch(() => {});
+      resolve(0);
+    };
+    if (keys) {
+      emitKeypressEvents(process.stdin);
+      process.stdin.setRawMode(true);
+      process.stdin.on("keypress", (_str: string, key: { name?: string; ctrl?: boolean }) => {
+        if (key?.name === "q" || (key?.ctrl && key.name === "c")) void stop();
+        else if (key?.name === "c" || key?.name === "return") void check("key press");
+      });
+      process.stdin.resume();
+    }
+    process.once("SIGINT", () => void stop());
+    process.once("SIGTERM", () => void stop());
+    void check("start");
+  });
+}
