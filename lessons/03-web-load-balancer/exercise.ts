@@ -448,7 +448,7 @@ export async function deployWebTier(aws: Clients, tier: WebTier, options: Deploy
   tier.groupId = await createWebSecurityGroup(aws.ec2, { name: tier.name, vpcId: network.vpcId, sshCidr: options.sshCidr });
   log(`security group ${tier.groupId}: HTTP (80) from anywhere, SSH (22) from ${options.sshCidr}`);
 
-  // One instance in each Availability Zone: "la instancia como unidad de paralelismo".
+  // One instance in each Availability Zone: "todo puede fallar", and when a zone fails the other still answers.
   for (const [index, subnetId] of network.subnetIds.entries()) {
     const instance = index + 1;
     const name = `${tier.name}-${instance}`;

@@ -470,6 +470,8 @@ export async function putRequestsServed(cloudwatch: CloudWatchClient, counts: Re
   );
 }
 
+// #endregion
+
 /** Reads the metric back: the requests one instance served in the last 15 minutes. */
 export async function getRequestsServed(cloudwatch: CloudWatchClient, instanceId: string): Promise<number> {
   const now = Date.now();
@@ -487,7 +489,6 @@ export async function getRequestsServed(cloudwatch: CloudWatchClient, instanceId
   );
   return Datapoints.reduce((total, point) => total + (point.Sum ?? 0), 0);
 }
-// #endregion
 
 // ─── Everything together, and taking it all down ────────────────────────────────────────────
 
@@ -530,7 +531,7 @@ export async function deployWebTier(aws: Clients, tier: WebTier, options: Deploy
   tier.groupId = await createWebSecurityGroup(aws.ec2, { name: tier.name, vpcId: network.vpcId, sshCidr: options.sshCidr });
   log(`security group ${tier.groupId}: HTTP (80) from anywhere, SSH (22) from ${options.sshCidr}`);
 
-  // One instance in each Availability Zone: "la instancia como unidad de paralelismo".
+  // One instance in each Availability Zone: "todo puede fallar", and when a zone fails the other still answers.
   for (const [index, subnetId] of network.subnetIds.entries()) {
     const instance = index + 1;
     const name = `${tier.name}-${instance}`;
