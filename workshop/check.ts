@@ -30,6 +30,8 @@ export interface CheckResult {
   passed: number;
   failed: number;
   skipped: number;
+  /** Why tests were skipped, as the tests said it. */
+  skipNotes?: string[];
   failures: Failure[];
   /** The lowest-numbered TODO that a failing test ran into: the next thing to do. */
   nextTodo?: Todo;
@@ -52,29 +54,63 @@ function firstLine(message: string): string {
   return message.split("\n").slice(0, 12).join("\n");
 }
 
-function collect(modules: TestModule[], file: string) {
-  let passed = 0;
-  let failed = 0;
-  let skipped = 0;
-  const failures: Failure[] = [];
-  const loadErrors: string[] = [];
+function toFailure(name: string, message: string, file?: string): Failure {
+  const match = TODO_MESSAGE.exec(message);
+  const todo = match ? { n: Number(match[1]), task: match[2], location: file ? locateTodo(file, Number(match[1])) : undefined } : undefined;
+  return { test: name, message: firstLine(message), todo };
+}
+
+/** A module that could not even be imported because the file itself is broken (not because a TODO threw). */
+function isBrokenFile(error: { name?: string; message: string }): boolean {
+  return /SyntaxError|TransformError/.test(error.name ?? "") || /Transform failed|Unexpected token|Expected .* but found|ERROR: /.test(error.message);
+}
+
+export interface Tally {
+  passed: number;
+  failed: number;
+  skipped: number;
+  failures: Failure[];
+  /** Notes given by tests that skipped themselves (for example "this emulator has no ELB"). */
+  skipNotes: string[];
+  /** The lesson file could not be loaded at all (a syntax error, say). */
+  loadErrors: string[];
+}
+
+/**
+ * Counts a Vitest run. A failed beforeAll/afterAll counts as a failure of its suite (Vitest
+ * marks the suite's tests skipped, which must never read as green), and so does a module
+ * whose top-level code threw.
+ */
+export function tally(modules: TestModule[], file?: string): Tally {
+  const t: Tally = { passed: 0, failed: 0, skipped: 0, failures: [], skipNotes: [], loadErrors: [] };
   for (const module of modules) {
-    for (const error of module.errors()) loadErrors.push(`${error.name ?? "Error"}: ${error.message}`);
+    for (const error of module.errors()) {
+      if (file && isBrokenFile(error)) t.loadErrors.push(`${error.name ?? "Error"}: ${error.message}`);
+      else {
+        t.failed += 1;
+        t.failures.push(toFailure(`${module.relativeModuleId} (while loading)`, `${error.name ?? "Error"}: ${error.message}`, file));
+      }
+    }
+    for (const suite of module.children.allSuites()) {
+      for (const error of suite.errors()) {
+        t.failed += 1;
+        t.failures.push(toFailure(`${suite.fullName} (setup or teardown)`, error.message, file));
+      }
+    }
     for (const test of module.children.allTests()) {
       const result = test.result();
-      if (result.state === "passed") passed += 1;
-      else if (result.state === "skipped") skipped += 1;
-      else if (result.state === "failed") {
-        failed += 1;
+      if (result.state === "passed") t.passed += 1;
+      else if (result.state === "skipped") {
+        t.skipped += 1;
+        if (result.note && !t.skipNotes.includes(result.note)) t.skipNotes.push(result.note);
+      } else if (result.state === "failed") {
+        t.failed += 1;
         const error = result.errors[0];
-        const message = error ? error.message : "failed";
-        const match = TODO_MESSAGE.exec(message);
-        const todo = match ? { n: Number(match[1]), task: match[2], location: locateTodo(file, Number(match[1])) } : undefined;
-        failures.push({ test: test.fullName, message: firstLine(message), todo });
+        t.failures.push(toFailure(test.fullName, error ? error.message : "failed", file));
       }
     }
   }
-  return { passed, failed, skipped, failures, loadErrors };
+  return t;
 }
 
 export interface CheckOptions {
@@ -117,7 +153,7 @@ export async function runCheck(lesson: Lesson, options: CheckOptions = {}): Prom
     } finally {
       await vitest.close();
     }
-    const { passed, failed, skipped, failures, loadErrors } = collect(modules, file);
+    const { passed, failed, skipped, failures, skipNotes, loadErrors } = tally(modules, file);
     const todos = failures.flatMap((f) => (f.todo ? [f.todo] : [])).sort((a, b) => a.n - b.n);
     const loadError = loadErrors.length ? loadErrors.join("\n") : undefined;
     return {
@@ -127,6 +163,7 @@ export async function runCheck(lesson: Lesson, options: CheckOptions = {}): Prom
       passed,
       failed,
       skipped,
+      skipNotes,
       failures,
       nextTodo: todos[0],
       loadError,
@@ -151,6 +188,9 @@ export function describeCheck(result: CheckResult, color: { red(s: string): stri
   const total = result.passed + result.failed;
   if (result.ok) {
     lines.push(color.green(color.bold(`✓ All ${total} checks pass.`)));
+    if (result.skipped > 0) {
+      lines.push(color.dim(`  (${result.skipped} skipped: ${result.skipNotes?.join("; ") || "no reason given"})`));
+    }
     return lines.join("\n");
   }
   lines.push(color.red(color.bold(`✗ ${result.passed} of ${total} checks pass.`)));

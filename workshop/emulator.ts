@@ -34,10 +34,14 @@ export interface SharedEmulatorState {
 
 export { EmulatorSetupError };
 
-/** Does anything answer HTTP at this endpoint within timeoutMs? Any status counts as an answer. */
+/**
+ * Does anything answer HTTP at this endpoint within timeoutMs? Any status counts as an answer.
+ * LocalStack's health path answers at once even while a service behind "/" is still loading;
+ * moto and other servers answer it with a quick 404, which is just as good.
+ */
 export async function ping(endpoint: string, timeoutMs = 2000): Promise<boolean> {
   try {
-    await fetch(endpoint, { signal: AbortSignal.timeout(timeoutMs) });
+    await fetch(new URL("/_localstack/health", endpoint), { signal: AbortSignal.timeout(timeoutMs) });
     return true;
   } catch {
     return false;
@@ -170,7 +174,10 @@ async function startLocalStack(options: StartOptions): Promise<Emulator & { kind
   const { LocalstackContainer } = await import("@testcontainers/localstack");
   const image = process.env.LOCALSTACK_IMAGE || LOCALSTACK_DEFAULT_IMAGE;
   console.error(`Starting LocalStack (${image}) in Docker; the first run pulls the image…`);
-  let container = new LocalstackContainer(image);
+  // The lessons' own HTTP endpoints (lesson 05's SNS subscriber) run on this machine: let the
+  // container reach them by name, and tell the lessons which name to advertise.
+  let container = new LocalstackContainer(image).withExtraHosts([{ host: "host.docker.internal", ipAddress: "host-gateway" }]);
+  process.env.SNS_SUBSCRIBER_HOST ??= "host.docker.internal";
   if (process.env.LOCALSTACK_AUTH_TOKEN) container = container.withEnvironment({ LOCALSTACK_AUTH_TOKEN: process.env.LOCALSTACK_AUTH_TOKEN });
   if (options.port !== undefined) container = container.withExposedPorts({ container: 4566, host: options.port });
   let started;

@@ -84,12 +84,20 @@ export function runMain(metaUrl: string, main: () => Promise<void>): void {
       process.exit(1);
     });
     console.log(`Using ${emulator.description}\n`);
+    // A main() whose promise can never settle (it waits on an event that never comes) would let
+    // Node exit quietly with code 0 and no cleanup. Say so instead.
+    const stalled = () => {
+      console.error(`\n${file}: main() stopped before it finished: it is waiting for something that can never happen (an event, a promise nobody resolves).`);
+      process.exit(1);
+    };
+    process.once("beforeExit", stalled);
     try {
       await main();
     } catch (err) {
       console.error(`\n${explainError(err, file)}`);
       code = 1;
     } finally {
+      process.off("beforeExit", stalled);
       await emulator.stop();
     }
     process.exit(code);

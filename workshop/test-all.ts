@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import pc from "picocolors";
 import { startVitest } from "vitest/node";
+import { tally } from "./check";
 import { ROOT } from "./paths";
 
 let passed = 0;
@@ -23,14 +24,9 @@ if (typecheck.status === 0) {
 const filters = process.argv.slice(2);
 const vitest = await startVitest("test", filters, { run: true, watch: false, root: ROOT });
 if (vitest) {
-  for (const module of vitest.state.getTestModules()) {
-    if (module.errors().length > 0) failed += 1;
-    for (const test of module.children.allTests()) {
-      const state = test.result().state;
-      if (state === "passed") passed += 1;
-      else if (state === "failed") failed += 1;
-    }
-  }
+  const counted = tally(vitest.state.getTestModules());
+  passed += counted.passed;
+  failed += counted.failed;
   for (const _ of vitest.state.getUnhandledErrors()) failed += 1;
   await vitest.close();
 } else {

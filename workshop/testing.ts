@@ -27,5 +27,5 @@ export async function loadLesson<T>(slug: string): Promise<T> {
   return (await import(pathToFileURL(lessonModulePath(slug)).href)) as T;
 }
 
-export { createClient } from "./aws";
-export { uniqueName, RUN_ID, NotImplementedError } from "./lesson";
+export { createClient, clientConfig, DEFAULT_REGION } from "./aws";
+export { uniqueName, RUN_ID, NotImplementedError, workshopTags, WORKSHOP_TAG } from "./lesson";
