@@ -210,10 +210,11 @@ export async function main(): Promise<void> {
     // 4. A slow job: the worker extends its visibility timeout, so nobody else gets it meanwhile.
     await sendMessage(sqs, queueUrl, { id: "report-1", task: "a slow report" });
     const [slow] = await receiveMessages(sqs, queueUrl, { waitTimeSeconds: 2, maxMessages: 1 });
-    await changeMessageVisibility(sqs, queueUrl, slow!.ReceiptHandle!, 10);
+    if (!slow?.ReceiptHandle) throw new Error("the slow job did not arrive");
+    await changeMessageVisibility(sqs, queueUrl, slow.ReceiptHandle, 10);
     const meanwhile = await receiveMessages(sqs, queueUrl, { waitTimeSeconds: 2 });
     console.log(`slow job extended to 10 s: another receive 2 s later got ${meanwhile.length} messages`);
-    await deleteMessage(sqs, queueUrl, slow!.ReceiptHandle!);
+    await deleteMessage(sqs, queueUrl, slow.ReceiptHandle);
 
     // 5. A FIFO queue: order within a group, and a duplicate dropped.
     const fifoUrl = await createFifoQueue(sqs, uniqueName("orders"));
@@ -227,9 +228,11 @@ export async function main(): Promise<void> {
     ];
     for (const [job, group] of steps) await sendFifoMessage(sqs, fifoUrl, job, group);
     const received: string[] = [];
-    for (let batch = await receiveMessages(sqs, fifoUrl, { waitTimeSeconds: 1 }); batch.length > 0; batch = await receiveMessages(sqs, fifoUrl, { waitTimeSeconds: 1 })) {
+    let batch = await receiveMessages(sqs, fifoUrl, { waitTimeSeconds: 1 });
+    while (batch.length > 0) {
       received.push(...batch.map((message) => jobOf(message).task));
       await deleteMessageBatch(sqs, fifoUrl, batch);
+      batch = await receiveMessages(sqs, fifoUrl, { waitTimeSeconds: 1 });
     }
     console.log(`FIFO: sent ${steps.length} (one twice), received ${received.length}: ${received.join(" → ")}`);
   } finally {
