@@ -42,7 +42,7 @@ export interface WorkerOptions {
   waitTimeSeconds?: number;
 }
 
-/** The workshop's tags in the shape CreateQueue wants (`{ key: value }`), so `npm start -- cleanup` finds the queue. */
+/** The workshop's tags (workshop, workshop-run) in the shape CreateQueue wants: `{ key: value }`. */
 export function queueTags(): Record<string, string> {
   return Object.fromEntries(workshopTags().map((tag) => [tag.Key, tag.Value]));
 }
