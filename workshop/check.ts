@@ -1,6 +1,7 @@
 // `npm run check -- 04`: runs one lesson's tests against the attendee's exercise (or the
 // reference solution) and turns Vitest's result into plain words for a learner.
 import { existsSync, readFileSync } from "node:fs";
+import { dirname, sep } from "node:path";
 import { createVitest } from "vitest/node";
 import type { TestModule } from "vitest/node";
 import { useEmulator, type Emulator } from "./emulator";
@@ -119,59 +120,85 @@ export interface CheckOptions {
   emulator?: Emulator;
 }
 
+function commonDir(dirs: string[]): string {
+  return dirs.reduce((a, b) => {
+    while (!(b + sep).startsWith(a + sep)) a = dirname(a);
+    return a;
+  });
+}
+
 export async function runCheck(lesson: Lesson, options: CheckOptions = {}): Promise<CheckResult> {
+  const [result] = await runChecks([lesson], options);
+  return result;
+}
+
+/**
+ * Checks several lessons in one Vitest run (one start-up instead of one per lesson: this is
+ * how `npm run check -- --all` and the suite's "exercises must fail" proof stay quick).
+ */
+export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): Promise<CheckResult[]> {
   const started = Date.now();
   const target = options.target ?? "exercise";
-  const file = target === "solution" ? lesson.solution : lesson.exercise;
-  const base = { lesson: lesson.slug, target, file: rel(file), passed: 0, failed: 0, skipped: 0, failures: [] as Failure[] };
-  if (!existsSync(file)) {
-    return { ...base, emulator: "none", ok: false, loadError: `${rel(file)} does not exist. Restore it with \`npm start -- reset ${lesson.number}\`.`, durationMs: Date.now() - started };
+  const fileOf = (lesson: Lesson) => (target === "solution" ? lesson.solution : lesson.exercise);
+  const base = (lesson: Lesson) => ({ lesson: lesson.slug, target, file: rel(fileOf(lesson)), passed: 0, failed: 0, skipped: 0, failures: [] as Failure[] });
+  const missing = lessons.filter((lesson) => !existsSync(fileOf(lesson)));
+  const present = lessons.filter((lesson) => existsSync(fileOf(lesson)));
+  const results = new Map<string, CheckResult>();
+  for (const lesson of missing) {
+    const loadError = `${rel(fileOf(lesson))} does not exist. Restore it with \`npm start -- reset ${lesson.number}\`.`;
+    results.set(lesson.slug, { ...base(lesson), emulator: "none", ok: false, loadError, durationMs: 0 });
   }
-  const emulator = options.emulator ?? (await useEmulator());
-  try {
-    const vitest = await createVitest(
-      "test",
-      {
-        config: false,
-        root: ROOT,
-        dir: lesson.dir,
-        watch: false,
-        // A reporter that prints nothing: the verdict is told in plain words by describeCheck().
-        reporters: [{}],
-        silent: true,
-        passWithNoTests: false,
-        testTimeout: 60_000,
-        hookTimeout: 120_000,
-        env: { LESSON_TARGET: target, ...(emulator.endpoint ? { AWS_ENDPOINT_URL: emulator.endpoint } : {}) },
-      },
-      { logLevel: "silent" },
-    );
-    let modules: TestModule[];
+  if (present.length > 0) {
+    const emulator = options.emulator ?? (await useEmulator());
     try {
-      const result = await vitest.start();
-      modules = result.testModules;
+      const vitest = await createVitest(
+        "test",
+        {
+          config: false,
+          root: ROOT,
+          dir: present.length === 1 ? present[0].dir : commonDir(present.map((lesson) => lesson.dir)),
+          watch: false,
+          // A reporter that prints nothing: the verdict is told in plain words by describeCheck().
+          reporters: [{}],
+          silent: true,
+          passWithNoTests: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          env: { LESSON_TARGET: target, ...(emulator.endpoint ? { AWS_ENDPOINT_URL: emulator.endpoint } : {}) },
+        },
+        { logLevel: "silent" },
+      );
+      let modules: TestModule[];
+      try {
+        const result = await vitest.start(present.map((lesson) => lesson.dir + sep));
+        modules = result.testModules;
+      } finally {
+        await vitest.close();
+      }
+      for (const lesson of present) {
+        const own = modules.filter((m) => m.moduleId.startsWith(lesson.dir + sep));
+        const { passed, failed, skipped, failures, skipNotes, loadErrors } = tally(own, fileOf(lesson));
+        const todos = failures.flatMap((f) => (f.todo ? [f.todo] : [])).sort((a, b) => a.n - b.n);
+        const loadError = loadErrors.length ? loadErrors.join("\n") : undefined;
+        results.set(lesson.slug, {
+          ...base(lesson),
+          emulator: emulator.description,
+          ok: !loadError && failed === 0 && passed > 0,
+          passed,
+          failed,
+          skipped,
+          skipNotes,
+          failures,
+          nextTodo: todos[0],
+          loadError,
+          durationMs: Date.now() - started,
+        });
+      }
     } finally {
-      await vitest.close();
+      if (!options.emulator) await emulator.stop();
     }
-    const { passed, failed, skipped, failures, skipNotes, loadErrors } = tally(modules, file);
-    const todos = failures.flatMap((f) => (f.todo ? [f.todo] : [])).sort((a, b) => a.n - b.n);
-    const loadError = loadErrors.length ? loadErrors.join("\n") : undefined;
-    return {
-      ...base,
-      emulator: emulator.description,
-      ok: !loadError && failed === 0 && passed > 0,
-      passed,
-      failed,
-      skipped,
-      skipNotes,
-      failures,
-      nextTodo: todos[0],
-      loadError,
-      durationMs: Date.now() - started,
-    };
-  } finally {
-    if (!options.emulator) await emulator.stop();
   }
+  return lessons.map((lesson) => results.get(lesson.slug)!);
 }
 
 /** The verdict in plain words. `color` wraps text; identity for no colour. */
