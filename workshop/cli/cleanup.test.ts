@@ -179,7 +179,7 @@ async function inventory() {
   };
 }
 
-describe("cleanup", () => {
+describe("cleanup", { timeout: 180_000 }, () => {
   test("--dry-run lists what would go and removes nothing", async () => {
     const before = await inventory();
     const run = runCleanup("--dry-run");

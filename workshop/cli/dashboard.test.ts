@@ -45,7 +45,7 @@ function openDashboard(env: Record<string, string | undefined> = {}): Screen {
     pty,
     text,
     raw: () => raw,
-    waitFor: (pattern, from = 0) => waitForText(text, listeners, pattern, from, 60_000),
+    waitFor: (pattern, from = 0) => waitForText(text, listeners, pattern, from, 120_000),
     press: (key) => pty.write(key),
     exit,
   };
@@ -61,7 +61,7 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
   }
 }
 
-describe("the dashboard in a terminal", () => {
+describe("the dashboard in a terminal", { timeout: 180_000 }, () => {
   test("shows the lessons, gives a hint, re-checks on save, moves on, and quits with q", async () => {
     project.cli(["reset", "01", "--yes"]);
     const screen = openDashboard();

@@ -2,11 +2,12 @@
 // lesson's exercise watched and re-checked on every save, as rustlings does for Rust.
 import { emitKeypressEvents } from "node:readline";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import ora, { type Ora } from "ora";
 import { listLessons, rel, type Lesson } from "../lessons";
 import { Checker } from "./checker";
 import { describeHints, nextHint } from "./hint";
-import { currentLesson, readProgress, setCurrent } from "./progress";
+import { currentLesson, lessonStatus, readProgress, setCurrent, type Progress } from "./progress";
 import { resetLesson } from "./reset";
 import { describeSolution } from "./solution";
 import { countDone, pc, progressBar, statusTable } from "./ui";
@@ -30,6 +31,24 @@ type Mode =
   | { kind: "normal" }
   | { kind: "confirm"; question: string; onYes: () => Promise<void> | void }
   | { kind: "pager" };
+
+/** Cuts text to `width` visible characters. */
+function clip(text: string, width: number): string {
+  return text.length > width ? text.slice(0, Math.max(1, width - 1)) + "…" : text;
+}
+
+/** How many rows these lines take in a terminal `columns` wide (long lines wrap). */
+function height(lines: string[], columns: number): number {
+  return lines
+    .flatMap((l) => l.split("\n"))
+    .reduce((n, line) => n + Math.max(1, Math.ceil(stripVTControlCharacters(line).length / columns)), 0);
+}
+
+/** The lessons on one line, for a small terminal: "✓01 ✗02 ▸·03 ·04". */
+function compactTable(lessons: Lesson[], progress: Progress, current: string): string {
+  const mark = { done: pc.green("✓"), failing: pc.red("✗"), "not started": pc.dim("·") } as const;
+  return lessons.map((l) => (l.slug === current ? pc.bold(pc.cyan(`▸${mark[lessonStatus(progress, l.slug)]}${l.number}`)) : `${mark[lessonStatus(progress, l.slug)]}${l.number}`)).join(" ");
+}
 
 const KEYS = [
   ["n", "next"],
@@ -81,21 +100,28 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
     lessons = listLessons();
     const progress = readProgress();
     const columns = out.columns || 100;
+    const rows = out.rows || 40;
     const titleWidth = Math.max(16, Math.min(44, columns - 50));
-    const lines: string[] = [];
-    lines.push(pc.bold("No toca BOTÓN") + pc.dim(" · learn AWS from TypeScript against a local emulator"));
-    lines.push(progressBar(countDone(lessons, progress), lessons.length));
-    lines.push("");
-    lines.push(...statusTable(lessons, progress, lesson.slug, titleWidth));
-    lines.push("");
-    lines.push(pc.bold(`Lesson ${lesson.number} · ${lesson.title}`) + (lesson.summary ? pc.dim(` · ${lesson.summary}`) : ""));
-    lines.push(pc.dim(`Read ${rel(join(lesson.dir, "README.md"))}, edit ${rel(lesson.exercise)}, save: it is checked at once.`));
-    lines.push("");
-    if (verdict && !checking) lines.push(verdict, "");
-    if (extra) lines.push(extra, "");
-    if (mode.kind === "confirm") lines.push(pc.bold(pc.yellow(`${mode.question} [y/N]`)));
-    else lines.push(keysLine());
-    lines.push(pc.dim(`${describeWatchMode(mode0)}${checker.description ? ` · ${checker.description}` : ""}`));
+    const header = [pc.bold("No toca BOTÓN") + pc.dim(" · learn AWS from TypeScript against a local emulator"), progressBar(countDone(lessons, progress), lessons.length), ""];
+    let table = [...statusTable(lessons, progress, lesson.slug, titleWidth), ""];
+    let intro = [
+      pc.bold(`Lesson ${lesson.number} · ${lesson.title}`),
+      ...(lesson.summary ? [pc.dim(clip(lesson.summary, columns - 1))] : []),
+      pc.dim(clip(`Edit ${rel(lesson.exercise)}, save, and it is checked · the lesson: ${rel(join(lesson.dir, "README.md"))}`, columns - 1)),
+      "",
+    ];
+    let body = [...(verdict && !checking ? [verdict, ""] : []), ...(extra ? [extra, ""] : [])].flatMap((b) => b.split("\n"));
+    const footer = [
+      mode.kind === "confirm" ? pc.bold(pc.yellow(`${mode.question} [y/N]`)) : keysLine(),
+      pc.dim(clip(`${describeWatchMode(mode0)}${checker.description ? ` · ${checker.description}` : ""}`, columns - 1)),
+    ];
+    // A small terminal: fold the table into one line, then drop the summary, then cut the verdict short.
+    const room = rows - 1 - (checking ? 1 : 0);
+    const fits = () => height([...header, ...table, ...intro, ...body, ...footer], columns) <= room;
+    if (!fits()) table = [compactTable(lessons, progress, lesson.slug), ""];
+    if (!fits() && lesson.summary) intro = intro.filter((_, i) => i !== 1);
+    while (!fits() && body.length > 1) body = [...body.slice(0, -2), pc.dim("… (a taller window shows the rest; `npm start -- check` prints it all)")];
+    const lines = [...header, ...table, ...intro, ...body, ...footer];
     // Home, clear, draw: one write, so the screen does not flicker.
     out.write("\x1b[?25l\x1b[H\x1b[2J" + lines.join("\n") + "\n");
     if (checking) {
@@ -122,7 +148,8 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
         try {
           const result = await checker.check(target);
           if (result.lesson === lesson.slug) {
-            verdict = describeVerdict(result, () => `press ${pc.bold("n")}`);
+            // The first line names file and emulator, which the screen already shows.
+            verdict = describeVerdict(result, () => `press ${pc.bold("n")}`).split("\n").slice(1).join("\n");
             if (result.ok) extra = "";
           }
         } catch (err) {

@@ -37,8 +37,8 @@ function versionAtLeast(version: string, minimum: string): boolean {
   return true;
 }
 
-function readPackageJson(): { engines?: { node?: string }; dependencies?: Record<string, string>; devDependencies?: Record<string, string> } {
-  return JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+function readPackageJson(root = ROOT): { engines?: { node?: string }; dependencies?: Record<string, string>; devDependencies?: Record<string, string> } {
+  return JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 }
 
 export function checkNode(version = process.versions.node): Finding {
@@ -59,34 +59,32 @@ export function checkNode(version = process.versions.node): Finding {
   };
 }
 
-export function checkDependencies(): Finding {
-  const pkg = readPackageJson();
+export function checkDependencies(root = ROOT): Finding {
+  const pkg = readPackageJson(root);
+  const dev = new Set(Object.keys(pkg.devDependencies ?? {}));
   const wanted = { ...pkg.dependencies, ...pkg.devDependencies };
   const missing: string[] = [];
+  const devMissing: string[] = [];
   const different: string[] = [];
   for (const [name, version] of Object.entries(wanted)) {
-    const file = join(ROOT, "node_modules", name, "package.json");
+    const file = join(root, "node_modules", name, "package.json");
     if (!existsSync(file)) {
-      missing.push(name);
+      (dev.has(name) ? devMissing : missing).push(name);
       continue;
     }
     const installed = (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
     if (/^\d/.test(version) && installed !== version) different.push(`${name} ${installed} (wanted ${version})`);
   }
   const total = Object.keys(wanted).length;
+  const list = (names: string[]) => `${names.slice(0, 4).join(", ")}${names.length > 4 ? ", …" : ""}`;
   if (missing.length) {
-    return {
-      level: "fail",
-      title: `${missing.length} of ${total} dependencies are not installed: ${missing.slice(0, 4).join(", ")}${missing.length > 4 ? ", …" : ""}`,
-      fix: "Run `npm install` in the workshop's folder.",
-    };
+    return { level: "fail", title: `${missing.length} of ${total} dependencies are not installed: ${list(missing)}`, fix: "Run `npm install` in the workshop's folder." };
+  }
+  if (devMissing.length) {
+    return { level: "warn", title: `The lessons' dependencies are installed; the workshop's own tests also need ${list(devMissing)}`, fix: "Run `npm install` (without --omit=dev) to run `npm test`." };
   }
   if (different.length) {
-    return {
-      level: "warn",
-      title: `${different.length} dependencies differ from package.json: ${different.slice(0, 3).join(", ")}`,
-      fix: "Run `npm ci` to install exactly the versions the workshop was tested with.",
-    };
+    return { level: "warn", title: `${different.length} dependencies differ from package.json: ${different.slice(0, 3).join(", ")}`, fix: "Run `npm ci` to install exactly the versions the workshop was tested with." };
   }
   return { level: "ok", title: `All ${total} dependencies are installed` };
 }

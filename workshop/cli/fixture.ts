@@ -222,7 +222,7 @@ export function makeProject(options: { git?: boolean } = {}): Project {
         pid: child.pid!,
         exited,
         output: () => output,
-        waitFor: (pattern, from = 0, timeoutMs = 60_000) => waitForText(() => output, listeners, pattern, from, timeoutMs),
+        waitFor: (pattern, from = 0, timeoutMs = 120_000) => waitForText(() => output, listeners, pattern, from, timeoutMs),
         async stop(signal = "SIGTERM") {
           if (child.exitCode === null) child.kill(signal);
           return exited;

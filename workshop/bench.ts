@@ -1,0 +1,229 @@
+// `npm run bench`: how long the learner's loop takes. A benchmark, not a timed test: it prints
+// figures (a table, or with --json one JSON object) and fails only if something cannot run.
+//   - the emulator's cold start (moto; LocalStack too when a Docker engine answers);
+//   - one warm check of a lesson against a running emulator: in one process, as the dashboard
+//     does it (median of several runs), and as a `npm run check` process, as typed by hand;
+//   - the floor: the time of the lesson's own tests and hooks (its AWS calls) inside the check,
+//     and the ratio of the check to it;
+//   - the whole `npm test` (skip with --skip-suite).
+import { spawn, spawnSync } from "node:child_process";
+import { cpus, totalmem, type as osType, release as osRelease } from "node:os";
+import { Command } from "commander";
+import pc from "picocolors";
+import { createVitest, type TestModule } from "vitest/node";
+import { runCheck } from "./check";
+import { findDockerEngine } from "./docker";
+import { readSharedState, startEmulator, type Emulator } from "./emulator";
+import { findLesson, type Lesson } from "./lessons";
+import { ensureMotoInstalled } from "./moto";
+import { ROOT } from "./paths";
+
+interface Stats {
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
+}
+
+function stats(runs: number[]): Stats {
+  const sorted = [...runs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median: Math.round(median), min: sorted[0], max: sorted.at(-1)!, runs };
+}
+
+async function time<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await work();
+  return { ms: Math.round(performance.now() - started), value };
+}
+
+function log(message: string): void {
+  // Progress goes to stderr, so that `--json` leaves stdout to the JSON alone.
+  process.stderr.write(pc.dim(`${message}\n`));
+}
+
+async function coldStart(kind: "moto" | "localstack", runs: number): Promise<Stats> {
+  if (kind === "moto") await ensureMotoInstalled(); // the first-run install is not a start
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    // startEmulator() resolves once the emulator answers HTTP (it pings it).
+    const { ms, value } = await time(() => startEmulator({ kind }));
+    times.push(ms);
+    await value.stop();
+  }
+  return stats(times);
+}
+
+/** The lesson's tests as the check runs them, with Vitest's own account of where the time went. */
+async function floorRun(lesson: Lesson, endpoint: string): Promise<{ wallMs: number; testsAndHooksMs: number; importMs: number; ok: boolean }> {
+  const started = performance.now();
+  const vitest = await createVitest(
+    "test",
+    { config: false, root: ROOT, dir: lesson.dir, watch: false, reporters: [{}], silent: true, env: { LESSON_TARGET: "solution", AWS_ENDPOINT_URL: endpoint } },
+    { logLevel: "silent" },
+  );
+  let modules: TestModule[];
+  try {
+    modules = (await vitest.start()).testModules;
+  } finally {
+    await vitest.close();
+  }
+  const wallMs = Math.round(performance.now() - started);
+  let testsAndHooksMs = 0;
+  let importMs = 0;
+  let ok = modules.length > 0;
+  for (const module of modules) {
+    const d = module.diagnostic();
+    testsAndHooksMs += d.duration;
+    importMs += d.collectDuration + d.setupDuration + d.prepareDuration + d.environmentSetupDuration;
+    ok &&= module.ok();
+  }
+  return { wallMs, testsAndHooksMs: Math.round(testsAndHooksMs), importMs: Math.round(importMs), ok };
+}
+
+function npm(): { command: string; shell: boolean } {
+  return process.platform === "win32" ? { command: "npm.cmd", shell: true } : { command: "npm", shell: false };
+}
+
+function timeProcess(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; code: number | null; tail: string }> {
+  return new Promise((resolve) => {
+    const { command, shell } = npm();
+    const started = performance.now();
+    const child = spawn(command, args, { cwd: ROOT, env, shell, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => (output = (output + c.toString()).slice(-4000)));
+    child.stderr.on("data", (c: Buffer) => (output = (output + c.toString()).slice(-4000)));
+    child.on("close", (code) => resolve({ ms: Math.round(performance.now() - started), code, tail: output }));
+  });
+}
+
+function machine() {
+  const cpu = cpus();
+  const moto = spawnSync(process.platform === "win32" ? "python" : "python3", ["--version"], { encoding: "utf8" });
+  return {
+    cpu: cpu[0]?.model.replace(/\s+/g, " ").trim() ?? "unknown",
+    cores: cpu.length,
+    memoryGB: Math.round(totalmem() / 1024 ** 3),
+    os: `${osType()} ${osRelease()} ${process.arch}`,
+    node: process.version,
+    python: (moto.stdout || moto.stderr || "").trim() || undefined,
+  };
+}
+
+const program = new Command()
+  .name("npm run bench --")
+  .description("How long the learner's loop takes: emulator cold start, warm check, its floor, the whole npm test.")
+  .option("--lesson <lesson>", "the lesson to check", "04")
+  .option("--runs <n>", "warm checks to take the median of", "5")
+  .option("--process-runs <n>", "`npm run check` processes to take the median of", "3")
+  .option("--cold-runs <n>", "cold starts of moto to take the median of", "3")
+  .option("--skip-suite", "do not time the whole `npm test`")
+  .option("--json", "print one JSON object instead of a table")
+  .parse();
+
+const opts = program.opts<{ lesson: string; runs: string; processRuns: string; coldRuns: string; skipSuite?: boolean; json?: boolean }>();
+const lesson = findLesson(opts.lesson);
+const runs = Math.max(1, Number(opts.runs));
+
+const docker = await findDockerEngine();
+log(`Cold start of moto (${opts.coldRuns} runs)…`);
+const cold: Record<string, Stats> = { moto: await coldStart("moto", Math.max(1, Number(opts.coldRuns))) };
+if (docker) {
+  log("Cold start of LocalStack (Docker answers)…");
+  cold.localstack = await coldStart("localstack", 1);
+}
+
+// One running emulator for the warm figures: the shared one if it runs, else one of our own.
+const shared = readSharedState();
+let own: Emulator | undefined;
+let endpoint: string;
+let emulatorDescription: string;
+if (process.env.AWS_ENDPOINT_URL) {
+  endpoint = process.env.AWS_ENDPOINT_URL;
+  emulatorDescription = `the emulator at ${endpoint} (AWS_ENDPOINT_URL)`;
+} else if (shared) {
+  endpoint = shared.endpoint;
+  emulatorDescription = `the shared ${shared.kind} at ${endpoint}`;
+} else {
+  own = await startEmulator({ kind: "moto" });
+  endpoint = own.endpoint!;
+  emulatorDescription = own.description;
+}
+const emulator: Emulator = { kind: "endpoint", endpoint, description: emulatorDescription, stop: async () => {} };
+process.env.AWS_ENDPOINT_URL = endpoint;
+
+try {
+  log(`Warm checks of ${lesson.slug} in one process (${runs} runs, after one to warm up)…`);
+  const warmUp = await runCheck(lesson, { target: "solution", emulator });
+  if (!warmUp.ok) throw new Error(`The reference solution of ${lesson.slug} does not pass its check, so its times mean nothing:\n${warmUp.failures[0]?.message ?? warmUp.loadError}`);
+  const rssStart = process.memoryUsage().rss;
+  const inProcess: number[] = [];
+  for (let i = 0; i < runs; i++) inProcess.push((await time(() => runCheck(lesson, { target: "solution", emulator }))).ms);
+  const rssEnd = process.memoryUsage().rss;
+
+  log(`The floor: the lesson's own tests and hooks (${runs} runs)…`);
+  const floors = [];
+  for (let i = 0; i < runs; i++) floors.push(await floorRun(lesson, endpoint));
+
+  const processRuns = Math.max(1, Number(opts.processRuns));
+  log(`\`npm run check -- ${lesson.number} --solution\` as a process (${processRuns} runs)…`);
+  const processTimes: number[] = [];
+  for (let i = 0; i < processRuns; i++) {
+    const run = await timeProcess(["run", "--silent", "check", "--", lesson.number, "--solution"], { ...process.env, AWS_ENDPOINT_URL: endpoint });
+    if (run.code !== 0) throw new Error(`npm run check exited ${run.code}:\n${run.tail}`);
+    processTimes.push(run.ms);
+  }
+
+  let suite: { ms: number; exitCode: number | null; summary?: string } | undefined;
+  if (!opts.skipSuite) {
+    log("The whole `npm test` (against the same running emulator)…");
+    const run = await timeProcess(["test"], { ...process.env, AWS_ENDPOINT_URL: endpoint });
+    suite = { ms: run.ms, exitCode: run.code, summary: /^\s*(\d+ passed, \d+ failed.*)$/m.exec(run.tail)?.[1] };
+  }
+
+  const warm = stats(inProcess);
+  const floor = stats(floors.map((f) => f.testsAndHooksMs));
+  const result = {
+    machine: machine(),
+    lesson: lesson.slug,
+    emulator: emulatorDescription,
+    coldStartMs: cold,
+    warmCheckMs: warm,
+    checkProcessMs: stats(processTimes),
+    floorMs: floor,
+    /**
+     * A check's wall time over its floor, both from the same run (median over the runs): what the
+     * harness (starting Vitest, importing the tests and the SDK) costs on top of the AWS calls.
+     */
+    checkToFloorRatio: Math.round(stats(floors.map((f) => (f.wallMs / Math.max(1, f.testsAndHooksMs)) * 100)).median) / 100,
+    testImportMs: stats(floors.map((f) => f.importMs)).median,
+    rssGrowthMBOverWarmRuns: Math.round((rssEnd - rssStart) / 1024 ** 2),
+    suite: suite ?? null,
+    targets: { warmCheckMs: 1500, suiteMs: 60_000 },
+  };
+
+  if (opts.json) {
+    console.log(JSON.stringify(result, null, 2));
+  } else {
+    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const row = (label: string, value: string, note = "") => console.log(`  ${label.padEnd(46)} ${value.padEnd(30)} ${note}`);
+    const target = (ok: boolean, text: string) => (ok ? pc.green(`✓ ${text}`) : pc.yellow(`✗ ${text}`));
+    const m = result.machine;
+    console.log(pc.bold(`No toca BOTÓN benchmark · lesson ${lesson.slug}`));
+    console.log(pc.dim(`  ${m.cpu} ×${m.cores}, ${m.memoryGB} GB, ${m.os}, Node ${m.node}${m.python ? `, ${m.python}` : ""}`));
+    console.log(pc.dim(`  warm figures against ${emulatorDescription}`));
+    console.log("");
+    row("", "median (min–max)");
+    for (const [kind, st] of Object.entries(cold)) row(`Emulator cold start (${kind})`, `${s(st.median)} (${s(st.min)}–${s(st.max)})`);
+    row("Warm check, in one process (the dashboard)", `${s(warm.median)} (${s(warm.min)}–${s(warm.max)})`, target(warm.median <= 1500, "target 1.5 s"));
+    row("Warm check, `npm run check` process", `${s(result.checkProcessMs.median)} (${s(result.checkProcessMs.min)}–${s(result.checkProcessMs.max)})`);
+    row("The lesson's own AWS calls (tests and hooks)", `${s(floor.median)} (${s(floor.min)}–${s(floor.max)})`, "the floor");
+    row("Warm check / floor", `${result.checkToFloorRatio}×`, pc.dim(`importing the tests and the SDK: ${s(result.testImportMs)}`));
+    if (suite) row("Whole `npm test`", s(suite.ms), target(suite.ms <= 60_000, "target 60 s") + pc.dim(` exit ${suite.exitCode}${suite.summary ? `, ${suite.summary}` : ""}`));
+    console.log(pc.dim(`\n  Memory of the checking process grew ${result.rssGrowthMBOverWarmRuns} MB over ${runs} in-process checks.`));
+  }
+} finally {
+  await own?.stop();
+}
+process.exit(0);
