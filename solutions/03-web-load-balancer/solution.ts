@@ -342,6 +342,7 @@ export interface LoadBalancer {
 }
 
 // #region slide:load-balancer
+// #region slide:create-load-balancer
 /** An internet-facing Application Load Balancer across two Availability Zones. */
 export async function createLoadBalancer(
   elb: ElasticLoadBalancingV2Client,
@@ -359,6 +360,7 @@ export async function createLoadBalancer(
   );
   return { arn: LoadBalancers![0].LoadBalancerArn!, dnsName: LoadBalancers![0].DNSName! };
 }
+// #endregion
 
 /** A target group: the instances the load balancer sends HTTP on port 80 to, checked with GET /. */
 export async function createTargetGroup(
@@ -379,6 +381,7 @@ export async function createTargetGroup(
   return TargetGroups![0].TargetGroupArn!;
 }
 
+// #region slide:create-listener
 /** A listener on port 80 that forwards every request to the target group. */
 export async function createListener(
   elb: ElasticLoadBalancingV2Client,
@@ -394,6 +397,7 @@ export async function createListener(
   );
   return Listeners![0].ListenerArn!;
 }
+// #endregion
 // #endregion
 
 /** Puts the instances behind the load balancer. */
@@ -424,6 +428,7 @@ export async function describeTargetHealth(elb: ElasticLoadBalancingV2Client, ta
 export const REQUESTS_METRIC = { namespace: "NoTocaBoton/WebServers", metricName: "RequestsServed" } as const;
 
 // #region slide:monitoring
+// #region slide:cpu-alarm
 /**
  * An alarm that goes off when the instance's average CPU stays above `threshold` % for five
  * minutes. EC2 sends CPUUtilization every five minutes for free ("basic monitoring").
@@ -448,6 +453,7 @@ export async function putCpuAlarm(
     }),
   );
 }
+// #endregion
 
 export interface RequestCount {
   instanceId: string;
