@@ -78,15 +78,24 @@ export function lessonStatus(progress: Progress, slug: string): LessonStatus {
   return progress.lessons[slug]?.status ?? "not started";
 }
 
-/** Records the verdict of a check of the attendee's exercise (checks of the solution are not progress). */
-export async function recordCheck(result: CheckResult, file = PROGRESS_FILE): Promise<Progress> {
-  return updateProgress((progress) => {
-    const entry = (progress.lessons[result.lesson] ??= {});
-    entry.status = result.ok ? "done" : "failing";
-    entry.lastChecked = new Date().toISOString();
-    entry.passed = result.passed;
-    entry.failed = result.failed;
-  }, file);
+/**
+ * Records the verdict of a check of the attendee's exercise (checks of the solution are not
+ * progress). The verdict matters more than its record: a progress file that cannot be written
+ * is reported on stderr, never allowed to hide the verdict.
+ */
+export async function recordCheck(result: CheckResult, file = PROGRESS_FILE): Promise<Progress | undefined> {
+  try {
+    return await updateProgress((progress) => {
+      const entry = (progress.lessons[result.lesson] ??= {});
+      entry.status = result.ok ? "done" : "failing";
+      entry.lastChecked = new Date().toISOString();
+      entry.passed = result.passed;
+      entry.failed = result.failed;
+    }, file);
+  } catch (err) {
+    process.stderr.write(`(Your progress could not be saved in ${file}: ${(err as Error).message})\n`);
+    return undefined;
+  }
 }
 
 /**
