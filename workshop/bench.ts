@@ -221,7 +221,6 @@ try {
     row("The lesson's own AWS calls (tests and hooks)", `${s(floor.median)} (${s(floor.min)}–${s(floor.max)})`, "the floor");
     row("Warm check / floor", `${result.checkToFloorRatio}×`, pc.dim(`importing the tests and the SDK: ${s(result.testImportMs)}`));
     if (suite) row("Whole `npm test`", s(suite.ms), target(suite.ms <= 60_000, "target 60 s") + pc.dim(` exit ${suite.exitCode}${suite.summary ? `, ${suite.summary}` : ""}`));
-    console.log(pc.dim(`\n  Memory of the checking process grew ${result.rssGrowthMBOverWarmRuns} MB over ${runs} in-process checks.`));
   }
 } finally {
   await own?.stop();
