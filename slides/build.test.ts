@@ -221,7 +221,7 @@ describe("a broken deck", () => {
     const html = readFileSync(join(outDir, "es", "a.html"), "utf8");
     expect(html).toContain('href="b.html"');
     expect(html).toContain("two");
-    expect(readFileSync(index, "utf8")).toContain('<a href="es/a.html"><code>a</code> Demo</a>');
+    expect(readFileSync(index, "utf8")).toContain('<a href="es/a.html">Demo</a>');
   });
 });
 

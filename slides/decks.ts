@@ -378,7 +378,7 @@ export function writeIndex(outDir: string, decks: { lang: Language; name: string
     .map(([lang, language]) => {
       const items = decks
         .filter((d) => d.lang === lang && existsSync(join(outDir, lang, `${d.name}.html`)))
-        .map((d) => `      <li><a href="${lang}/${d.name}.html"><code>${escapeHtml(d.name)}</code> ${escapeHtml(d.title)}</a></li>`);
+        .map((d) => `      <li><a href="${lang}/${d.name}.html">${escapeHtml(d.title)}</a></li>`);
       return items.length === 0 ? "" : `    <section lang="${lang}">\n      <h2>${language}</h2>\n      <ul>\n${items.join("\n")}\n      </ul>\n    </section>`;
     })
     .filter(Boolean)
@@ -390,20 +390,21 @@ export function writeIndex(outDir: string, decks: { lang: Language; name: string
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>No toca BOTÓN · slides</title>
   <style>
-    body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 3rem auto; padding: 0 1rem; color: #232f3e; }
+    body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 3rem auto; padding: 0 1rem; color: #232f3e; }
     h1 { border-bottom: 4px solid #ff9900; padding-bottom: .3rem; }
     ul { list-style: none; padding: 0; }
     li { margin: .4rem 0; }
     a { color: #0b5cad; text-decoration: none; }
     a:hover { text-decoration: underline; }
-    code { color: #555; margin-right: .5rem; }
+    kbd { border: 1px solid #c4ccd6; border-radius: 3px; padding: 0 .3em; font-size: .9em; }
     main { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 0 2rem; }
   </style>
 </head>
 <body>
   <h1>No toca BOTÓN · slides</h1>
   <p>The talk "no toca BOTOn! (aka. Amazon Web Services desde Python)", PyCon Argentina, as decks: an opening,
-  one per lesson and a closing. Open one, then use the arrow keys; <kbd>p</kbd> opens the presenter view with the speaker notes.</p>
+  one per lesson and a closing. Open one, then use the arrow keys: <kbd>p</kbd> opens the presenter view with the
+  speaker notes, <kbd>f</kbd> goes full screen.</p>
   <main>
 ${sections}
   </main>
