@@ -71,18 +71,34 @@ program
   .description("run a lesson's tests against your exercise (exit 0 only when they pass)")
   .argument(...LESSON_ARG)
   .option("--solution", "check the reference solution instead of your exercise")
+  .option("--all", "check every lesson, in one test run (with --solution: does every solution still pass?)")
   .option("--json", "print the result as JSON")
-  .action(async (ref: string | undefined, opts: { solution?: boolean; json?: boolean }) => {
-    const lesson = resolveLesson(ref);
-    const { describeCheck, runCheck } = await import("./check");
+  .action(async (ref: string | undefined, opts: { solution?: boolean; all?: boolean; json?: boolean }) => {
+    if (opts.all && ref !== undefined) throw new CliError("Name a lesson or use --all, not both.");
+    const lessons = opts.all ? listLessons() : [resolveLesson(ref)];
+    if (lessons.length === 0) throw new CliError("There are no lessons yet: lessons/ has no NN-slug folders.");
+    const { describeCheck, runChecks } = await import("./check");
     const target = opts.solution ? "solution" : "exercise";
-    const spinner = ora({ text: `Checking ${rel(target === "solution" ? lesson.solution : lesson.exercise)}…`, stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
+    const what = opts.all ? `${lessons.length} lessons` : rel(target === "solution" ? lessons[0].solution : lessons[0].exercise);
+    const spinner = ora({ text: `Checking ${what}…`, stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
     if (spinner.isEnabled) spinner.start();
-    const result = await runCheck(lesson, { target }).finally(() => spinner.stop());
-    if (target === "exercise") await recordCheck(result);
-    if (opts.json) console.log(JSON.stringify(result, null, 2));
-    else console.log(describeCheck(result, pc));
-    process.exitCode = result.ok ? 0 : 1;
+    const results = await runChecks(lessons, { target }).finally(() => spinner.stop());
+    if (target === "exercise") for (const result of results) await recordCheck(result);
+    if (!opts.all) {
+      const [result] = results;
+      console.log(opts.json ? JSON.stringify(result, null, 2) : describeCheck(result, pc));
+    } else if (opts.json) {
+      console.log(JSON.stringify(results, null, 2));
+    } else {
+      for (const r of results) {
+        const count = `${r.passed}/${r.passed + r.failed}`.padEnd(7);
+        const why = r.ok ? "" : r.loadError ? pc.red(r.loadError.split("\n")[0]) : r.nextTodo ? `next: TODO ${r.nextTodo.n}${r.nextTodo.location ? ` at ${r.nextTodo.location}` : ""}` : pc.red(r.failures[0]?.test ?? "failed");
+        console.log(`${r.ok ? pc.green("✓") : pc.red("✗")} ${r.lesson.padEnd(24)} ${count} ${why}`);
+      }
+      const passing = results.filter((r) => r.ok).length;
+      console.log(`\n${passing} of ${results.length} lessons pass (${target === "solution" ? "reference solutions" : "your exercises"}).`);
+    }
+    process.exitCode = results.every((r) => r.ok) ? 0 : 1;
   });
 
 program

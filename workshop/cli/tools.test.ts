@@ -16,7 +16,7 @@ const show = (run: { stdout: string; stderr: string }) => `stdout:\n${run.stdout
 describe("hint", { timeout: 180_000 }, () => {
   test("gives the hints one at a time, then says that was the last", () => {
     const hints = FIXTURE_LESSONS["01-buckets"].meta.hints;
-    const first = project.cli(["hint", "01"]);
+    const first = project.cli(["hint", "buckets"]);
     expect(first.status, show(first)).toBe(0);
     expect(first.stdout).toContain(`Hint 1 of 3: ${hints[0]}`);
     expect(first.stdout).not.toContain(hints[1]);
@@ -43,7 +43,7 @@ describe("reset", { timeout: 180_000 }, () => {
   });
 
   test("with --yes it restores the untouched exercise and keeps a backup of yours", () => {
-    const run = project.cli(["reset", "02", "--yes"]);
+    const run = project.cli(["reset", "02-queues", "--yes"]);
     expect(run.status, show(run)).toBe(0);
     expect(readFileSync(project.exercise(slug), "utf8")).toBe(FIXTURE_LESSONS[slug].exercise);
     const backup = /Your version is kept in (\S+\.ts)\./.exec(run.stdout)?.[1];
