@@ -113,7 +113,7 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
     let body = [...(verdict && !checking ? [verdict, ""] : []), ...(extra ? [extra, ""] : [])].flatMap((b) => b.split("\n"));
     const footer = [
       mode.kind === "confirm" ? pc.bold(pc.yellow(`${mode.question} [y/N]`)) : keysLine(),
-      pc.dim(clip(`${describeWatchMode(mode0)}${checker.description ? ` · ${checker.description}` : ""}`, columns - 1)),
+      pc.dim(clip(`${describeWatchMode(mode0)}${mode0.poll ? "" : " (a save not seen? press c, or start with --poll)"}${checker.description ? ` · ${checker.description}` : ""}`, columns - 1)),
     ];
     // A small terminal: fold the table into one line, then drop the summary, then cut the verdict short.
     const room = rows - 1 - (checking ? 1 : 0);
