@@ -180,7 +180,8 @@ program
   .option("--dry-run", "only list what would be removed")
   .option("-y, --yes", "do not ask first (asked only for real AWS)")
   .option("--json", "print what was removed as JSON")
-  .action(async (opts: { dryRun?: boolean; yes?: boolean; json?: boolean }) => {
+  .option("--run <id>", "only what one run created (its run id): on a shared emulator, leave everyone else's alone")
+  .action(async (opts: { dryRun?: boolean; yes?: boolean; json?: boolean; run?: string }) => {
     if (!process.env.AWS_ENDPOINT_URL && !realAwsAllowed() && !readSharedState()) {
       console.log(
         "No emulator is running: AWS_ENDPOINT_URL is not set and `npm run emulator` is not running.\n" +
@@ -201,7 +202,10 @@ program
       }
       const spinner = ora({ text: "Looking for what the workshop created…", stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
       if (spinner.isEnabled) spinner.start();
-      const reports = await cleanup({ dryRun: opts.dryRun }).finally(() => spinner.stop());
+      if (emulator.kind === "shared" || emulator.kind === "endpoint") {
+        if (!opts.run && !opts.json) console.error(pc.yellow(`This removes every workshop resource on ${emulator.endpoint}, also those of anyone else sharing it (--run <id> narrows it to one run).`));
+      }
+      const reports = await cleanup({ dryRun: opts.dryRun, run: opts.run }).finally(() => spinner.stop());
       if (opts.json) console.log(JSON.stringify({ endpoint: emulator.endpoint ?? "aws", dryRun: Boolean(opts.dryRun), services: reports }, null, 2));
       else console.log(describeCleanup(reports, emulator.description, Boolean(opts.dryRun), pc));
       process.exitCode = reports.some((r) => r.failed.length) ? 1 : 0;

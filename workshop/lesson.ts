@@ -47,8 +47,9 @@ export function uniqueName(prefix: string): string {
 
 /** Every resource a lesson creates carries these tags, so that `npm start -- cleanup` can find it. */
 export const WORKSHOP_TAG = { Key: "workshop", Value: "no-toca-boton" } as const;
+export const RUN_TAG_KEY = "workshop-run";
 export function workshopTags(): Array<{ Key: string; Value: string }> {
-  return [{ ...WORKSHOP_TAG }, { Key: "workshop-run", Value: RUN_ID }];
+  return [{ ...WORKSHOP_TAG }, { Key: RUN_TAG_KEY, Value: RUN_ID }];
 }
 
 function isEntryPoint(metaUrl: string): boolean {

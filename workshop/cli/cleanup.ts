@@ -75,7 +75,7 @@ import {
 import { DeleteTopicCommand, paginateListSubscriptionsByTopic, paginateListTopics, SNSClient, UnsubscribeCommand } from "@aws-sdk/client-sns";
 import { DeleteQueueCommand, paginateListQueues, SQSClient } from "@aws-sdk/client-sqs";
 import { clientConfig, createClient } from "../aws";
-import { WORKSHOP_TAG } from "../lesson";
+import { RUN_TAG_KEY, WORKSHOP_TAG } from "../lesson";
 
 export const NAME_PREFIX = "nt-";
 
@@ -94,12 +94,28 @@ export interface CleanupOptions {
   dryRun?: boolean;
   /** How long to wait for instances and load balancers to go (real AWS takes minutes; emulators none). */
   maxWaitSeconds?: number;
+  /** Only what one run created (its RUN_ID): on a shared emulator, leaves everyone else's alone. */
+  run?: string;
 }
 
-const isOurs = (name: string | undefined): name is string => Boolean(name?.startsWith(NAME_PREFIX));
-const tagged = (tags: Array<{ Key?: string; Value?: string }> | undefined) =>
-  Boolean(tags?.some((t) => t.Key === WORKSHOP_TAG.Key && t.Value === WORKSHOP_TAG.Value));
-const TAG_FILTER: Filter = { Name: `tag:${WORKSHOP_TAG.Key}`, Values: [WORKSHOP_TAG.Value] };
+type Resolved = Required<Omit<CleanupOptions, "run">> & { match: Matcher };
+
+/** What counts as the workshop's: every `nt-` name and workshop tag, or only one run's (`run`). */
+interface Matcher {
+  isOurs(name: string | undefined): name is string;
+  tagged(tags: Array<{ Key?: string; Value?: string }> | undefined): boolean;
+  tagFilter: Filter;
+}
+
+function matcher(run: string | undefined): Matcher {
+  const tag = run ? { Key: RUN_TAG_KEY, Value: run } : WORKSHOP_TAG;
+  return {
+    // uniqueName() puts the run id after the prefix: nt-<prefix>-<run>-<n>.
+    isOurs: (name): name is string => Boolean(name?.startsWith(NAME_PREFIX) && (!run || name.includes(`-${run}-`))),
+    tagged: (tags) => Boolean(tags?.some((t) => t.Key === tag.Key && t.Value === tag.Value)),
+    tagFilter: { Name: `tag:${tag.Key}`, Values: [tag.Value] },
+  };
+}
 
 async function all<T>(pages: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -164,20 +180,22 @@ async function service(name: string, dryRun: boolean, body: (r: Recorder) => Pro
 }
 
 async function emptyBucket(s3: S3Client, bucket: string): Promise<number> {
-  let count = 0;
-  // S3 has no paginator for versions: follow the markers by hand.
+  // S3 has no paginator for versions: follow the markers by hand, and list everything before
+  // deleting anything (moto loses its place when the marker's version was just deleted).
+  const objects: ObjectIdentifier[] = [];
   let KeyMarker: string | undefined;
   let VersionIdMarker: string | undefined;
   do {
     const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker, VersionIdMarker }));
-    const objects: ObjectIdentifier[] = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
-    if (objects.length) {
-      const result = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }));
-      if (result.Errors?.length) throw new Error(`could not delete ${result.Errors[0].Key}: ${result.Errors[0].Message}`);
-      count += objects.length;
-    }
+    for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) objects.push({ Key: v.Key!, VersionId: v.VersionId });
     ({ NextKeyMarker: KeyMarker, NextVersionIdMarker: VersionIdMarker } = page.IsTruncated ? page : { NextKeyMarker: undefined, NextVersionIdMarker: undefined });
   } while (KeyMarker);
+  for (let i = 0; i < objects.length; i += 1000) {
+    const batch = objects.slice(i, i + 1000);
+    const result = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }));
+    if (result.Errors?.length) throw new Error(`could not delete ${result.Errors[0].Key}: ${result.Errors[0].Message}`);
+  }
+  const count = objects.length;
   let uploads;
   do {
     uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
@@ -188,12 +206,12 @@ async function emptyBucket(s3: S3Client, bucket: string): Promise<number> {
   return count;
 }
 
-function cleanS3(o: Required<CleanupOptions>) {
+function cleanS3(o: Resolved) {
   return service("S3", o.dryRun, async (r) => {
     const s3 = createClient(S3Client);
     const region = clientConfig().region;
     const { Buckets = [] } = await s3.send(new ListBucketsCommand({}));
-    for (const bucket of Buckets.filter((b) => isOurs(b.Name))) {
+    for (const bucket of Buckets.filter((b) => o.match.isOurs(b.Name))) {
       // A bucket lives in one region: on real AWS, talk to it there.
       const client = bucket.BucketRegion && bucket.BucketRegion !== region ? createClient(S3Client, { region: bucket.BucketRegion }) : s3;
       let objects = 0;
@@ -206,26 +224,26 @@ function cleanS3(o: Required<CleanupOptions>) {
   });
 }
 
-function cleanSqs(o: Required<CleanupOptions>) {
+function cleanSqs(o: Resolved) {
   return service("SQS", o.dryRun, async (r) => {
     const sqs = createClient(SQSClient);
     for (const page of await all(paginateListQueues({ client: sqs }, { QueueNamePrefix: NAME_PREFIX }))) {
       for (const url of page.QueueUrls ?? []) {
         const name = url.split("/").pop();
-        if (!isOurs(name)) continue;
+        if (!o.match.isOurs(name)) continue;
         await r.remove(`queue ${name}`, () => sqs.send(new DeleteQueueCommand({ QueueUrl: url })));
       }
     }
   });
 }
 
-function cleanSns(o: Required<CleanupOptions>) {
+function cleanSns(o: Resolved) {
   return service("SNS", o.dryRun, async (r) => {
     const sns = createClient(SNSClient);
     for (const page of await all(paginateListTopics({ client: sns }, {}))) {
       for (const { TopicArn } of page.Topics ?? []) {
         const name = TopicArn?.split(":").pop();
-        if (!isOurs(name)) continue;
+        if (!o.match.isOurs(name)) continue;
         let subscriptions = 0;
         await r.remove(`topic ${name}`, async () => {
           for await (const subs of paginateListSubscriptionsByTopic({ client: sns }, { TopicArn })) {
@@ -244,23 +262,23 @@ function cleanSns(o: Required<CleanupOptions>) {
   });
 }
 
-function cleanDynamoDb(o: Required<CleanupOptions>) {
+function cleanDynamoDb(o: Resolved) {
   return service("DynamoDB", o.dryRun, async (r) => {
     const dynamodb = createClient(DynamoDBClient);
     for (const page of await all(paginateListTables({ client: dynamodb }, {}))) {
-      for (const table of (page.TableNames ?? []).filter(isOurs)) {
+      for (const table of (page.TableNames ?? []).filter(o.match.isOurs)) {
         await r.remove(`table ${table}`, () => dynamodb.send(new DeleteTableCommand({ TableName: table })));
       }
     }
   });
 }
 
-function cleanIam(o: Required<CleanupOptions>) {
+function cleanIam(o: Resolved) {
   return service("IAM", o.dryRun, async (r) => {
     const iam = createClient(IAMClient);
     const client = { client: iam };
     for (const page of await all(paginateListUsers(client, {}))) {
-      for (const user of (page.Users ?? []).map((u) => u.UserName).filter(isOurs)) {
+      for (const user of (page.Users ?? []).map((u) => u.UserName).filter(o.match.isOurs)) {
         await r.remove(`user ${user}`, async () => {
           for await (const keys of paginateListAccessKeys(client, { UserName: user })) {
             for (const key of keys.AccessKeyMetadata ?? []) await iam.send(new DeleteAccessKeyCommand({ UserName: user, AccessKeyId: key.AccessKeyId }));
@@ -280,7 +298,7 @@ function cleanIam(o: Required<CleanupOptions>) {
       }
     }
     for (const page of await all(paginateListGroups(client, {}))) {
-      for (const group of (page.Groups ?? []).map((g) => g.GroupName).filter(isOurs)) {
+      for (const group of (page.Groups ?? []).map((g) => g.GroupName).filter(o.match.isOurs)) {
         await r.remove(`group ${group}`, async () => {
           const { Users = [] } = await iam.send(new GetGroupCommand({ GroupName: group }));
           for (const u of Users) await iam.send(new RemoveUserFromGroupCommand({ GroupName: group, UserName: u.UserName }));
@@ -295,7 +313,7 @@ function cleanIam(o: Required<CleanupOptions>) {
       }
     }
     for (const page of await all(paginateListRoles(client, {}))) {
-      for (const role of (page.Roles ?? []).map((x) => x.RoleName).filter(isOurs)) {
+      for (const role of (page.Roles ?? []).map((x) => x.RoleName).filter(o.match.isOurs)) {
         await r.remove(`role ${role}`, async () => {
           for await (const attached of paginateListAttachedRolePolicies(client, { RoleName: role })) {
             for (const p of attached.AttachedPolicies ?? []) await iam.send(new DetachRolePolicyCommand({ RoleName: role, PolicyArn: p.PolicyArn }));
@@ -313,7 +331,7 @@ function cleanIam(o: Required<CleanupOptions>) {
       }
     }
     for (const page of await all(paginateListInstanceProfiles(client, {}))) {
-      for (const profile of (page.InstanceProfiles ?? []).filter((p) => isOurs(p.InstanceProfileName))) {
+      for (const profile of (page.InstanceProfiles ?? []).filter((p) => o.match.isOurs(p.InstanceProfileName))) {
         await r.remove(`instance profile ${profile.InstanceProfileName}`, async () => {
           for (const role of profile.Roles ?? []) {
             await iam.send(new RemoveRoleFromInstanceProfileCommand({ RoleName: role.RoleName, InstanceProfileName: profile.InstanceProfileName }));
@@ -323,7 +341,7 @@ function cleanIam(o: Required<CleanupOptions>) {
       }
     }
     for (const page of await all(paginateListPolicies(client, { Scope: "Local" }))) {
-      for (const policy of (page.Policies ?? []).filter((p) => isOurs(p.PolicyName))) {
+      for (const policy of (page.Policies ?? []).filter((p) => o.match.isOurs(p.PolicyName))) {
         const arn = policy.Arn!;
         await r.remove(`policy ${policy.PolicyName}`, async () => {
           for await (const entities of paginateListEntitiesForPolicy(client, { PolicyArn: arn })) {
@@ -340,12 +358,12 @@ function cleanIam(o: Required<CleanupOptions>) {
   });
 }
 
-function cleanElbv2(o: Required<CleanupOptions>) {
+function cleanElbv2(o: Resolved) {
   return service("ELBv2", o.dryRun, async (r) => {
     const elb = createClient(ElasticLoadBalancingV2Client);
     const deleted: string[] = [];
     for (const page of await all(paginateDescribeLoadBalancers({ client: elb }, {}))) {
-      for (const lb of (page.LoadBalancers ?? []).filter((x) => isOurs(x.LoadBalancerName))) {
+      for (const lb of (page.LoadBalancers ?? []).filter((x) => o.match.isOurs(x.LoadBalancerName))) {
         // Deleting a load balancer deletes its listeners too.
         if (await r.remove(`load balancer ${lb.LoadBalancerName}`, () => elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn })))) {
           deleted.push(lb.LoadBalancerArn!);
@@ -356,19 +374,19 @@ function cleanElbv2(o: Required<CleanupOptions>) {
       await waitUntilLoadBalancersDeleted({ client: elb, maxWaitTime: o.maxWaitSeconds, minDelay: 1, maxDelay: 5 }, { LoadBalancerArns: deleted }).catch(() => {});
     }
     for (const page of await all(paginateDescribeTargetGroups({ client: elb }, {}))) {
-      for (const tg of (page.TargetGroups ?? []).filter((x) => isOurs(x.TargetGroupName))) {
+      for (const tg of (page.TargetGroups ?? []).filter((x) => o.match.isOurs(x.TargetGroupName))) {
         await r.remove(`target group ${tg.TargetGroupName}`, () => elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn })));
       }
     }
   });
 }
 
-function cleanEc2(o: Required<CleanupOptions>) {
+function cleanEc2(o: Resolved) {
   return service("EC2", o.dryRun, async (r) => {
     const ec2 = createClient(EC2Client);
     const alive = { Name: "instance-state-name", Values: ["pending", "running", "stopping", "stopped"] };
     const instances: string[] = [];
-    for (const page of await all(paginateDescribeInstances({ client: ec2 }, { Filters: [TAG_FILTER, alive] }))) {
+    for (const page of await all(paginateDescribeInstances({ client: ec2 }, { Filters: [o.match.tagFilter, alive] }))) {
       for (const reservation of page.Reservations ?? []) instances.push(...(reservation.Instances ?? []).map((i) => i.InstanceId!));
     }
     if (instances.length) {
@@ -380,7 +398,7 @@ function cleanEc2(o: Required<CleanupOptions>) {
         await waitUntilInstanceTerminated({ client: ec2, maxWaitTime: o.maxWaitSeconds, minDelay: 1, maxDelay: 5 }, { InstanceIds: instances }).catch(() => {});
       }
     }
-    const { Addresses = [] } = await ec2.send(new DescribeAddressesCommand({ Filters: [TAG_FILTER] }));
+    const { Addresses = [] } = await ec2.send(new DescribeAddressesCommand({ Filters: [o.match.tagFilter] }));
     for (const address of Addresses) {
       await r.remove(`Elastic IP ${address.PublicIp}`, async () => {
         if (address.AssociationId) await ec2.send(new DisassociateAddressCommand({ AssociationId: address.AssociationId }));
@@ -388,13 +406,13 @@ function cleanEc2(o: Required<CleanupOptions>) {
       });
     }
     const { KeyPairs = [] } = await ec2.send(new DescribeKeyPairsCommand({}));
-    for (const key of KeyPairs.filter((k) => isOurs(k.KeyName) || tagged(k.Tags))) {
+    for (const key of KeyPairs.filter((k) => o.match.isOurs(k.KeyName) || o.match.tagged(k.Tags))) {
       await r.remove(`key pair ${key.KeyName}`, () => ec2.send(new DeleteKeyPairCommand(key.KeyName ? { KeyName: key.KeyName } : { KeyPairId: key.KeyPairId })));
     }
     const groups = new Map<string, string>();
     for (const page of await all(paginateDescribeSecurityGroups({ client: ec2 }, {}))) {
       for (const g of page.SecurityGroups ?? []) {
-        if (g.GroupName !== "default" && (isOurs(g.GroupName) || tagged(g.Tags))) groups.set(g.GroupId!, g.GroupName!);
+        if (g.GroupName !== "default" && (o.match.isOurs(g.GroupName) || o.match.tagged(g.Tags))) groups.set(g.GroupId!, g.GroupName!);
       }
     }
     for (const [id, name] of groups) {
@@ -403,12 +421,12 @@ function cleanEc2(o: Required<CleanupOptions>) {
   });
 }
 
-function cleanCloudWatch(o: Required<CleanupOptions>) {
+function cleanCloudWatch(o: Resolved) {
   return service("CloudWatch", o.dryRun, async (r) => {
     const cloudwatch = createClient(CloudWatchClient);
     const names: string[] = [];
     for (const page of await all(paginateDescribeAlarms({ client: cloudwatch }, { AlarmNamePrefix: NAME_PREFIX }))) {
-      names.push(...(page.MetricAlarms ?? []).map((a) => a.AlarmName!).filter(isOurs));
+      names.push(...(page.MetricAlarms ?? []).map((a) => a.AlarmName!).filter(o.match.isOurs));
     }
     for (let i = 0; i < names.length; i += 100) {
       const batch = names.slice(i, i + 100);
@@ -422,7 +440,7 @@ function cleanCloudWatch(o: Required<CleanupOptions>) {
  * groups, instances before theirs, IAM users and roles before the policies attached to them.
  */
 export async function cleanup(options: CleanupOptions = {}): Promise<ServiceReport[]> {
-  const o: Required<CleanupOptions> = { dryRun: false, maxWaitSeconds: 300, ...options };
+  const o: Resolved = { dryRun: options.dryRun ?? false, maxWaitSeconds: options.maxWaitSeconds ?? 300, match: matcher(options.run) };
   const independent = await Promise.all([cleanS3(o), cleanSqs(o), cleanSns(o), cleanDynamoDb(o), cleanCloudWatch(o), cleanIam(o)]);
   const elbv2 = await cleanElbv2(o);
   const ec2 = await cleanEc2(o);
