@@ -1,6 +1,7 @@
 // `npm test`: the typecheck, the harness's own tests, every lesson against its reference
-// solution, and every untouched exercise proven to fail. Ends with "N passed, N failed".
-import { spawnSync } from "node:child_process";
+// solution, every untouched exercise proven to fail, and the proof that the run left nothing
+// behind in the emulator. Ends with "N passed, N failed".
+import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import pc from "picocolors";
 import { startVitest } from "vitest/node";
@@ -10,16 +11,15 @@ import { ROOT } from "./paths";
 let passed = 0;
 let failed = 0;
 
-console.log(pc.bold("Typecheck (tsc --noEmit)"));
+// The typecheck runs beside the tests (it needs no emulator); its verdict is printed after them.
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-const typecheck = spawnSync(process.execPath, [tsc, "--noEmit", "-p", ROOT], { stdio: "inherit", cwd: ROOT });
-if (typecheck.status === 0) {
-  passed += 1;
-  console.log(pc.green("✓ typecheck\n"));
-} else {
-  failed += 1;
-  console.log(pc.red("✗ typecheck failed\n"));
-}
+const typecheck = new Promise<{ code: number | null; output: string }>((resolve) => {
+  const child = spawn(process.execPath, [tsc, "--noEmit", "--pretty", "false", "-p", ROOT], { cwd: ROOT });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.on("close", (code) => resolve({ code, output }));
+});
 
 const filters = process.argv.slice(2);
 const vitest = await startVitest("test", filters, { run: true, watch: false, root: ROOT });
@@ -27,10 +27,33 @@ if (vitest) {
   const counted = tally(vitest.state.getTestModules());
   passed += counted.passed;
   failed += counted.failed;
-  for (const _ of vitest.state.getUnhandledErrors()) failed += 1;
+  failed += vitest.state.getUnhandledErrors().length;
   await vitest.close();
 } else {
   failed += 1;
+}
+
+console.log("");
+const leftovers = process.env.WORKSHOP_LEFTOVERS;
+if (leftovers === undefined) {
+  failed += 1;
+  console.log(pc.red("✗ the run's leftovers were not looked for (the global teardown did not run)"));
+} else if (JSON.parse(leftovers).length === 0) {
+  passed += 1;
+  console.log(pc.green("✓ the run left nothing behind in the emulator"));
+} else {
+  failed += 1;
+  console.log(pc.red(`✗ the run left things behind in the emulator:\n  ${JSON.parse(leftovers).join("\n  ")}`));
+}
+
+const { code, output } = await typecheck;
+if (code === 0) {
+  passed += 1;
+  console.log(pc.green("✓ typecheck (tsc --noEmit)"));
+} else {
+  failed += 1;
+  console.log(output.trim());
+  console.log(pc.red("✗ typecheck (tsc --noEmit) failed"));
 }
 
 console.log(`\n${passed} passed, ${failed} failed`);

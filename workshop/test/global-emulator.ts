@@ -1,10 +1,30 @@
 // Vitest global setup: resolve one emulator for the whole test run (reusing AWS_ENDPOINT_URL
 // or a shared `npm run emulator`, otherwise starting one), give the run one id, and when the
 // run ends, prove that it left nothing behind in the emulator.
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { TestProject } from "vitest/node";
-import { cleanup } from "../cli/cleanup";
+import type { ServiceReport } from "../cli/cleanup";
 import { useEmulator, type Emulator } from "../emulator";
+import { ROOT } from "../paths";
+
+/**
+ * `npm start -- cleanup --run <id>` in a child process: importing every AWS client through
+ * Vitest's module runner here would add seconds to the start of every test run.
+ */
+function removeLeftovers(runId: string, endpoint: string): string[] {
+  const run = spawnSync(process.execPath, ["--import", "tsx", "workshop/cli.ts", "cleanup", "--run", runId, "--json", "--yes"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, AWS_ENDPOINT_URL: endpoint },
+    timeout: 120_000,
+  });
+  if (run.status !== 0 && !run.stdout.trim().startsWith("{")) {
+    return [`(could not look for leftovers: ${run.stderr.trim() || run.error?.message})`];
+  }
+  const { services } = JSON.parse(run.stdout) as { services: ServiceReport[] };
+  return services.flatMap((r) => [...r.removed, ...r.failed.map((f) => `could not remove ${f}`)].map((what) => `${r.service}: ${what}`));
+}
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -14,13 +34,18 @@ declare module "vitest" {
   }
 }
 
-// With projects, Vitest calls this once per project in the same process: resolve once.
-let shared: Promise<{ emulator: Emulator; runId: string }> | undefined;
-let users = 0;
+// With projects, Vitest loads this file once per project (separate module instances) in the
+// same process: keep the run's state on globalThis, so the emulator is resolved once and the
+// leftovers are looked for once, after the last project.
+interface RunState {
+  users: number;
+  shared?: Promise<{ emulator: Emulator; runId: string }>;
+}
+const state: RunState = ((globalThis as Record<symbol, RunState>)[Symbol.for("no-toca-boton.test-run")] ??= { users: 0 });
 
 export default async function setup(project: TestProject) {
-  users += 1;
-  shared ??= (async () => {
+  state.users += 1;
+  state.shared ??= (async () => {
     const emulator = await useEmulator();
     if (!emulator.endpoint) throw new Error("The test suite only runs against an emulator, never real AWS.");
     console.log(`Tests run against ${emulator.description}`);
@@ -29,16 +54,19 @@ export default async function setup(project: TestProject) {
     process.env.WORKSHOP_RUN_ID = runId;
     return { emulator, runId };
   })();
-  const { emulator, runId } = await shared;
+  const { emulator, runId } = await state.shared;
   project.provide("awsEndpoint", emulator.endpoint!);
   project.provide("emulatorDescription", emulator.description);
   project.provide("runId", runId);
   return async () => {
-    users -= 1;
-    if (users > 0) return;
+    state.users -= 1;
+    if (state.users > 0) return;
+    state.shared = undefined;
     try {
       // Scoped to this run: other runs sharing the emulator are not ours to judge or remove.
-      const leftovers = (await cleanup({ run: runId, maxWaitSeconds: 30 })).flatMap((r) => r.removed.map((what) => `${r.service}: ${what}`));
+      const leftovers = removeLeftovers(runId, emulator.endpoint!);
+      // test-all.ts runs Vitest in this same process and counts this verdict as a check of its own.
+      process.env.WORKSHOP_LEFTOVERS = JSON.stringify(leftovers);
       if (leftovers.length > 0) {
         throw new Error(`The test run left these behind in the emulator (now removed):\n  ${leftovers.join("\n  ")}`);
       }
