@@ -37,3 +37,40 @@ export class Checker {
     await emulator?.stop();
   }
 }
+
+/**
+ * Runs `work` on request, never two at once. A request made while it runs is not lost: the
+ * work runs once more when the current run ends, so a burst of saves becomes one more check.
+ */
+export class Serialized {
+  private running = false;
+  private again = false;
+
+  constructor(
+    private readonly work: () => Promise<void>,
+    /** Checked before running again: true stops the loop (the session is ending). */
+    private readonly stopped: () => boolean = () => false,
+  ) {}
+
+  get busy(): boolean {
+    return this.running;
+  }
+
+  /** Resolves true once this call did the work, false when it only asked the running one for another round. */
+  async request(): Promise<boolean> {
+    if (this.running) {
+      this.again = true;
+      return false;
+    }
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        await this.work();
+      } while (this.again && !this.stopped());
+    } finally {
+      this.running = false;
+    }
+    return true;
+  }
+}

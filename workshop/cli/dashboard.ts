@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import ora, { type Ora } from "ora";
 import { listLessons, rel, type Lesson } from "../lessons";
-import { Checker } from "./checker";
+import { Checker, Serialized } from "./checker";
 import { describeHints, nextHint } from "./hint";
 import { currentLesson, lessonStatus, readProgress, setCurrent, type Progress } from "./progress";
 import { resetLesson } from "./reset";
@@ -76,8 +76,6 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
 
   let verdict = "";
   let extra = "";
-  let checking = false;
-  let queued = false;
   let mode: Mode = { kind: "normal" };
   let spinner: Ora | undefined;
   let watcher: FSWatcher | undefined;
@@ -110,13 +108,13 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
       pc.dim(clip(`Edit ${rel(lesson.exercise)}, save, and it is checked · the lesson: ${rel(join(lesson.dir, "README.md"))}`, columns - 1)),
       "",
     ];
-    let body = [...(verdict && !checking ? [verdict, ""] : []), ...(extra ? [extra, ""] : [])].flatMap((b) => b.split("\n"));
+    let body = [...(verdict && !checks.busy ? [verdict, ""] : []), ...(extra ? [extra, ""] : [])].flatMap((b) => b.split("\n"));
     const footer = [
       mode.kind === "confirm" ? pc.bold(pc.yellow(`${mode.question} [y/N]`)) : keysLine(),
       pc.dim(clip(`${describeWatchMode(mode0)}${mode0.poll ? "" : " (a save not seen? press c, or start with --poll)"}${checker.description ? ` · ${checker.description}` : ""}`, columns - 1)),
     ];
     // A small terminal: fold the table into one line, then drop the summary, then cut the verdict short.
-    const room = rows - 1 - (checking ? 1 : 0);
+    const room = rows - 1 - (checks.busy ? 1 : 0);
     const fits = () => height([...header, ...table, ...intro, ...body, ...footer], columns) <= room;
     if (!fits()) table = [compactTable(lessons, progress, lesson.slug), ""];
     if (!fits() && lesson.summary) intro = intro.filter((_, i) => i !== 1);
@@ -124,7 +122,7 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
     const lines = [...header, ...table, ...intro, ...body, ...footer];
     // Home, clear, draw: one write, so the screen does not flicker.
     out.write("\x1b[?25l\x1b[H\x1b[2J" + lines.join("\n") + "\n");
-    if (checking) {
+    if (checks.busy) {
       spinner = ora({
         text: checker.description ? `Checking ${rel(lesson.exercise)}…` : `Starting the emulator and checking ${rel(lesson.exercise)}…`,
         stream: out,
@@ -134,32 +132,23 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
     }
   }
 
-  async function check(): Promise<void> {
-    if (checking) {
-      queued = true;
-      return;
-    }
-    checking = true;
+  const checks = new Serialized(async () => {
+    const target = lesson;
+    render();
     try {
-      do {
-        queued = false;
-        const target = lesson;
-        render();
-        try {
-          const result = await checker.check(target);
-          if (result.lesson === lesson.slug) {
-            // The first line names file and emulator, which the screen already shows.
-            verdict = describeVerdict(result, () => `press ${pc.bold("n")}`).split("\n").slice(1).join("\n");
-            if (result.ok) extra = "";
-          }
-        } catch (err) {
-          if (target.slug === lesson.slug) verdict = `${describeCheckError(err)}\nFix it, then press ${pc.bold("c")} to check again.`;
-        }
-      } while (queued && !quitting);
-    } finally {
-      checking = false;
+      const result = await checker.check(target);
+      if (result.lesson === lesson.slug) {
+        // The first line names file and emulator, which the screen already shows.
+        verdict = describeVerdict(result, () => `press ${pc.bold("n")}`).split("\n").slice(1).join("\n");
+        if (result.ok) extra = "";
+      }
+    } catch (err) {
+      if (target.slug === lesson.slug) verdict = `${describeCheckError(err)}\nFix it, then press ${pc.bold("c")} to check again.`;
     }
-    if (!quitting) render();
+  }, () => quitting);
+
+  async function check(): Promise<void> {
+    if ((await checks.request()) && !quitting) render();
   }
 
   function watchCurrent(): void {

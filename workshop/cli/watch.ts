@@ -2,7 +2,7 @@
 // editors' terminals and people who prefer plain output: one verdict per save.
 import { emitKeypressEvents } from "node:readline";
 import { rel, type Lesson } from "../lessons";
-import { Checker } from "./checker";
+import { Checker, Serialized } from "./checker";
 import { setCurrent } from "./progress";
 import { pc } from "./ui";
 import { describeCheckError, describeVerdict } from "./verdict";
@@ -14,31 +14,22 @@ export async function runWatch(lesson: Lesson, options: { poll?: boolean } = {})
   const keys = Boolean(process.stdin.isTTY);
   await setCurrent(lesson.slug);
 
-  let checking = false;
-  let queued = false;
   let runs = 0;
-  async function check(reason: string): Promise<void> {
-    if (checking) {
-      queued = true;
-      return;
-    }
-    checking = true;
+  let reason = "";
+  const checks = new Serialized(async () => {
+    runs += 1;
+    console.log(pc.dim(`\n── check ${runs} (${reason}) at ${new Date().toLocaleTimeString()} ──`));
     try {
-      do {
-        queued = false;
-        runs += 1;
-        console.log(pc.dim(`\n── check ${runs} (${reason}) at ${new Date().toLocaleTimeString()} ──`));
-        try {
-          const result = await checker.check(lesson);
-          console.log(describeVerdict(result, (next) => `run \`npm start -- watch ${next.number}\``));
-        } catch (err) {
-          console.log(describeCheckError(err));
-        }
-        reason = "saved again";
-      } while (queued);
-    } finally {
-      checking = false;
+      const result = await checker.check(lesson);
+      console.log(describeVerdict(result, (next) => `run \`npm start -- watch ${next.number}\``));
+    } catch (err) {
+      console.log(describeCheckError(err));
     }
+    reason = "saved again";
+  });
+  async function check(why: string): Promise<void> {
+    if (!checks.busy) reason = why;
+    await checks.request();
   }
 
   console.log(`Lesson ${lesson.number} · ${lesson.title}`);
