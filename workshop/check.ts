@@ -156,7 +156,7 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
         {
           config: false,
           root: ROOT,
-          dir: present.length === 1 ? present[0].dir : commonDir(present.map((lesson) => lesson.dir)),
+          dir: commonDir(present.map((lesson) => lesson.dir)),
           watch: false,
           // A reporter that prints nothing: the verdict is told in plain words by describeCheck().
           reporters: [{}],

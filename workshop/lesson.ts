@@ -30,7 +30,11 @@ export function todo(n: number, task: string): never {
  * Identifies this run: every name and tag a lesson makes carries it, so runs never collide.
  * A test run sets WORKSHOP_RUN_ID once, so that its workers share one and it can look for leftovers.
  */
-export const RUN_ID = process.env.WORKSHOP_RUN_ID || `${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
+export const RUN_ID = process.env.WORKSHOP_RUN_ID || newRunId();
+/** A short id, unique enough per run: the time in base 36 and four random hex digits. */
+export function newRunId(): string {
+  return `${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
+}
 /** Tells apart the processes of one run (test workers share RUN_ID). */
 const PROCESS_TAG = randomBytes(2).toString("hex");
 let counter = 0;

@@ -34,16 +34,16 @@ if (vitest) {
 }
 
 console.log("");
-const leftovers = process.env.WORKSHOP_LEFTOVERS;
+const leftovers: string[] | undefined = process.env.WORKSHOP_LEFTOVERS === undefined ? undefined : JSON.parse(process.env.WORKSHOP_LEFTOVERS);
 if (leftovers === undefined) {
   failed += 1;
   console.log(pc.red("✗ the run's leftovers were not looked for (the global teardown did not run)"));
-} else if (JSON.parse(leftovers).length === 0) {
+} else if (leftovers.length === 0) {
   passed += 1;
   console.log(pc.green("✓ the run left nothing behind in the emulator"));
 } else {
   failed += 1;
-  console.log(pc.red(`✗ the run left things behind in the emulator:\n  ${JSON.parse(leftovers).join("\n  ")}`));
+  console.log(pc.red(`✗ the run left things behind in the emulator:\n  ${leftovers.join("\n  ")}`));
 }
 
 const { code, output } = await typecheck;

@@ -2,10 +2,10 @@
 // or a shared `npm run emulator`, otherwise starting one), give the run one id, and when the
 // run ends, prove that it left nothing behind in the emulator.
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import type { TestProject } from "vitest/node";
 import type { ServiceReport } from "../cli/cleanup";
 import { useEmulator, type Emulator } from "../emulator";
+import { newRunId } from "../lesson";
 import { ROOT } from "../paths";
 
 /**
@@ -50,7 +50,7 @@ export default async function setup(project: TestProject) {
     if (!emulator.endpoint) throw new Error("The test suite only runs against an emulator, never real AWS.");
     console.log(`Tests run against ${emulator.description}`);
     // Every name a test makes carries this id (uniqueName), so the run's leftovers can be found.
-    const runId = process.env.WORKSHOP_RUN_ID ?? `${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
+    const runId = process.env.WORKSHOP_RUN_ID ?? newRunId();
     process.env.WORKSHOP_RUN_ID = runId;
     return { emulator, runId };
   })();
