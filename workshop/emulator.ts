@@ -37,9 +37,11 @@ export { EmulatorSetupError };
 /**
  * Does anything answer HTTP at this endpoint within timeoutMs? Any status counts as an answer.
  * LocalStack's health path answers at once even while a service behind "/" is still loading;
- * moto and other servers answer it with a quick 404, which is just as good.
+ * moto and other servers answer it with a quick 404, which is just as good. An emulator that is
+ * down refuses the connection at once; the timeout only bounds one that hangs, and is generous
+ * because a busy moto (a whole test suite on two cores) can take a few seconds to answer.
  */
-export async function ping(endpoint: string, timeoutMs = 2000): Promise<boolean> {
+export async function ping(endpoint: string, timeoutMs = 5000): Promise<boolean> {
   try {
     await fetch(new URL("/_localstack/health", endpoint), { signal: AbortSignal.timeout(timeoutMs) });
     return true;

@@ -15,7 +15,7 @@ export class Checker {
 
   /** Resolves the emulator once; resolves it again if the one in use stopped answering. */
   async ensureEmulator(): Promise<Emulator> {
-    if (this.emulator?.endpoint && !(await ping(this.emulator.endpoint, 1500))) {
+    if (this.emulator?.endpoint && !(await ping(this.emulator.endpoint))) {
       await this.emulator.stop().catch(() => {});
       this.emulator = undefined;
     }
