@@ -1,11 +1,11 @@
 import { defineConfig } from "vitest/config";
 
 // `npm test` runs the harness's own tests and every lesson against its reference solution.
-// The untouched exercises are proven to fail by workshop/test/exercises-fail.test.ts.
+// The untouched exercises are proven to fail by workshop/check/exercises-fail.test.ts.
 export default defineConfig({
   test: {
-    globalSetup: ["workshop/test/global-emulator.ts"],
-    setupFiles: ["workshop/test/worker-env.ts"],
+    globalSetup: ["workshop/check/global-emulator.ts"],
+    setupFiles: ["workshop/check/worker-env.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // The tests wait on the emulator far more than they compute: run several files at once.

@@ -7,8 +7,8 @@ import { fileURLToPath } from "node:url";
 import { useEmulator } from "./emulator";
 import { ROOT } from "./paths";
 
-export { createClient, clientConfig } from "./aws";
-export { mask } from "./safety";
+export { createClient, clientConfig } from "./clients";
+export { mask } from "./clients/safety";
 
 /** Thrown by an exercise function whose TODO is not done yet. */
 export class NotImplementedError extends Error {

@@ -27,5 +27,5 @@ export async function loadLesson<T>(slug: string): Promise<T> {
   return (await import(pathToFileURL(lessonModulePath(slug)).href)) as T;
 }
 
-export { createClient, clientConfig, DEFAULT_REGION } from "./aws";
+export { createClient, clientConfig, DEFAULT_REGION } from "./clients";
 export { uniqueName, RUN_ID, NotImplementedError, workshopTags, WORKSHOP_TAG } from "./lesson";

@@ -43,7 +43,7 @@ import { CreateBucketCommand, ListBucketsCommand, PutBucketVersioningCommand, Pu
 import { CreateTopicCommand, ListTopicsCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createClient } from "../aws";
+import { createClient } from "../clients";
 import { startEmulator, type Emulator } from "../emulator";
 import { RUN_ID, workshopTags } from "../lesson";
 import { ROOT } from "../paths";
@@ -62,7 +62,7 @@ let taggedInstance: string;
 let otherInstance: string;
 
 function runCleanup(...args: string[]) {
-  const run = spawnSync(process.execPath, ["--import", "tsx", "workshop/cli.ts", "cleanup", ...args], {
+  const run = spawnSync(process.execPath, ["--import", "tsx", "workshop/cli/index.ts", "cleanup", ...args], {
     cwd: ROOT,
     encoding: "utf8",
     env: { ...process.env, AWS_ENDPOINT_URL: endpoint, NO_COLOR: "1", FORCE_COLOR: undefined },

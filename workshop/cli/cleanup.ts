@@ -74,7 +74,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { DeleteTopicCommand, paginateListSubscriptionsByTopic, paginateListTopics, SNSClient, UnsubscribeCommand } from "@aws-sdk/client-sns";
 import { DeleteQueueCommand, paginateListQueues, SQSClient } from "@aws-sdk/client-sqs";
-import { clientConfig, createClient } from "../aws";
+import { clientConfig, createClient } from "../clients";
 import { RUN_TAG_KEY, WORKSHOP_TAG } from "../lesson";
 
 export const NAME_PREFIX = "nt-";

@@ -26,7 +26,7 @@ interface Screen {
 }
 
 function openDashboard(env: Record<string, string | undefined> = {}): Screen {
-  const pty = spawn(process.execPath, ["--import", "tsx", join(project.root, "workshop", "cli.ts")], {
+  const pty = spawn(process.execPath, ["--import", "tsx", join(project.root, "workshop", "cli", "index.ts")], {
     name: "xterm-256color",
     cols: 120,
     rows: 40,

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import getPort from "get-port";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { motoInstalled } from "../moto";
+import { motoInstalled } from "../emulator/moto";
 import { ROOT } from "../paths";
 import { checkCredentials, checkDependencies, checkEmulator, checkNode, type Finding } from "./doctor";
 import { makeProject, type Project } from "./fixture";

@@ -7,13 +7,13 @@ import { join } from "node:path";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import getPort from "get-port";
 import ora from "ora";
-import { clientConfig } from "../aws";
-import { findDockerEngine } from "../docker";
+import { clientConfig } from "../clients";
+import { findDockerEngine } from "../emulator/docker";
 import { LOCALSTACK_DEFAULT_IMAGE, ping, portFree, readSharedState, startEmulator } from "../emulator";
 import { listLessons, rel } from "../lessons";
-import { findPython, motoInstalled, MOTO_VENV } from "../moto";
+import { findPython, motoInstalled, MOTO_VENV } from "../emulator/moto";
 import { ROOT, STATE_DIR } from "../paths";
-import { assertSafeTarget, DUMMY_CREDENTIALS, isLocalEndpoint, REAL_AWS_FLAG, realAwsAllowed, realCredentialsInEnv, UnsafeTargetError } from "../safety";
+import { assertSafeTarget, DUMMY_CREDENTIALS, isLocalEndpoint, REAL_AWS_FLAG, realAwsAllowed, realCredentialsInEnv, UnsafeTargetError } from "../clients/safety";
 import { MARK, pc } from "./ui";
 
 export type Level = "ok" | "warn" | "fail";
@@ -118,7 +118,7 @@ export function checkPython(needed: boolean): Finding[] {
   }
   findings.push({ level: "ok", title: `Python ${python.version} (${[python.command, ...python.args].join(" ")})` });
   if (motoInstalled()) {
-    const pinned = /moto\[[^\]]*\]==([\d.]+)/.exec(readFileSync(join(ROOT, "workshop", "moto", "requirements.txt"), "utf8"))?.[1];
+    const pinned = /moto\[[^\]]*\]==([\d.]+)/.exec(readFileSync(join(ROOT, "workshop", "emulator", "moto", "requirements.txt"), "utf8"))?.[1];
     findings.push({ level: "ok", title: `moto ${pinned ?? ""} is installed in ${rel(MOTO_VENV)}`.replace("  ", " ") });
   } else {
     findings.push({
@@ -231,7 +231,7 @@ export function checkCredentials(env: Env = process.env): Finding[] {
   const config = clientConfig({ ...env, AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL || "http://127.0.0.1:4566" });
   const dummy = config.credentials?.accessKeyId === DUMMY_CREDENTIALS.accessKeyId && config.credentials?.secretAccessKey === DUMMY_CREDENTIALS.secretAccessKey;
   if (!guarded || !dummy) {
-    findings.push({ level: "fail", title: "The workshop's guard against real AWS is not working", fix: "Restore workshop/safety.ts and workshop/aws.ts from git (`git checkout -- workshop/`)." });
+    findings.push({ level: "fail", title: "The workshop's guard against real AWS is not working", fix: "Restore workshop/clients/ from git (`git checkout -- workshop/`)." });
     return findings;
   }
   const inEnv = realCredentialsInEnv(env);

@@ -184,7 +184,7 @@ export function makeProject(options: { git?: boolean } = {}): Project {
     }
     return out;
   };
-  const entry = ["--import", "tsx", join(root, "workshop", "cli.ts")];
+  const entry = ["--import", "tsx", join(root, "workshop", "cli", "index.ts")];
 
   return {
     root,

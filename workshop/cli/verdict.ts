@@ -2,7 +2,7 @@
 import { describeCheck, type CheckResult } from "../check";
 import { EmulatorSetupError } from "../emulator";
 import { listLessons, type Lesson } from "../lessons";
-import { UnsafeTargetError } from "../safety";
+import { UnsafeTargetError } from "../clients/safety";
 import { pc } from "./ui";
 
 /** `how(lesson)` says how to move to a lesson from where the attendee is ("press n", "npm start -- watch 05"). */

@@ -6,7 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import type { CheckResult } from "../check";
+import type { CheckResult } from "./index";
 import { ROOT, STATE_DIR } from "../paths";
 
 const base = join(STATE_DIR, `check-fixtures-${process.pid}`);
@@ -56,7 +56,7 @@ beforeAll(() => {
     return { number: "99", slug: name, dir, exercise, solution: exercise, title: name, summary: "", hints: [] };
   });
   const script = `
-    import { runChecks, describeCheck } from ${JSON.stringify(pathToFileURL(join(ROOT, "workshop/check.ts")).href)};
+    import { runChecks, describeCheck } from ${JSON.stringify(pathToFileURL(join(ROOT, "workshop/check/index.ts")).href)};
     const emulator = { kind: "endpoint", endpoint: process.env.AWS_ENDPOINT_URL, description: "the test's emulator", stop: async () => {} };
     const results = await runChecks(${JSON.stringify(lessons)}, { emulator });
     const plain = { red: (s) => s, green: (s) => s, bold: (s) => s, dim: (s) => s };

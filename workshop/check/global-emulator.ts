@@ -13,7 +13,7 @@ import { ROOT } from "../paths";
  * Vitest's module runner here would add seconds to the start of every test run.
  */
 function removeLeftovers(runId: string, endpoint: string): string[] {
-  const run = spawnSync(process.execPath, ["--import", "tsx", "workshop/cli.ts", "cleanup", "--run", runId, "--json", "--yes"], {
+  const run = spawnSync(process.execPath, ["--import", "tsx", "workshop/cli/index.ts", "cleanup", "--run", runId, "--json", "--yes"], {
     cwd: ROOT,
     encoding: "utf8",
     env: { ...process.env, AWS_ENDPOINT_URL: endpoint },

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { clientConfig } from "./aws";
+import { clientConfig } from "./index";
 import { assertSafeTarget, isLocalEndpoint, mask, realCredentialsInEnv, UnsafeTargetError } from "./safety";
 
 describe("isLocalEndpoint", () => {

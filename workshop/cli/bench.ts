@@ -11,12 +11,12 @@ import { cpus, totalmem, type as osType, release as osRelease } from "node:os";
 import { Command } from "commander";
 import pc from "picocolors";
 import { createVitest, type TestModule } from "vitest/node";
-import { runCheck } from "./check";
-import { findDockerEngine } from "./docker";
-import { readSharedState, startEmulator, type Emulator } from "./emulator";
-import { findLesson, type Lesson } from "./lessons";
-import { ensureMotoInstalled } from "./moto";
-import { ROOT } from "./paths";
+import { runCheck } from "../check";
+import { findDockerEngine } from "../emulator/docker";
+import { readSharedState, startEmulator, type Emulator } from "../emulator";
+import { findLesson, type Lesson } from "../lessons";
+import { ensureMotoInstalled } from "../emulator/moto";
+import { ROOT } from "../paths";
 
 interface Stats {
   median: number;

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
-import type { CheckResult } from "../check";
+import type { CheckResult } from "./index";
 import { listLessons, rel } from "../lessons";
 import { ROOT } from "../paths";
 
@@ -28,7 +28,7 @@ beforeAll(() => {
   if (untouched.length === 0) return;
   const url = (file: string) => JSON.stringify(pathToFileURL(join(ROOT, file)).href);
   const script = `
-    const { runChecks } = await import(${url("workshop/check.ts")});
+    const { runChecks } = await import(${url("workshop/check/index.ts")});
     const { findLesson } = await import(${url("workshop/lessons.ts")});
     const results = await runChecks(${JSON.stringify(untouched.map((l) => l.slug))}.map(findLesson), { target: "exercise" });
     console.log(JSON.stringify(results));

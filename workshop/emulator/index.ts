@@ -1,4 +1,4 @@
-// One emulator resolution, used alike by the tests, the CLI and an exercise run with tsx:
+// The emulator and its lifecycle. One resolution, used alike by the tests, the CLI and an exercise run with tsx:
 //   1. AWS_ENDPOINT_URL is set: use it as is (after the safety check).
 //   2. A shared emulator started with `npm run emulator` answers: reuse it.
 //   3. A Docker engine answers: LocalStack through Testcontainers.
@@ -9,8 +9,8 @@ import net from "node:net";
 import getPort from "get-port";
 import { findDockerEngine } from "./docker";
 import { EmulatorSetupError, ensureMotoInstalled, spawnMoto } from "./moto";
-import { SHARED_EMULATOR_FILE, STATE_DIR } from "./paths";
-import { assertSafeTarget, realAwsAllowed } from "./safety";
+import { SHARED_EMULATOR_FILE, STATE_DIR } from "../paths";
+import { assertSafeTarget, realAwsAllowed } from "../clients/safety";
 
 export const LOCALSTACK_DEFAULT_IMAGE = "localstack/localstack:4.14.0";
 

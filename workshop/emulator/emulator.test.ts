@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import getPort from "get-port";
 import { afterAll, describe, expect, test } from "vitest";
-import { findDockerEngine } from "../docker";
+import { findDockerEngine } from "./docker";
 import { ROOT } from "../paths";
 
 const scratch = mkdtempSync(join(tmpdir(), "nt-harness-"));
@@ -22,7 +22,7 @@ function learnerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function cli(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [...nodeArgs, "--import", "tsx", "workshop/cli.ts", ...args], {
+  return spawnSync(process.execPath, [...nodeArgs, "--import", "tsx", "workshop/cli/index.ts", ...args], {
     cwd: ROOT,
     env,
     encoding: "utf8",
@@ -37,7 +37,7 @@ describe("a non-local endpoint", () => {
     const run = cli(
       ["check", "04", "--solution"],
       learnerEnv({ AWS_ENDPOINT_URL: "https://s3.amazonaws.com", REQUEST_LOG: requestLog }),
-      ["--import", join(ROOT, "workshop/test/fixtures/record-requests.mjs")],
+      ["--import", join(ROOT, "workshop/check/fixtures/record-requests.mjs")],
     );
     expect(run.status, run.stdout + run.stderr).toBe(2);
     expect(run.stderr).toContain("Refusing to send anything to https://s3.amazonaws.com");
@@ -91,7 +91,7 @@ test("no Python and no Docker: the error says what to install", () => {
   if (!existsSync(join(bin, "node"))) symlinkSync(process.execPath, join(bin, "node"));
   const env = learnerEnv({ PATH: bin, WORKSHOP_EMULATOR: "moto", WORKSHOP_MOTO_VENV: join(scratch, "no-venv") });
   delete env.WORKSHOP_PYTHON;
-  const run = spawnSync(join(bin, "node"), ["--import", "tsx", "workshop/setup.ts"], { cwd: ROOT, env, encoding: "utf8", timeout: 30_000 });
+  const run = spawnSync(join(bin, "node"), ["--import", "tsx", "workshop/cli/setup.ts"], { cwd: ROOT, env, encoding: "utf8", timeout: 30_000 });
   expect(run.status).toBe(1);
   expect(run.stderr).toContain("no Python 3.9+ was found");
   expect(run.stderr).toContain("install Python 3");
@@ -114,7 +114,7 @@ test("`npm run emulator` starts a shared emulator that checks reuse, and stops c
   const port = await getPort();
   const state = join(scratch, "shared-state");
   const env = learnerEnv({ WORKSHOP_STATE_DIR: state });
-  const emulator = spawn(process.execPath, ["--import", "tsx", "workshop/cli.ts", "emulator", "start", "--port", String(port), "--kind", "moto"], {
+  const emulator = spawn(process.execPath, ["--import", "tsx", "workshop/cli/index.ts", "emulator", "start", "--port", String(port), "--kind", "moto"], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],

@@ -6,10 +6,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
 import ora from "ora";
-import { ROOT } from "./paths";
+import { ROOT } from "../paths";
 
-export const MOTO_REQUIREMENTS = join(ROOT, "workshop", "moto", "requirements.txt");
-const RUNNER = join(ROOT, "workshop", "moto", "run_moto.py");
+export const MOTO_REQUIREMENTS = join(ROOT, "workshop", "emulator", "moto", "requirements.txt");
+const RUNNER = join(ROOT, "workshop", "emulator", "moto", "run_moto.py");
 export const MOTO_VENV = process.env.WORKSHOP_MOTO_VENV || join(ROOT, ".workshop", "moto-venv");
 const MARKER = join(MOTO_VENV, ".workshop-installed");
 

@@ -1,5 +1,5 @@
-// Every AWS client in the workshop is built here, so that the endpoint, the region,
-// the credentials and the safety check are decided in one place.
+// The clients and their middleware. Every AWS client in the workshop is built here, so that the
+// endpoint, the region, the credentials and the safety check are decided in one place.
 import { assertSafeTarget, DUMMY_CREDENTIALS, realAwsAllowed } from "./safety";
 
 export const DEFAULT_REGION = "us-east-1";

@@ -1,7 +1,7 @@
 // `npm run setup`: prepare the embedded emulator ahead of time (moto into .workshop/moto-venv),
 // so the first check does not wait for it. Optional: the first check would do the same.
-import { findDockerEngine } from "./docker";
-import { ensureMotoInstalled, EmulatorSetupError } from "./moto";
+import { findDockerEngine } from "../emulator/docker";
+import { ensureMotoInstalled, EmulatorSetupError } from "../emulator/moto";
 
 if (process.env.AWS_ENDPOINT_URL) {
   console.log(`AWS_ENDPOINT_URL is set (${process.env.AWS_ENDPOINT_URL}): the workshop uses that emulator, nothing to install.`);

@@ -5,8 +5,8 @@ import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import pc from "picocolors";
 import { startVitest } from "vitest/node";
-import { tally } from "./check";
-import { ROOT } from "./paths";
+import { tally } from "./index";
+import { ROOT } from "../paths";
 
 let passed = 0;
 let failed = 0;

@@ -1,4 +1,4 @@
-// The workshop's command line: `npm start` and its subcommands.
+// The command line: `npm start` and its subcommands, one file per command beside this one.
 //   npm start                 the dashboard (in a terminal) or the status table (in a pipe, in CI)
 //   npm start -- list | check [lesson] | watch [lesson] | hint [lesson] | reset [lesson]
 //              | solution [lesson] | doctor | emulator start|stop|status | cleanup
@@ -7,17 +7,17 @@
 // commands that need them, so that `list`, `hint` and the status table answer at once.
 import { Command } from "commander";
 import ora from "ora";
-import { askFirst } from "./cli/confirm";
-import { CliError } from "./cli/errors";
-import { describeHints, forgetHints, nextHint } from "./cli/hint";
-import { currentLesson, lessonStatus, readProgress, recordCheck } from "./cli/progress";
-import { resetLesson } from "./cli/reset";
-import { resolveLesson } from "./cli/resolve";
-import { describeSolution } from "./cli/solution";
-import { pc, statusReport } from "./cli/ui";
-import { clearSharedState, EmulatorSetupError, ping, readSharedState, startEmulator, useEmulator, writeSharedState } from "./emulator";
-import { listLessons, rel, UnknownLessonError } from "./lessons";
-import { realAwsAllowed, UnsafeTargetError } from "./safety";
+import { askFirst } from "./confirm";
+import { CliError } from "./errors";
+import { describeHints, forgetHints, nextHint } from "./hint";
+import { currentLesson, lessonStatus, readProgress, recordCheck } from "./progress";
+import { resetLesson } from "./reset";
+import { resolveLesson } from "./resolve";
+import { describeSolution } from "./solution";
+import { pc, statusReport } from "./ui";
+import { clearSharedState, EmulatorSetupError, ping, readSharedState, startEmulator, useEmulator, writeSharedState } from "../emulator";
+import { listLessons, rel, UnknownLessonError } from "../lessons";
+import { realAwsAllowed, UnsafeTargetError } from "../clients/safety";
 
 const program = new Command()
   .name("npm start --")
@@ -49,7 +49,7 @@ program
     }
     // Without a terminal (CI, `npm start | cat`) there is nothing to interact with: print the table.
     if (!process.stdout.isTTY || !process.stdin.isTTY) return printStatus();
-    const { runDashboard } = await import("./cli/dashboard");
+    const { runDashboard } = await import("./dashboard");
     process.exit(await runDashboard({ poll: opts.poll }));
   });
 
@@ -77,7 +77,7 @@ program
     if (opts.all && ref !== undefined) throw new CliError("Name a lesson or use --all, not both.");
     const lessons = opts.all ? listLessons() : [resolveLesson(ref)];
     if (lessons.length === 0) throw new CliError("There are no lessons yet: lessons/ has no NN-slug folders.");
-    const { describeCheck, runChecks } = await import("./check");
+    const { describeCheck, runChecks } = await import("../check");
     const target = opts.solution ? "solution" : "exercise";
     const what = opts.all ? `${lessons.length} lessons` : rel(target === "solution" ? lessons[0].solution : lessons[0].exercise);
     const spinner = ora({ text: `Checking ${what}…`, stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
@@ -108,7 +108,7 @@ program
   .option("--poll", "poll for saves instead of waiting for file events (WSL2, mounted folders); or WORKSHOP_POLL=1")
   .action(async (ref: string | undefined, opts: { poll?: boolean }) => {
     const lesson = resolveLesson(ref);
-    const { runWatch } = await import("./cli/watch");
+    const { runWatch } = await import("./watch");
     process.exit(await runWatch(lesson, { poll: opts.poll }));
   });
 
@@ -167,7 +167,7 @@ program
   .description("is this machine ready? Node, dependencies, Docker, Python and moto, the emulator, ports, credentials")
   .option("--json", "print the findings as JSON")
   .action(async (opts: { json?: boolean }) => {
-    const { describeFindings, runDoctor } = await import("./cli/doctor");
+    const { describeFindings, runDoctor } = await import("./doctor");
     const findings = await runDoctor();
     if (opts.json) console.log(JSON.stringify(findings, (k, v) => (typeof v === "string" ? v.replace(/\x1b\[[0-9;]*m/g, "") : v), 2));
     else console.log(describeFindings(findings));
@@ -189,7 +189,7 @@ program
       );
       return;
     }
-    const { cleanup, describeCleanup } = await import("./cli/cleanup");
+    const { cleanup, describeCleanup } = await import("./cleanup");
     const emulator = await useEmulator();
     try {
       if (emulator.kind === "aws" && !opts.dryRun) {

@@ -1,13 +1,13 @@
-// `npm run check -- 04`: runs one lesson's tests against the attendee's exercise (or the
-// reference solution) and turns Vitest's result into plain words for a learner.
+// The check: runs a lesson's tests against the attendee's exercise (or the reference solution)
+// and turns Vitest's result into plain words for a learner (`npm run check -- 04`).
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, sep } from "node:path";
 import { createVitest } from "vitest/node";
 import type { TestModule } from "vitest/node";
-import { useEmulator, type Emulator } from "./emulator";
-import { rel, type Lesson } from "./lessons";
-import { ROOT } from "./paths";
-import type { LessonTarget } from "./testing";
+import { useEmulator, type Emulator } from "../emulator";
+import { rel, type Lesson } from "../lessons";
+import { ROOT } from "../paths";
+import type { LessonTarget } from "../testing";
 
 export interface Todo {
   n: number;
