@@ -1,0 +1,40 @@
+// Waiting for something that may never come (a message, a page marker that never advances),
+// bounded, so that a check ends with a sentence instead of a test-runner timeout.
+import { setTimeout as sleep } from "node:timers/promises";
+
+export interface WaitOptions {
+  /** Give up after this long (default 8 s: a check must end within 10 s of a wait that cannot succeed). */
+  timeoutMs?: number;
+  /** Time between two probes (default 200 ms). */
+  intervalMs?: number;
+}
+
+export class WaitedTooLongError extends Error {
+  override name = "WaitedTooLongError";
+}
+
+/**
+ * Calls `probe` until it returns something other than undefined, and returns that.
+ * After `timeoutMs` it throws "Waited 8 s for <what>; it never came." (with the probe's last
+ * error, if it threw). `what` names the awaited thing in plain words: "the message sent to the queue".
+ */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, options: WaitOptions = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 8000;
+  const intervalMs = options.intervalMs ?? 200;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+      lastError = undefined;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() + intervalMs > deadline) break;
+    await sleep(intervalMs);
+  }
+  const seconds = Math.round(timeoutMs / 100) / 10;
+  const because = lastError instanceof Error ? ` The last try failed with ${lastError.name}: ${lastError.message}` : "";
+  throw new WaitedTooLongError(`Waited ${seconds} s for ${what}; it never came.${because}`);
+}
