@@ -104,17 +104,17 @@ afterAll(async () => {
 });
 
 describe("the client", () => {
-  test("createEc2Client retries more than the SDK's default, adaptively, in the region asked for", async () => {
+  test("lesson: createEc2Client retries more than the SDK's default, in standard mode, in the region asked for", async () => {
     const client = lesson.createEc2Client("sa-east-1");
     const attempts = await client.config.maxAttempts();
     expect(attempts, `the client makes ${attempts} attempts per call`).toBeGreaterThan(3);
-    expect(client.config.retryMode, "the client's retryMode").toBe("adaptive");
+    expect(client.config.retryMode, "the client's retryMode (standard is what AWS's SDK guide recommends)").toBe("standard");
     expect(await client.config.region(), "the client's region").toBe("sa-east-1");
   });
 });
 
-describe("step 1: regions and availability zones", () => {
-  test("describeRegions lists every region the emulator knows, this client's among them", async () => {
+describe("step 7: regions and availability zones (stretch)", () => {
+  test("step 7: describeRegions lists the regions enabled for the account, this client's among them", async () => {
     const regions = await lesson.describeRegions(ec2);
     const names = regions.map((r) => r.name);
     const { Regions = [] } = await ec2.send(new DescribeRegionsCommand({}));
@@ -123,7 +123,7 @@ describe("step 1: regions and availability zones", () => {
     expect(names, `the regions found: ${names.join(", ")}`).toContain("sa-east-1");
   });
 
-  test("describeAvailabilityZones lists the zones of the client's region (São Paulo here)", async () => {
+  test("step 8: describeAvailabilityZones lists the zones of the client's region (São Paulo here)", async () => {
     const saoPaulo = createClient(EC2Client, { region: "sa-east-1" });
     const zones = await lesson.describeAvailabilityZones(saoPaulo);
     const { AvailabilityZones = [] } = await saoPaulo.send(new DescribeAvailabilityZonesCommand({}));
@@ -137,8 +137,8 @@ describe("step 1: regions and availability zones", () => {
   });
 });
 
-describe("step 2: images", () => {
-  test("findLatestImage finds the newest Amazon Linux 2023 image for x86_64", async () => {
+describe("step 1: images", () => {
+  test("step 1: findLatestImage finds the newest Amazon Linux 2023 image for x86_64", async () => {
     const image = await lesson.findLatestImage(ec2, AL2023);
     const { Images = [] } = await ec2.send(
       new DescribeImagesCommand({
@@ -157,13 +157,13 @@ describe("step 2: images", () => {
     expect(key(match!), `found "${key(match!)}", but the newest (by date, then name) is "${newest}"; the matches are:\n  ${candidates}\n`).toBe(newest);
   });
 
-  test("findLatestImage follows the query: arm64 gives an arm64 image", async () => {
+  test("step 1: findLatestImage follows the query: arm64 gives an arm64 image", async () => {
     const image = await lesson.findLatestImage(ec2, { owners: ["amazon"], name: "al2023-ami-2023.*-arm64", architecture: "arm64" });
     expect(image.architecture, `${image.imageId} (${image.name})`).toBe("arm64");
     expect(image.name, "the image's name").toMatch(/^al2023-ami-2023\..*-arm64$/);
   });
 
-  test("findLatestImage says so when no image matches", async () => {
+  test("step 1: findLatestImage says so when no image matches", async () => {
     const query = { owners: ["amazon"], name: "nt-no-such-image-*", architecture: "x86_64" as const };
     const error = await lesson.findLatestImage(ec2, query).then(
       (image) => new Error(`no error, but the image ${image.imageId} (${image.name})`),
@@ -174,8 +174,8 @@ describe("step 2: images", () => {
   });
 });
 
-describe("step 3: key pairs", () => {
-  test("createKeyPair creates a tagged key pair and hands out its private key", async () => {
+describe("step 2: key pairs", () => {
+  test("step 2: createKeyPair creates a tagged key pair and hands out its private key", async () => {
     const keyName = uniqueName("key");
     keyNames.push(keyName);
     const key = await lesson.createKeyPair(ec2, keyName);
@@ -189,8 +189,8 @@ describe("step 3: key pairs", () => {
   });
 });
 
-describe("step 4: a reservation of instances", () => {
-  test("launchInstances launches N instances in one reservation, tagged, with the key and the client token", async () => {
+describe("step 3: a reservation of instances", () => {
+  test("step 3: launchInstances launches N instances in one reservation, tagged, with the key and the client token", async () => {
     const fleet = newFleet();
     const keyName = await newKeyPair();
     const clientToken = uniqueName("token");
@@ -216,8 +216,8 @@ describe("step 4: a reservation of instances", () => {
   });
 });
 
-describe("step 5: finding instances by tag", () => {
-  test("describeInstancesByTag finds the fleet's instances, grouped by reservation, and nothing else", async () => {
+describe("step 4: finding instances by tag", () => {
+  test("step 4: describeInstancesByTag finds the fleet's instances, grouped by reservation, and nothing else", async () => {
     const fleet = newFleet();
     const first = await launch(fleet, 2);
     const second = await launch(fleet, 1);
@@ -235,7 +235,7 @@ describe("step 5: finding instances by tag", () => {
     }
   });
 
-  test("describeInstancesByTag can keep only the states asked for", async () => {
+  test("step 4: describeInstancesByTag can keep only the states asked for", async () => {
     const fleet = newFleet();
     const [gone, kept] = await launch(fleet, 2);
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [gone] }));
@@ -245,15 +245,15 @@ describe("step 5: finding instances by tag", () => {
   });
 });
 
-describe("step 6: stop, start, terminate", () => {
-  test("stopInstances stops the instances and waits until they are stopped", async () => {
+describe("stop, start, terminate", () => {
+  test("step 9: stopInstances stops the instances and waits until they are stopped", async () => {
     const ids = await launch(newFleet(), 2);
     await lesson.stopInstances(ec2, ids);
     const states = await statesOf(ids);
     expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["stopped", "stopped"]);
   });
 
-  test("startInstances starts stopped instances and waits until they run", async () => {
+  test("step 10: startInstances starts stopped instances and waits until they run", async () => {
     const ids = await launch(newFleet(), 2);
     await ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
     await waitUntilInstanceStopped(FAST, { InstanceIds: ids });
@@ -262,7 +262,7 @@ describe("step 6: stop, start, terminate", () => {
     expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["running", "running"]);
   });
 
-  test("terminateInstances terminates the instances and waits until they are terminated", async () => {
+  test("step 5: terminateInstances terminates the instances and waits until they are terminated", async () => {
     const ids = await launch(newFleet(), 2);
     await lesson.terminateInstances(ec2, ids);
     const states = await statesOf(ids);
@@ -270,8 +270,8 @@ describe("step 6: stop, start, terminate", () => {
   });
 });
 
-describe("step 7: cleanup", () => {
-  test("cleanup terminates everything of the fleet, running or stopped, deletes the key pair, and touches nothing else", async () => {
+describe("step 6: cleanup", () => {
+  test("step 6: cleanup terminates everything of the fleet, running or stopped, deletes the key pair, and touches nothing else", async () => {
     const fleet = newFleet();
     const keyName = await newKeyPair();
     const ids = await launch(fleet, 3);
