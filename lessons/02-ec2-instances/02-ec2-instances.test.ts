@@ -19,11 +19,11 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { workshopTags } from "../../workshop/lesson";
-import { createClient, loadLesson, NotImplementedError, uniqueName } from "../../workshop/testing";
+import { createClient, loadLesson, NotImplementedError, uniqueName, waitFor } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("02-ec2-instances");
 const ec2 = createClient(EC2Client);
-const FAST = { client: ec2, minDelay: 1, maxDelay: 2, maxWaitTime: 30 };
+const FAST = { client: ec2, minDelay: 1, maxDelay: 2, maxWaitTime: 8 };
 const LIVE = ["pending", "running", "shutting-down", "stopping", "stopped"];
 const AL2023 = { owners: ["amazon"], name: "al2023-ami-2023.*-x86_64", architecture: "x86_64" as const };
 
@@ -31,6 +31,22 @@ const AL2023 = { owners: ["amazon"], name: "al2023-ami-2023.*-x86_64", architect
 const fleets: string[] = [];
 const keyNames: string[] = [];
 let imageId = "";
+
+/**
+ * The lesson's waiters may wait up to 2 minutes (real instances are slow); the emulator's are instant.
+ * A waiter that waits for a state that never comes (the wrong waiter after a call) ends the check here,
+ * within 8 s, saying what it waited for.
+ */
+async function settles<T>(what: string, promise: Promise<T>): Promise<T> {
+  const outcome: { done: boolean; value?: T; error?: unknown } = { done: false };
+  promise.then(
+    (value) => Object.assign(outcome, { done: true, value }),
+    (error: unknown) => Object.assign(outcome, { done: true, error }),
+  );
+  await waitFor(what, () => (outcome.done ? true : undefined), { timeoutMs: 8000, intervalMs: 50 });
+  if (outcome.error !== undefined) throw outcome.error;
+  return outcome.value as T;
+}
 
 function newFleet(): string {
   const fleet = uniqueName("fleet");
@@ -194,7 +210,10 @@ describe("step 3: a reservation of instances", () => {
     const fleet = newFleet();
     const keyName = await newKeyPair();
     const clientToken = uniqueName("token");
-    const launched = await lesson.launchInstances(ec2, { imageId, count: 2, keyName, name: "web", fleet, clientToken });
+    const launched = await settles(
+      "launchInstances to return (its waiter waits for the instances to run)",
+      lesson.launchInstances(ec2, { imageId, count: 2, keyName, name: "web", fleet, clientToken }),
+    );
     expect(launched.instanceIds, "the instance ids returned").toHaveLength(2);
 
     const { Reservations = [] } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: launched.instanceIds }));
@@ -248,7 +267,7 @@ describe("step 4: finding instances by tag", () => {
 describe("stop, start, terminate", () => {
   test("step 9: stopInstances stops the instances and waits until they are stopped", async () => {
     const ids = await launch(newFleet(), 2);
-    await lesson.stopInstances(ec2, ids);
+    await settles("stopInstances to return (its waiter waits for \"stopped\")", lesson.stopInstances(ec2, ids));
     const states = await statesOf(ids);
     expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["stopped", "stopped"]);
   });
@@ -257,14 +276,14 @@ describe("stop, start, terminate", () => {
     const ids = await launch(newFleet(), 2);
     await ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
     await waitUntilInstanceStopped(FAST, { InstanceIds: ids });
-    await lesson.startInstances(ec2, ids);
+    await settles("startInstances to return (its waiter waits for \"running\")", lesson.startInstances(ec2, ids));
     const states = await statesOf(ids);
     expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["running", "running"]);
   });
 
   test("step 5: terminateInstances terminates the instances and waits until they are terminated", async () => {
     const ids = await launch(newFleet(), 2);
-    await lesson.terminateInstances(ec2, ids);
+    await settles("terminateInstances to return (its waiter waits for \"terminated\")", lesson.terminateInstances(ec2, ids));
     const states = await statesOf(ids);
     expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["terminated", "terminated"]);
   });
@@ -280,7 +299,7 @@ describe("step 6: cleanup", () => {
     await waitUntilInstanceTerminated(FAST, { InstanceIds: [ids[1]] });
     const [other] = await launch(newFleet(), 1);
 
-    const terminated = await lesson.cleanup(ec2, fleet, keyName);
+    const terminated = await settles("cleanup to return (it waits for the instances to terminate)", lesson.cleanup(ec2, fleet, keyName));
 
     expect([...terminated].sort(), "cleanup returns the ids it terminated (the ones still alive)").toEqual([ids[0], ids[2]].sort());
     const alive = await instancesOfFleet(fleet, LIVE);
