@@ -101,8 +101,8 @@ export function partitionOf(arn: string): string {
   return arn.split(":")[1];
 }
 
-// #region slide:least-privilege
 /** Least privilege: list one bucket and read its objects. Nothing else, nowhere else. */
+// #region slide:least-privilege
 export function readOnlyBucketPolicy(bucket: string, partition: string): PolicyDocument {
   const bucketArn = `arn:${partition}:s3:::${bucket}`;
   return {
@@ -138,8 +138,8 @@ export async function createAccessKey(iam: IAMClient, userName: string): Promise
   return { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! };
 }
 
-// #region slide:client-with-credentials
 /** A client is whoever its credentials say: the same code, another identity. */
+// #region slide:client-with-credentials
 export function stsClientFor(key: AccessKey): STSClient {
   return createClient(STSClient, {
     credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
@@ -155,7 +155,6 @@ export async function listAccessKeyIds(iam: IAMClient, userName: string): Promis
   return ids;
 }
 
-// #region slide:rotation
 /**
  * Rotation, in AWS's order: make the second key (a user may hold two, so it is never keyless), switch the
  * application to it, see when the old key was last used, deactivate the old key, and only then delete it.
@@ -167,16 +166,18 @@ export async function rotateAccessKey(
   oldAccessKeyId: string,
   switchTo: (key: AccessKey) => Promise<void>,
 ): Promise<Rotation> {
+  // #region slide:rotation
   const newKey = await createAccessKey(iam, userName);
   await switchTo(newKey);
+  const old = { UserName: userName, AccessKeyId: oldAccessKeyId };
   const { AccessKeyLastUsed } = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: oldAccessKeyId }));
-  // Inactive first: whatever still uses the old key fails now, and the key can be switched back on.
-  await iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: oldAccessKeyId, Status: "Inactive" }));
+  // Inactive first: whatever still uses the old key fails now, and it can be switched back on.
+  await iam.send(new UpdateAccessKeyCommand({ ...old, Status: "Inactive" }));
   // On AWS you would watch for failures for a while here; the demo deletes at once.
-  await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: oldAccessKeyId }));
+  await iam.send(new DeleteAccessKeyCommand(old));
+  // #endregion
   return { newKey, oldKeyLastUsed: AccessKeyLastUsed?.LastUsedDate };
 }
-// #endregion
 
 // ---------------------------------------------------------------------------------------------
 // Step 8: clean up. IAM deletes a user only when nothing hangs off it any more.
@@ -205,8 +206,8 @@ export function stsEndpoint(config = clientConfig()): string {
   return config.endpoint ?? `https://sts.${config.region}.amazonaws.com`;
 }
 
-// #region slide:sigv4
 /** An STS Query request (POST, form-encoded), signed with Signature Version 4. The secret signs; it is never sent. */
+// #region slide:sigv4
 export async function signGetCallerIdentity(key: AccessKey, endpoint: string, region: string): Promise<HttpRequest> {
   const url = new URL(endpoint);
   const request = new HttpRequest({
@@ -314,8 +315,8 @@ export async function importKeyPair(ec2: EC2Client, keyName: string, openSshPubl
   return { keyName: answer.KeyName!, keyPairId: answer.KeyPairId!, fingerprint: answer.KeyFingerprint! };
 }
 
-// #region slide:create-key-pair
 /** CreateKeyPair: AWS makes the key and hands you the private half once. Save it where only you can read it. */
+// #region slide:create-key-pair
 export async function createKeyPair(ec2: EC2Client, keyName: string, dir: string): Promise<CreatedKeyPair> {
   const answer = await ec2.send(
     new CreateKeyPairCommand({

@@ -112,7 +112,6 @@ export const WAITER = { minDelay: 1, maxDelay: 5, maxWaitTime: 120 } as const;
 // ---------------------------------------------------------------------------------------------
 // The client.
 
-// #region slide:retries
 /**
  * An EC2 client for one region. "Everything can fail at any time" and "latency is variable"
  * ("todo puede fallar en cualquier momento", "la latencia es variable"): in "standard" mode, the
@@ -120,6 +119,7 @@ export const WAITER = { minDelay: 1, maxDelay: 5, maxWaitTime: 120 } as const;
  * exponential backoff and jitter, within a retry quota. Five attempts instead of three, for a
  * conference network.
  */
+// #region slide:retries
 export function createEc2Client(region?: string): EC2Client {
   return createClient(EC2Client, {
     maxAttempts: 5,
@@ -132,10 +132,10 @@ export function createEc2Client(region?: string): EC2Client {
 // ---------------------------------------------------------------------------------------------
 // Step 1: find an image (the template).
 
-// #region slide:find-image
 /** The newest image that matches: latest CreationDate first, and by name when dates tie. */
 export async function findLatestImage(ec2: EC2Client, query: ImageQuery): Promise<ImageSummary> {
   const images: ImageSummary[] = [];
+  // #region slide:find-image
   const pages = paginateDescribeImages(
     { client: ec2, pageSize: 50 },
     {
@@ -158,12 +158,12 @@ export async function findLatestImage(ec2: EC2Client, query: ImageQuery): Promis
       });
     }
   }
+  // #endregion
   if (images.length === 0) {
     throw new Error(`No image named "${query.name}" for ${query.architecture} owned by ${query.owners.join(", ")}.`);
   }
   return images.sort(newestFirst)[0];
 }
-// #endregion
 
 /** Sorts images newest first: by CreationDate (ISO 8601 sorts as text), then by name. */
 export function newestFirst(a: ImageSummary, b: ImageSummary): number {
@@ -186,10 +186,10 @@ export async function createKeyPair(ec2: EC2Client, keyName: string): Promise<Ke
 // ---------------------------------------------------------------------------------------------
 // Step 3: launch a reservation of several instances in one call.
 
-// #region slide:run-instances
 export async function launchInstances(ec2: EC2Client, request: LaunchRequest): Promise<LaunchedReservation> {
   // No SubnetId: EC2 picks a default subnet of the default VPC. An account without one (many
   // organisations delete it) must name a subnet here.
+  // #region slide:run-instances
   const reservation = await ec2.send(
     new RunInstancesCommand({
       ImageId: request.imageId,
@@ -213,9 +213,9 @@ export async function launchInstances(ec2: EC2Client, request: LaunchRequest): P
   const instanceIds = (reservation.Instances ?? []).map((i) => i.InstanceId!);
   // RunInstances answers while the instances are still "pending": wait until they run.
   await waitUntilInstanceRunning({ client: ec2, ...WAITER }, { InstanceIds: instanceIds });
+  // #endregion
   return { reservationId: reservation.ReservationId!, instanceIds };
 }
-// #endregion
 
 // ---------------------------------------------------------------------------------------------
 // Step 4: find them again, by tag, grouped by reservation.
