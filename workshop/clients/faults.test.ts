@@ -70,6 +70,15 @@ describe("recordCalls", () => {
     expect(rec.calls[0].input).toEqual({ TableName: table, Limit: 1 });
   });
 
+  test("a call made by a lesson's solution is marked fromLesson, with the line that made it", async () => {
+    const solution = await import("../../solutions/02-ec2-instances/solution");
+    const rec = recordCalls();
+    await solution.describeRegions(ec2);
+    await ec2.send(new DescribeInstancesCommand({}));
+    expect(rec.calls.map((c) => [c.operation, c.fromLesson])).toEqual([["DescribeRegions", true], ["DescribeInstances", false]]);
+    expect(rec.calls[0].where).toMatch(/^solutions\/02-ec2-instances\/solution\.ts:\d+$/);
+  });
+
   test("a call from a lesson's exercise or solution is told apart from the test's own", () => {
     const stack = [
       "Error",
