@@ -28,7 +28,7 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createClient, loadLesson, NotImplementedError, uniqueName } from "../../workshop/testing";
+import { createClient, injectFaults, loadLesson, NotImplementedError, recordCalls, uniqueName, type RecordedCall } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("01-security-keys");
 const sts = createClient(STSClient);
@@ -202,12 +202,14 @@ describe("IAM: a user of your own", () => {
   test("step 7: rotateAccessKey switches to a new key, deactivates the old one, then deletes it", async () => {
     const { userName, arn } = await newUser();
     const old = await newAccessKey(userName);
-    const { client, log } = recordingIam();
-    const rotation = await lesson.rotateAccessKey(client, userName, old.accessKeyId, async (key) => {
-      log.push(`switchTo(${key.accessKeyId})`);
+    const rec = recordCalls();
+    let switchedAt = -1;
+    const rotation = await lesson.rotateAccessKey(iam, userName, old.accessKeyId, async (key) => {
+      switchedAt = rec.calls.length;
       const asNewKey = await stsAs(key).send(new GetCallerIdentityCommand({}));
       expect(asNewKey.Arn, "the key handed to switchTo should identify the user").toBe(arn);
     });
+    rec.stop();
     const fresh = rotation.newKey;
     expect(fresh.accessKeyId, "rotation makes a new key").not.toBe(old.accessKeyId);
     const ids = await accessKeyIds(userName);
@@ -217,19 +219,22 @@ describe("IAM: a user of your own", () => {
     }
 
     // AWS's order (IAM User Guide, "Update access keys"): new key, switch, check last use, Inactive, delete.
-    const calls = log.join("\n  ");
-    const at = (entry: string) => log.indexOf(entry);
-    const created = log.findIndex((e) => e.startsWith("CreateAccessKey"));
-    const switched = at(`switchTo(${fresh.accessKeyId})`);
-    const lastUsed = at(`GetAccessKeyLastUsed(${old.accessKeyId})`);
-    const deactivated = at(`UpdateAccessKey(${old.accessKeyId}, Inactive)`);
-    const deleted = at(`DeleteAccessKey(${old.accessKeyId})`);
-    expect(created, `the new key comes from CreateAccessKey; the calls were:\n  ${calls}`).toBeGreaterThanOrEqual(0);
-    expect(switched, `switchTo is called with the new key, after it is made; the calls were:\n  ${calls}`).toBeGreaterThan(created);
-    expect(lastUsed, `GetAccessKeyLastUsed is asked about the old key before it is deleted; the calls were:\n  ${calls}`).toBeGreaterThanOrEqual(0);
-    expect(deactivated, `the old key is set Inactive (UpdateAccessKey) after the switch; the calls were:\n  ${calls}`).toBeGreaterThan(switched);
-    expect(deleted, `the old key is deleted only after it was deactivated; the calls were:\n  ${calls}`).toBeGreaterThan(deactivated);
-    expect(lastUsed, `GetAccessKeyLastUsed comes before the delete; the calls were:\n  ${calls}`).toBeLessThan(deleted);
+    // Other calls (listing the keys, say) may come anywhere in between.
+    const lessonCalls = rec.calls.filter((c) => c.fromLesson);
+    const shown = callList(lessonCalls);
+    const index = (op: string, test: (input: Record<string, unknown>) => boolean = () => true) =>
+      rec.calls.findIndex((c) => c.fromLesson && c.service === "IAM" && c.operation === op && c.ok && test(c.input));
+    const aboutOld = (input: Record<string, unknown>) => input.AccessKeyId === old.accessKeyId;
+    const created = index("CreateAccessKey");
+    const lastUsed = index("GetAccessKeyLastUsed", aboutOld);
+    const deactivated = index("UpdateAccessKey", (input) => aboutOld(input) && input.Status === "Inactive");
+    const deleted = index("DeleteAccessKey", aboutOld);
+    expect(created, `the new key comes from CreateAccessKey; the lesson sent:\n  ${shown}`).toBeGreaterThanOrEqual(0);
+    expect(switchedAt, `switchTo is called with the new key, after CreateAccessKey; the lesson sent:\n  ${shown}`).toBeGreaterThan(created);
+    expect(lastUsed, `GetAccessKeyLastUsed is asked about the old key; the lesson sent:\n  ${shown}`).toBeGreaterThanOrEqual(0);
+    expect(deactivated, `the old key is set Inactive (UpdateAccessKey) after the switch; the lesson sent:\n  ${shown}`).toBeGreaterThanOrEqual(switchedAt);
+    expect(deleted, `the old key is deleted only after it was deactivated; the lesson sent:\n  ${shown}`).toBeGreaterThan(deactivated);
+    expect(lastUsed, `GetAccessKeyLastUsed comes before the delete; the lesson sent:\n  ${shown}`).toBeLessThan(deleted);
 
     // AWS refuses a deleted key (InvalidClientTokenId); the emulators answer with a default identity instead.
     // Either way, the old key no longer speaks for the user.
@@ -237,6 +242,18 @@ describe("IAM: a user of your own", () => {
       .send(new GetCallerIdentityCommand({}))
       .then((answer) => answer.Arn, (err: Error) => err.name);
     expect(oldIdentity, "the deleted key must not identify the user any more").not.toBe(arn);
+  });
+
+  test("step 7: rotateAccessKey still rotates when IAM throttles a call once (the SDK retries it)", async () => {
+    const { userName } = await newUser();
+    const old = await newAccessKey(userName);
+    injectFaults([
+      { service: "IAM", operation: "UpdateAccessKey", fault: "throttle", times: 1, from: "lesson" },
+      { service: "IAM", operation: "DeleteAccessKey", fault: "server-error", times: 1, from: "lesson" },
+    ]);
+    const { newKey } = await lesson.rotateAccessKey(iam, userName, old.accessKeyId, async () => {});
+    const ids = await accessKeyIds(userName);
+    expect(ids, `after rotating, IAM lists: ${ids.join(", ") || "no keys"}`).toEqual([newKey.accessKeyId]);
   });
 
   test("step 7: rotateAccessKey keeps the old key when the switch fails", async () => {
@@ -395,10 +412,10 @@ describe("key pairs (stretch)", () => {
 });
 
 describe("clean up", () => {
-  test("step 8: deleteUser removes the user's access keys, its own policy and the user", async () => {
+  /** A user with two access keys and a managed policy of its own, made with the SDK directly. */
+  async function userWithKeysAndPolicy(): Promise<{ userName: string; keyIds: string[]; policyArn: string }> {
     const { userName } = await newUser();
-    await newAccessKey(userName);
-    await newAccessKey(userName);
+    const keyIds = [(await newAccessKey(userName)).accessKeyId, (await newAccessKey(userName)).accessKeyId];
     const { Policy } = await iam.send(
       new CreatePolicyCommand({
         PolicyName: uniqueName("t-policy"),
@@ -407,19 +424,64 @@ describe("clean up", () => {
     );
     policies.add(Policy!.Arn!);
     await iam.send(new AttachUserPolicyCommand({ UserName: userName, PolicyArn: Policy!.Arn! }));
+    return { userName, keyIds, policyArn: Policy!.Arn! };
+  }
 
-    await lesson.deleteUser(iam, userName);
-
+  async function expectGone(userName: string, policyArn: string): Promise<void> {
     const user = await iam.send(new GetUserCommand({ UserName: userName })).then(
       () => "still there",
       (err: Error) => err.name,
     );
     expect(user, "the user should be gone").toMatch(/NoSuchEntity/);
-    const policy = await iam.send(new GetPolicyCommand({ PolicyArn: Policy!.Arn! })).then(
+    const policy = await iam.send(new GetPolicyCommand({ PolicyArn: policyArn })).then(
       () => "still there",
       (err: Error) => err.name,
     );
     expect(policy, "the user's own policy should be deleted with it").toMatch(/NoSuchEntity/);
+  }
+
+  test("step 8: deleteUser removes the user's access keys, its own policy and the user", async () => {
+    const { userName, policyArn } = await userWithKeysAndPolicy();
+    await lesson.deleteUser(iam, userName);
+    await expectGone(userName, policyArn);
+  });
+
+  test("step 8: deleteUser empties the user before DeleteUser, in the order AWS requires", async () => {
+    // IAM's DeleteUser answers DeleteConflict while the user has access keys or attached policies, and
+    // DeletePolicy does while the policy is attached (IAM API Reference); moto deletes anyway. So the
+    // check looks at what was sent: every key deleted and the policy detached before DeleteUser, the
+    // policy detached before DeletePolicy. Any order among those independent calls is fine.
+    const { userName, keyIds, policyArn } = await userWithKeysAndPolicy();
+    const rec = recordCalls();
+    await lesson.deleteUser(iam, userName);
+    rec.stop();
+    const calls = rec.calls.filter((c) => c.fromLesson && c.service === "IAM");
+    const shown = callList(calls);
+    const last = (op: string, test: (input: Record<string, unknown>) => boolean) =>
+      calls.map((c, i) => (c.operation === op && c.ok && test(c.input) ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
+    const deleteUser = last("DeleteUser", (input) => input.UserName === userName);
+    expect(deleteUser, `deleteUser should send DeleteUser; it sent:\n  ${shown}`).toBeGreaterThanOrEqual(0);
+    for (const keyId of keyIds) {
+      const deleted = last("DeleteAccessKey", (input) => input.AccessKeyId === keyId);
+      expect(deleted, `access key ${keyId} should be deleted before DeleteUser (AWS: DeleteConflict); it sent:\n  ${shown}`).toBeGreaterThanOrEqual(0);
+      expect(deleted, `access key ${keyId} should be deleted before DeleteUser (AWS: DeleteConflict); it sent:\n  ${shown}`).toBeLessThan(deleteUser);
+    }
+    const detached = last("DetachUserPolicy", (input) => input.PolicyArn === policyArn);
+    const policyDeleted = last("DeletePolicy", (input) => input.PolicyArn === policyArn);
+    expect(detached, `the policy should be detached before DeleteUser (AWS: DeleteConflict); it sent:\n  ${shown}`).toBeGreaterThanOrEqual(0);
+    expect(detached, `the policy should be detached before DeleteUser (AWS: DeleteConflict); it sent:\n  ${shown}`).toBeLessThan(deleteUser);
+    expect(policyDeleted, `the policy should be detached before DeletePolicy (AWS: DeleteConflict); it sent:\n  ${shown}`).toBeGreaterThan(detached);
+  });
+
+  test("step 8: deleteUser still cleans up when IAM fails a call once (a 500 the SDK retries)", async () => {
+    const { userName, policyArn } = await userWithKeysAndPolicy();
+    const faults = injectFaults([
+      { service: "IAM", operation: "DeleteAccessKey", fault: "server-error", times: 1, from: "lesson" },
+      { service: "IAM", operation: "DetachUserPolicy", fault: "throttle", times: 1, from: "lesson" },
+    ]);
+    await lesson.deleteUser(iam, userName);
+    expect(faults.injected.length, "the faults were injected").toBeGreaterThan(0);
+    await expectGone(userName, policyArn);
   });
 });
 
@@ -488,21 +550,16 @@ function sigV4Problem(request: HttpRequest, secret: string): string | undefined 
   return expected === signature ? undefined : "the signature does not match the one the key's secret gives for what was signed";
 }
 
-/** An IAM client that logs each call it sends, with the ids it names, so that a test can check their order. */
-function recordingIam(): { client: IAMClient; log: string[] } {
-  const client = createClient(IAMClient);
-  const log: string[] = [];
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as { AccessKeyId?: string; Status?: string };
-      const operation = String(context.commandName ?? "").replace(/Command$/, "");
-      const detail = [input.AccessKeyId, input.Status].filter(Boolean).join(", ");
-      log.push(detail ? `${operation}(${detail})` : operation);
-      return next(args);
-    },
-    { step: "initialize", name: "ntTestCallLog" },
-  );
-  return { client, log };
+/** Recorded calls, one a line: "IAM.DeleteAccessKey AKIA… (ok)". */
+function callList(calls: RecordedCall[]): string {
+  if (calls.length === 0) return "(nothing)";
+  return calls
+    .map((c) => {
+      const input = c.input as { AccessKeyId?: string; PolicyArn?: string; UserName?: string; Status?: string };
+      const about = [input.AccessKeyId ?? input.PolicyArn ?? input.UserName, input.Status].filter(Boolean).join(" ");
+      return `${c.service}.${c.operation}${about ? ` ${about}` : ""} (${c.ok ? "ok" : c.errorName})`;
+    })
+    .join("\n  ");
 }
 
 /** IAM returns policy documents URL-encoded (RFC 3986); some emulators return them as plain JSON. */
