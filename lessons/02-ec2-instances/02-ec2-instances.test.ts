@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { workshopTags } from "../../workshop/lesson";
-import { createClient, loadLesson, NotImplementedError, uniqueName, waitFor } from "../../workshop/testing";
+import { createClient, injectFaults, loadLesson, NotImplementedError, recordCalls, uniqueName, waitFor, type Recording } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("02-ec2-instances");
 const ec2 = createClient(EC2Client);
@@ -46,6 +46,27 @@ async function settles<T>(what: string, promise: Promise<T>): Promise<T> {
   await waitFor(what, () => (outcome.done ? true : undefined), { timeoutMs: 8000, intervalMs: 50 });
   if (outcome.error !== undefined) throw outcome.error;
   return outcome.value as T;
+}
+
+/**
+ * AWS answers RunInstances, StopInstances, StartInstances and TerminateInstances while the change is
+ * still under way ("pending", "stopping"…); moto is done at once, so only what the code sent can show
+ * whether it waited. A waiter, or a loop of DescribeInstances or DescribeInstanceStatus calls of its
+ * own: any of them counts, as long as one came after the call that changed the state.
+ */
+function waitedAfter(rec: Recording, operation: string): string | undefined {
+  const calls = rec.calls.filter((c) => c.fromLesson && c.service === "EC2");
+  const changed = calls.findIndex((c) => c.operation === operation && c.ok);
+  const shown = calls.map((c) => `EC2.${c.operation} (${c.ok ? "ok" : c.errorName})`).join("\n  ") || "(nothing)";
+  if (changed < 0) return `the lesson never sent a successful ${operation}; it sent:\n  ${shown}`;
+  const looked = calls.slice(changed + 1).some((c) => ["DescribeInstances", "DescribeInstanceStatus"].includes(c.operation));
+  if (looked) return undefined;
+  return `after ${operation} the lesson returned without asking EC2 for the new state (a waiter, or DescribeInstances until it holds); on AWS the instances are still changing then. It sent:\n  ${shown}`;
+}
+
+/** Fails the check with the whole sentence (an assertion would cut a long message short). */
+function noProblem(problem: string | undefined, what: string): void {
+  if (problem) throw new Error(`${what}: ${problem}`);
 }
 
 function newFleet(): string {
@@ -210,10 +231,13 @@ describe("step 3: a reservation of instances", () => {
     const fleet = newFleet();
     const keyName = await newKeyPair();
     const clientToken = uniqueName("token");
+    const rec = recordCalls();
     const launched = await settles(
       "launchInstances to return (its waiter waits for the instances to run)",
       lesson.launchInstances(ec2, { imageId, count: 2, keyName, name: "web", fleet, clientToken }),
     );
+    rec.stop();
+    noProblem(waitedAfter(rec, "RunInstances"), "launchInstances waits until the instances run");
     expect(launched.instanceIds, "the instance ids returned").toHaveLength(2);
 
     const { Reservations = [] } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: launched.instanceIds }));
@@ -267,7 +291,10 @@ describe("step 4: finding instances by tag", () => {
 describe("stop, start, terminate", () => {
   test("step 9: stopInstances stops the instances and waits until they are stopped", async () => {
     const ids = await launch(newFleet(), 2);
+    const rec = recordCalls();
     await settles("stopInstances to return (its waiter waits for \"stopped\")", lesson.stopInstances(ec2, ids));
+    rec.stop();
+    noProblem(waitedAfter(rec, "StopInstances"), "stopInstances waits until the instances are stopped");
     const states = await statesOf(ids);
     expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["stopped", "stopped"]);
   });
@@ -276,14 +303,20 @@ describe("stop, start, terminate", () => {
     const ids = await launch(newFleet(), 2);
     await ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
     await waitUntilInstanceStopped(FAST, { InstanceIds: ids });
+    const rec = recordCalls();
     await settles("startInstances to return (its waiter waits for \"running\")", lesson.startInstances(ec2, ids));
+    rec.stop();
+    noProblem(waitedAfter(rec, "StartInstances"), "startInstances waits until the instances are running");
     const states = await statesOf(ids);
     expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["running", "running"]);
   });
 
   test("step 5: terminateInstances terminates the instances and waits until they are terminated", async () => {
     const ids = await launch(newFleet(), 2);
+    const rec = recordCalls();
     await settles("terminateInstances to return (its waiter waits for \"terminated\")", lesson.terminateInstances(ec2, ids));
+    rec.stop();
+    noProblem(waitedAfter(rec, "TerminateInstances"), "terminateInstances waits until the instances are terminated");
     const states = await statesOf(ids);
     expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["terminated", "terminated"]);
   });
@@ -312,5 +345,48 @@ describe("step 6: cleanup", () => {
     expect(KeyPairs.map((k) => k.KeyName), "key pairs left with the fleet's key name").toEqual([]);
     const states = await statesOf([other]);
     expect(states[other], `another fleet's instance ${other} is left alone`).toBe("running");
+  });
+});
+
+describe("when it fails", () => {
+  test("step 3: a throttled RunInstances is retried by the SDK with the same ClientToken: one reservation, not two", async () => {
+    const fleet = newFleet();
+    const keyName = await newKeyPair();
+    const faults = injectFaults([{ service: "EC2", operation: "RunInstances", fault: "throttle", times: 1, from: "lesson" }]);
+    const rec = recordCalls();
+    const launched = await settles(
+      "launchInstances to return after a throttled RunInstances",
+      lesson.launchInstances(ec2, { imageId, count: 2, keyName, name: "web", fleet, clientToken: uniqueName("token") }),
+    );
+    rec.stop();
+    expect(faults.injected.length, "the throttle was injected").toBe(1);
+    expect(rec.filter("EC2", "RunInstances").filter((c) => c.fromLesson), "one RunInstances call (the SDK retried it)").toHaveLength(1);
+    const instances = await instancesOfFleet(fleet, LIVE);
+    const held = instances.map((i) => `${i.InstanceId}`).join(", ");
+    expect(instances.map((i) => i.InstanceId).sort(), `the fleet holds ${held}`).toEqual([...launched.instanceIds].sort());
+  });
+
+  test("step 3: launchInstances rides out a DescribeInstances that fails once while it waits (503)", async () => {
+    const fleet = newFleet();
+    const keyName = await newKeyPair();
+    injectFaults([{ service: "EC2", operation: "DescribeInstances", fault: "server-error", times: 1, from: "lesson" }]);
+    const launched = await settles(
+      "launchInstances to return after a failed DescribeInstances",
+      lesson.launchInstances(ec2, { imageId, count: 1, keyName, name: "web", fleet, clientToken: uniqueName("token") }),
+    );
+    const states = await statesOf(launched.instanceIds);
+    expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["running"]);
+  });
+
+  test("step 6: cleanup still terminates everything when TerminateInstances fails once (a 503 the SDK retries)", async () => {
+    const fleet = newFleet();
+    const keyName = await newKeyPair();
+    const ids = await launch(fleet, 2);
+    const faults = injectFaults([{ service: "EC2", operation: "TerminateInstances", fault: "server-error", times: 1, from: "lesson" }]);
+    const terminated = await settles("cleanup to return after a failed TerminateInstances", lesson.cleanup(ec2, fleet, keyName));
+    expect(faults.injected.length, "the 503 was injected").toBe(1);
+    expect([...terminated].sort(), "cleanup returns the ids it terminated").toEqual([...ids].sort());
+    const alive = await instancesOfFleet(fleet, LIVE);
+    expect(alive.map((i) => `${i.InstanceId}=${i.State?.Name}`).join(", "), "instances of the fleet that are not terminated").toBe("");
   });
 });
