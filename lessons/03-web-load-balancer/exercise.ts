@@ -1,5 +1,5 @@
 // Lesson 03: the talk's demo. Two web servers that answer "Hola pyconar! yo soy la instancia N!!",
-// a firewall in front of them, a fixed address, a load balancer, and monitoring.
+// a load balancer in front of them that is the only way in, a fixed address, and monitoring.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -452,9 +452,9 @@ export function newWebTier(name = uniqueName("web")): WebTier {
 
 export interface DeployOptions {
   /**
-   * Who may log in with SSH: your own address as a /32. Leave it out and port 22 stays closed
-   * (no key pair either): Session Manager or EC2 Instance Connect Endpoint reach an instance
-   * without an open port.
+   * Who may log in with SSH: your own address as a /32. Leave it out and port 22 stays closed,
+   * with no key pair: Session Manager reaches an instance with no inbound port at all, and EC2
+   * Instance Connect pushes a one-time key instead of a key pair (port 22 then opens to it only).
    */
   sshCidr?: string;
   log?: (line: string) => void;
