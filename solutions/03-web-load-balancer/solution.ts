@@ -90,7 +90,6 @@ process.on("disconnect", () => {
 `;
 }
 
-// #region slide:user-data
 /**
  * The instance's user data: a shell script that cloud-init runs once, as root, on first boot.
  * It installs a supported Node.js (Amazon Linux 2023 names it nodejs22 or nodejs24; plain
@@ -98,6 +97,7 @@ process.on("disconnect", () => {
  * service with the versioned binary, so it restarts if it crashes and after a reboot.
  * EC2 takes it base64-encoded.
  */
+// #region slide:user-data
 export function userData(instance: number): string {
   const script = `#!/bin/bash
 set -euo pipefail
@@ -108,8 +108,6 @@ ${webServerCode(instance)}SERVER_JS
 cat > /etc/systemd/system/hola.service <<'UNIT'
 [Unit]
 Description=Lesson 03 web server (Hola pyconar!)
-After=network-online.target
-Wants=network-online.target
 
 [Service]
 ExecStart=/usr/bin/node-24 /opt/hola/server.js
@@ -274,11 +272,11 @@ export async function createLoadBalancerSecurityGroup(ec2: EC2Client, options: {
   return GroupId!;
 }
 
-// #region slide:security-group
 /**
  * The instances' security group: the web only from the load balancer's group, so nobody can go
  * around it to an instance's public address. SSH only when you ask for it, from one address.
  */
+// #region slide:security-group
 export async function createInstanceSecurityGroup(
   ec2: EC2Client,
   options: { name: string; vpcId: string; loadBalancerGroupId: string; sshCidr?: string },
@@ -474,8 +472,6 @@ export async function attachElasticIp(ec2: EC2Client, instanceId: string, name: 
 /** Where the lesson's own metric lives in CloudWatch. */
 export const REQUESTS_METRIC = { namespace: "NoTocaBoton/WebServers", metricName: "RequestsServed" } as const;
 
-// #region slide:monitoring
-// #region slide:cpu-alarm
 /**
  * An alarm on the instance's CPU. With one period of five minutes (EC2's free "basic
  * monitoring" sends CPUUtilization every five minutes), one average above `threshold` % is
@@ -483,6 +479,8 @@ export const REQUESTS_METRIC = { namespace: "NoTocaBoton/WebServers", metricName
  * has actions: `alarmActions` takes, for example, an SNS topic's ARN (lesson 05); without them it
  * only changes state, for a dashboard or `DescribeAlarms` to see.
  */
+// #region slide:monitoring
+// #region slide:cpu-alarm
 export async function putCpuAlarm(
   cloudwatch: CloudWatchClient,
   options: { alarmName: string; instanceId: string; threshold?: number; alarmActions?: string[] },
@@ -529,13 +527,13 @@ export async function putRequestsServed(cloudwatch: CloudWatchClient, counts: Re
 
 // #endregion
 
-// #region slide:read-metric
 /**
  * Reads the metric back: the requests one instance served in the last 15 minutes. A datapoint
  * just written is not readable at once on AWS (eventual consistency: CloudWatch takes a while to
  * take it in), so an empty answer is read again, less and less often, for up to `waitMs`
  * (two minutes unless told otherwise). An emulator answers at once.
  */
+// #region slide:read-metric
 export async function getRequestsServed(cloudwatch: CloudWatchClient, instanceId: string, options: { waitMs?: number } = {}): Promise<number> {
   const deadline = Date.now() + (options.waitMs ?? 120_000);
   for (let attempt = 0; ; attempt++) {
