@@ -135,6 +135,17 @@ async function sumOfMetric(instanceId: string): Promise<number> {
   return waitFor(`a RequestsServed datapoint for ${instanceId} in CloudWatch`, read, { timeoutMs: 8000 });
 }
 
+/** Waits for a lesson call that might never return (a read loop without a deadline), for at most 9 s. */
+async function settlesWithin<T>(what: string, promise: Promise<T>): Promise<T> {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await waitFor(what, () => (settled ? true : undefined), { timeoutMs: 9000, intervalMs: 50 });
+  return promise;
+}
+
 /** Security groups whose name starts with `prefix` (a test cleans up what a half-done step made). */
 async function deleteGroupsNamed(prefix: string): Promise<void> {
   const { SecurityGroups = [] } = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: [`${prefix}*`] }] }));
@@ -516,16 +527,19 @@ describe("monitoring", () => {
   // while the answer is empty sees it.
   test("step 13: getRequestsServed reads again while CloudWatch has no datapoint yet", async () => {
     const instanceId = uniqueName("i");
-    const reading = lesson.getRequestsServed(cloudwatch, instanceId, { waitMs: 8000 });
+    const reading = lesson.getRequestsServed(cloudwatch, instanceId, { waitMs: 6000 });
     reading.catch(() => {}); // an error is reported by the await below, not as an unhandled rejection
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await putSeven(instanceId);
-    expect(await reading, `requests served by ${instanceId}, written 1.5 s after the read began (the read should ask again while the answer is empty)`).toBe(7);
+    const served = await settlesWithin("getRequestsServed to return (it was given waitMs: 6000)", reading);
+    expect(served, `requests served by ${instanceId}, written 1.5 s after the read began (the read should ask again while the answer is empty)`).toBe(7);
   });
 
   test("step 13: getRequestsServed gives up after waitMs and reports 0 when no datapoint ever comes", async () => {
     const instanceId = uniqueName("i");
-    expect(await lesson.getRequestsServed(cloudwatch, instanceId, { waitMs: 1500 }), `requests served by ${instanceId}, which never served any`).toBe(0);
+    const reading = lesson.getRequestsServed(cloudwatch, instanceId, { waitMs: 1500 });
+    const served = await settlesWithin("getRequestsServed to give up (it was given waitMs: 1500)", reading);
+    expect(served, `requests served by ${instanceId}, which never served any`).toBe(0);
   });
 
   test("step 13: the requests the local servers counted go to CloudWatch and come back", async () => {
