@@ -39,7 +39,7 @@ import {
 } from "@aws-sdk/client-cloudwatch";
 import { CreateTopicCommand, DeleteTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, test, type TestContext } from "vitest";
-import { createClient, loadLesson, uniqueName, waitFor } from "../../workshop/testing";
+import { createClient, injectFaults, loadLesson, recordCalls, uniqueName, waitFor } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("03-web-load-balancer");
 const ec2 = createClient(EC2Client);
@@ -621,8 +621,9 @@ describe("everything together", () => {
       }
 
       tornDown = true;
+      const made = structuredClone(tier); // the cleanup takes out of `tier` what it deleted
       await lesson.tearDownWebTier(aws, tier);
-      const states = await Promise.all(tier.instanceIds.map(async (id) => (await describeInstance(id)).State?.Name));
+      const states = await Promise.all(made.instanceIds.map(async (id) => (await describeInstance(id)).State?.Name));
       expect(states, "the instances after cleanup").toEqual(["terminated", "terminated"]);
       const gone = async (what: string, call: () => Promise<unknown[]>) => {
         // Asked for by id, a deleted resource is either missing from the answer or a *NotFound* error.
@@ -632,17 +633,239 @@ describe("everything together", () => {
         });
         expect(left, `${what} should be gone, the emulator still has it`).toEqual([]);
       };
-      await gone("the Elastic IP", async () => (await ec2.send(new DescribeAddressesCommand({ AllocationIds: [tier.elasticIp!.allocationId] }))).Addresses ?? []);
-      await gone("the instances' security group", async () => (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [tier.instanceGroupId!] }))).SecurityGroups ?? []);
-      await gone("the load balancer's security group", async () => (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [tier.loadBalancerGroupId!] }))).SecurityGroups ?? []);
-      await gone("the key pair", async () => (await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [tier.keyName!] }))).KeyPairs ?? []);
-      await gone("the alarms", async () => (await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: tier.alarmNames }))).MetricAlarms ?? []);
+      await gone("the Elastic IP", async () => (await ec2.send(new DescribeAddressesCommand({ AllocationIds: [made.elasticIp!.allocationId] }))).Addresses ?? []);
+      await gone("the instances' security group", async () => (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [made.instanceGroupId!] }))).SecurityGroups ?? []);
+      await gone("the load balancer's security group", async () => (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [made.loadBalancerGroupId!] }))).SecurityGroups ?? []);
+      await gone("the key pair", async () => (await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [made.keyName!] }))).KeyPairs ?? []);
+      await gone("the alarms", async () => (await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: made.alarmNames }))).MetricAlarms ?? []);
       if (!skipped) {
-        await gone("the load balancer", async () => (await elb.send(new DescribeLoadBalancersCommand({ Names: [tier.name] }))).LoadBalancers ?? []);
-        await gone("the target group", async () => (await elb.send(new DescribeTargetGroupsCommand({ Names: [tier.name] }))).TargetGroups ?? []);
+        await gone("the load balancer", async () => (await elb.send(new DescribeLoadBalancersCommand({ Names: [made.name] }))).LoadBalancers ?? []);
+        await gone("the target group", async () => (await elb.send(new DescribeTargetGroupsCommand({ Names: [made.name] }))).TargetGroups ?? []);
       }
     } finally {
       if (!tornDown) await bestEffort(() => lesson.tearDownWebTier(aws, tier));
+    }
+  });
+});
+
+// ─── What the code sent, checked against what AWS documents ────────────────────────────────────
+// moto's instances are running the moment they exist, its load balancers are active at once, and
+// it deletes a security group that an instance still uses or another group still refers to. AWS
+// does none of that, so these checks read the calls the lesson's code made (recordCalls) instead of
+// the emulator's state. They accept every way AWS accepts: a waiter or a loop of your own, any
+// order of calls that do not depend on each other, extra parameters.
+
+type WebTier = ReturnType<typeof lesson.newWebTier>;
+type Call = ReturnType<typeof recordCalls>["calls"][number];
+
+/** Does this DescribeInstances or DescribeInstanceStatus call ask about `instanceId`? (No ids and no id filter asks about all.) */
+function asksAboutInstance(call: Call, instanceId: string): boolean {
+  if (call.service !== "EC2" || !["DescribeInstances", "DescribeInstanceStatus"].includes(call.operation) || !call.ok) return false;
+  const ids = call.input.InstanceIds as string[] | undefined;
+  if (ids?.length) return ids.includes(instanceId);
+  const filters = (call.input.Filters as Array<{ Name?: string; Values?: string[] }> | undefined) ?? [];
+  const idFilter = filters.find((f) => f.Name === "instance-id");
+  return !idFilter || (idFilter.Values ?? []).includes(instanceId);
+}
+
+/** Did a DescribeLoadBalancers call ask about this load balancer? (Neither ARNs nor names asks about all.) */
+function asksAboutLoadBalancer(call: Call, arn: string, name: string): boolean {
+  if (call.service !== "ElasticLoadBalancingV2" || call.operation !== "DescribeLoadBalancers" || !call.ok) return false;
+  const arns = call.input.LoadBalancerArns as string[] | undefined;
+  const names = call.input.Names as string[] | undefined;
+  if (arns?.length) return arns.includes(arn);
+  if (names?.length) return names.includes(name);
+  return true;
+}
+
+const describeCall = (call: Call) => `${call.service}.${call.operation}${call.where ? ` (${call.where})` : ""}`;
+
+/** One demo, deployed and taken down with its calls recorded; the checks below read it. */
+let recordedRun: Promise<{ calls: Call[]; made: WebTier }> | undefined;
+function recordDemo(): Promise<{ calls: Call[]; made: WebTier }> {
+  return (recordedRun ??= (async () => {
+    const tier = lesson.newWebTier(uniqueName("rec"));
+    const rec = recordCalls();
+    let made: WebTier | undefined;
+    try {
+      await lesson.deployWebTier(aws, tier, { sshCidr: "192.0.2.44/32" });
+      made = structuredClone(tier);
+      await lesson.tearDownWebTier(aws, tier);
+    } finally {
+      rec.stop();
+      if (!made) await bestEffort(() => lesson.tearDownWebTier(aws, tier));
+    }
+    return { calls: rec.calls, made };
+  })());
+}
+
+describe("what the code sent", () => {
+  // RegisterTargets: "If the target is an EC2 instance, it must be in the running state when you
+  // register it." A new instance is pending for a while; moto's is running at once.
+  test("lesson: deployWebTier waits for each instance to be running before it registers it or points an address at it", async () => {
+    const { calls, made } = await recordDemo();
+    const lastLaunch = calls.filter((c) => c.service === "EC2" && c.operation === "RunInstances").at(-1);
+    expect(lastLaunch, "deployWebTier sent no RunInstances").toBeDefined();
+    const uses = calls.filter(
+      (c) => (c.operation === "RegisterTargets" || c.operation === "AssociateAddress") && c.startedAt >= lastLaunch!.startedAt,
+    );
+    expect(uses.length, "deployWebTier sent neither RegisterTargets nor AssociateAddress").toBeGreaterThan(0);
+    for (const use of uses) {
+      const ids =
+        use.operation === "RegisterTargets"
+          ? ((use.input.Targets as Array<{ Id?: string }> | undefined) ?? []).map((t) => t.Id!)
+          : [use.input.InstanceId as string].filter(Boolean);
+      for (const id of ids.filter((id) => made.instanceIds.includes(id))) {
+        const waited = calls.some((c) => asksAboutInstance(c, id) && c.startedAt >= lastLaunch!.endedAt && c.endedAt <= use.startedAt);
+        expect(
+          waited,
+          `${describeCall(use)} used ${id} without asking EC2 about it after RunInstances: on AWS a new instance is "pending" for a while, and RegisterTargets and AssociateAddress want it "running". Wait for it (waitUntilInstanceRunning, or a DescribeInstances loop of your own) first.`,
+        ).toBe(true);
+      }
+    }
+  });
+
+  // LoadBalancerState: "The initial state of the load balancer is provisioning. After the load
+  // balancer is fully set up and ready to route traffic, its state is active."
+  test("lesson: deployWebTier waits for the load balancer to be active", async (context) => {
+    const { calls, made } = await recordDemo();
+    if (made.loadBalancingSkipped) context.skip(`skipped: ${made.loadBalancingSkipped}`);
+    const created = calls.find((c) => c.operation === "CreateLoadBalancer" && c.ok);
+    expect(created, "deployWebTier created no load balancer").toBeDefined();
+    const waited = calls.some((c) => asksAboutLoadBalancer(c, made.loadBalancer!.arn, made.name) && c.startedAt >= created!.endedAt);
+    expect(
+      waited,
+      `after CreateLoadBalancer, deployWebTier never asked for the load balancer's state: on AWS it is "provisioning" for a few minutes and routes traffic only once "active". Wait for it (waitUntilLoadBalancerAvailable, or a DescribeLoadBalancers loop of your own).`,
+    ).toBe(true);
+  });
+
+  // DeleteSecurityGroup: a group "associated with an instance or network interface" or
+  // "referenced by another security group" cannot be deleted (DependencyViolation). moto deletes it.
+  test("lesson: tearDownWebTier deletes each security group only after what uses it or refers to it is gone", async () => {
+    const { calls, made } = await recordDemo();
+    const deletes = (groupId: string) => calls.filter((c) => c.operation === "DeleteSecurityGroup" && c.input.GroupId === groupId);
+    const deleted = (groupId: string, what: string) => {
+      const done = deletes(groupId).find((c) => c.ok);
+      expect(done, `tearDownWebTier never deleted ${what} ${groupId}`).toBeDefined();
+      return done!;
+    };
+    // A refused attempt (DependencyViolation) before the one that worked shows a wait of its own.
+    const refusedBefore = (groupId: string, done: Call) => deletes(groupId).some((c) => !c.ok && c.errorName === "DependencyViolation" && c.endedAt <= done.startedAt);
+
+    const instanceGroupDeleted = deleted(made.instanceGroupId!, "the instances' security group");
+    const terminate = calls.find((c) => c.operation === "TerminateInstances" && c.ok && made.instanceIds.every((id) => (c.input.InstanceIds as string[]).includes(id)));
+    expect(terminate, `tearDownWebTier never terminated ${made.instanceIds.join(", ")}`).toBeDefined();
+    const waitedForTermination = made.instanceIds.every((id) =>
+      calls.some((c) => asksAboutInstance(c, id) && c.startedAt >= terminate!.endedAt && c.endedAt <= instanceGroupDeleted.startedAt),
+    );
+    expect(
+      terminate!.endedAt <= instanceGroupDeleted.startedAt && (waitedForTermination || refusedBefore(made.instanceGroupId!, instanceGroupDeleted)),
+      `the instances' security group was deleted before the instances were seen terminated: on AWS a group an instance still uses cannot be deleted (DependencyViolation). Wait for "terminated" (waitUntilInstanceTerminated, or a loop of your own) first.`,
+    ).toBe(true);
+
+    const loadBalancerGroupDeleted = deleted(made.loadBalancerGroupId!, "the load balancer's security group");
+    const unreferenced = calls.some(
+      (c) => c.ok && c.endedAt <= loadBalancerGroupDeleted.startedAt && ((c.operation === "DeleteSecurityGroup" && c.input.GroupId === made.instanceGroupId) || (c.operation === "RevokeSecurityGroupIngress" && c.input.GroupId === made.instanceGroupId)),
+    );
+    expect(
+      unreferenced,
+      `the load balancer's security group was deleted while the instances' group still referred to it: on AWS that is a DependencyViolation. Delete the instances' group first (or revoke its rule).`,
+    ).toBe(true);
+    if (made.loadBalancer) {
+      const lbDeleted = calls.find((c) => c.operation === "DeleteLoadBalancer" && c.ok);
+      expect(
+        lbDeleted !== undefined && lbDeleted.endedAt <= loadBalancerGroupDeleted.startedAt,
+        `the load balancer's security group was deleted before DeleteLoadBalancer: on AWS a group a load balancer uses cannot be deleted.`,
+      ).toBe(true);
+    }
+  });
+});
+
+// ─── When it fails ───────────────────────────────────────────────────────────────────────────
+
+/** What the emulator still holds of a tier: a line per leftover. */
+async function leftoversOf(made: WebTier): Promise<string[]> {
+  const left: string[] = [];
+  const ask = async (what: string, call: () => Promise<unknown[]>) => {
+    const found = await call().catch((err: Error) => {
+      if (/NotFound/i.test(err.name)) return [];
+      throw err;
+    });
+    if (found.length) left.push(what);
+  };
+  if (made.instanceIds.length) {
+    const states = await Promise.all(made.instanceIds.map(async (id) => `${id} ${(await describeInstance(id)).State?.Name}`));
+    left.push(...states.filter((s) => !s.endsWith(" terminated")).map((s) => `instance ${s}`));
+  }
+  if (made.elasticIp) await ask(`Elastic IP ${made.elasticIp.publicIp}`, async () => (await ec2.send(new DescribeAddressesCommand({ AllocationIds: [made.elasticIp!.allocationId] }))).Addresses ?? []);
+  for (const groupId of [made.instanceGroupId, made.loadBalancerGroupId].filter(Boolean) as string[]) {
+    await ask(`security group ${groupId}`, async () => (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups ?? []);
+  }
+  if (made.keyName) await ask(`key pair ${made.keyName}`, async () => (await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [made.keyName!] }))).KeyPairs ?? []);
+  if (made.alarmNames.length) await ask("the alarms", async () => (await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: made.alarmNames }))).MetricAlarms ?? []);
+  if (made.loadBalancer) {
+    await ask("the load balancer", async () => (await elb.send(new DescribeLoadBalancersCommand({ Names: [made.name] }))).LoadBalancers ?? []);
+    await ask("the target group", async () => (await elb.send(new DescribeTargetGroupsCommand({ Names: [made.name] }))).TargetGroups ?? []);
+  }
+  return left;
+}
+
+describe("when it fails", () => {
+  // Throttling and 5xx answers are retried by the SDK itself (3 attempts). RunInstances carries a
+  // ClientToken that the SDK reuses on its retries, so a retried launch is still one instance.
+  test("lesson: the demo gets through throttling, 5xx answers and slow answers, and makes exactly two instances", async () => {
+    const tier = lesson.newWebTier(uniqueName("flt"));
+    const faults = injectFaults([
+      { service: "EC2", operation: "RunInstances", fault: "throttle", times: 1 },
+      { service: "EC2", operation: "AuthorizeSecurityGroupIngress", fault: "server-error", times: 2 },
+      { service: "EC2", operation: "DescribeInstances", fault: "server-error", times: 1, from: "lesson" },
+      { service: "ElasticLoadBalancingV2", operation: "CreateTargetGroup", fault: "throttle", times: 1 },
+      { service: "CloudWatch", operation: "PutMetricAlarm", fault: "server-error", times: 1 },
+      { service: "EC2", operation: "TerminateInstances", fault: "throttle", times: 1 },
+      { fault: "latency", ms: [5, 60], from: "lesson" },
+    ]);
+    let made: WebTier | undefined;
+    try {
+      await lesson.deployWebTier(aws, tier, {});
+      made = structuredClone(tier);
+      const launched = [...(await instancesNamed(`${tier.name}-1`)), ...(await instancesNamed(`${tier.name}-2`))];
+      expect(launched.sort(), "the instances named after this tier (a launch retried without its ClientToken would make more)").toEqual([...tier.instanceIds].sort());
+      await lesson.tearDownWebTier(aws, tier);
+      faults.clear();
+      expect(await leftoversOf(made), "what the emulator still holds after the cleanup").toEqual([]);
+      expect(faults.injected.filter((f) => f.fault !== "latency").length, "faults injected besides latency").toBeGreaterThan(0);
+    } finally {
+      faults.clear();
+      await bestEffort(() => lesson.tearDownWebTier(aws, tier));
+    }
+  });
+
+  // A call that keeps failing (all 3 of the SDK's attempts) must not stop the rest of the cleanup,
+  // must be named, and must not make the cleanup delete what still depends on it.
+  test("lesson: when terminating the instances fails for good, the cleanup deletes the rest, keeps their security groups, says so, and a second run finishes the job", async () => {
+    const tier = lesson.newWebTier(uniqueName("flt"));
+    try {
+      await lesson.deployWebTier(aws, tier, {});
+      const made = structuredClone(tier);
+      const faults = injectFaults([{ service: "EC2", operation: "TerminateInstances", fault: "server-error", times: 3 }]);
+      const failure = await lesson.tearDownWebTier(aws, tier).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      faults.clear();
+      expect(failure?.message, "tearDownWebTier should throw, naming the instances it could not terminate").toMatch(new RegExp(made.instanceIds[0]));
+      const left = await leftoversOf(made);
+      expect(left.filter((l) => l.startsWith("instance ")).length, `the instances are still there (their termination failed); left: ${left.join(", ")}`).toBe(2);
+      expect(
+        left.filter((l) => l.startsWith("security group ")).sort(),
+        "the security groups are kept while the instances that use them are there (on AWS deleting them would be a DependencyViolation)",
+      ).toEqual([`security group ${made.instanceGroupId}`, `security group ${made.loadBalancerGroupId}`].sort());
+      expect(left.filter((l) => !l.startsWith("instance ") && !l.startsWith("security group ")), "everything else is gone").toEqual([]);
+
+      await lesson.tearDownWebTier(aws, tier);
+      expect(await leftoversOf(made), "after the second cleanup, the emulator still holds").toEqual([]);
+    } finally {
+      await bestEffort(() => lesson.tearDownWebTier(aws, tier));
     }
   });
 });

@@ -670,54 +670,101 @@ export async function deleteSecurityGroupWhenFree(ec2: EC2Client, groupId: strin
   }
 }
 
+/** AWS's answer for something that is not there (any more): the cleanup counts it as deleted. */
+function isGone(err: unknown): boolean {
+  return /NotFound/.test((err as Error).name ?? "");
+}
+
 /**
  * Deletes what `tier` holds, dependents first: listener, load balancer, target group, the
  * Elastic IP (disassociate, then release: in a default VPC releasing alone would do, in any other
  * VPC AWS refuses to release an address in use), the instances, the key pair, the instances'
- * security group (no instance may still use it), then the load balancer's (no group may still
- * refer to it), the alarms. Goes on past a failing step, and reports every failure at the end.
+ * security group once no instance uses it, then the load balancer's once no load balancer uses it
+ * and no group refers to it, the alarms. Goes on past a failing step and reports every failure
+ * at the end. Each step takes what it deleted out of `tier`, and something already gone counts
+ * as deleted: after a failure, running it again finishes the job.
  */
 export async function tearDownWebTier(aws: Clients, tier: WebTier, log: (line: string) => void = () => {}): Promise<void> {
   const problems: string[] = [];
-  const step = async (what: string, action: () => Promise<unknown>) => {
+  const step = async (what: string, action: () => Promise<unknown>, deleted: () => void) => {
     try {
       await action();
       log(`deleted ${what}`);
+      deleted();
     } catch (err) {
-      problems.push(`${what}: ${(err as Error).name}: ${(err as Error).message}`);
+      if (isGone(err)) {
+        log(`${what}: already gone`);
+        deleted();
+      } else {
+        problems.push(`${what}: ${(err as Error).name}: ${(err as Error).message}`);
+      }
     }
   };
+  const kept = (what: string, because: string) => problems.push(`${what}: kept, because ${because} is still there`);
   const { ec2, elb, cloudwatch } = aws;
-  if (tier.listenerArn) await step("listener", () => elb.send(new DeleteListenerCommand({ ListenerArn: tier.listenerArn })));
-  if (tier.loadBalancer) {
-    const LoadBalancerArns = [tier.loadBalancer.arn];
-    await step(`load balancer ${tier.loadBalancer.dnsName}`, async () => {
-      await elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: tier.loadBalancer!.arn }));
-      await waitUntilLoadBalancersDeleted({ client: elb, maxWaitTime: 300, minDelay: 2, maxDelay: 10 }, { LoadBalancerArns });
-    });
+  if (tier.listenerArn) {
+    await step("listener", () => elb.send(new DeleteListenerCommand({ ListenerArn: tier.listenerArn })), () => (tier.listenerArn = undefined));
   }
-  if (tier.targetGroupArn) await step("target group", () => elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tier.targetGroupArn })));
+  if (tier.loadBalancer) {
+    const { arn, dnsName } = tier.loadBalancer;
+    await step(
+      `load balancer ${dnsName}`,
+      async () => {
+        await elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn }));
+        await waitUntilLoadBalancersDeleted({ client: elb, maxWaitTime: 300, minDelay: 2, maxDelay: 10 }, { LoadBalancerArns: [arn] });
+      },
+      () => (tier.loadBalancer = undefined),
+    );
+  }
+  if (tier.targetGroupArn) {
+    await step("target group", () => elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tier.targetGroupArn })), () => (tier.targetGroupArn = undefined));
+  }
   if (tier.elasticIp) {
     const { associationId, allocationId, publicIp } = tier.elasticIp;
-    await step(`Elastic IP ${publicIp}`, async () => {
-      await ec2.send(new DisassociateAddressCommand({ AssociationId: associationId }));
-      await ec2.send(new ReleaseAddressCommand({ AllocationId: allocationId }));
-    });
+    await step(
+      `Elastic IP ${publicIp}`,
+      async () => {
+        await ec2.send(new DisassociateAddressCommand({ AssociationId: associationId })).catch((err) => {
+          if (!isGone(err)) throw err; // terminating the instance disassociates it too
+        });
+        await ec2.send(new ReleaseAddressCommand({ AllocationId: allocationId }));
+      },
+      () => (tier.elasticIp = undefined),
+    );
   }
   if (tier.instanceIds.length) {
-    await step(`instances ${tier.instanceIds.join(", ")}`, async () => {
-      await ec2.send(new TerminateInstancesCommand({ InstanceIds: tier.instanceIds }));
-      await waitUntilInstanceTerminated({ client: ec2, maxWaitTime: 300, minDelay: 2, maxDelay: 10 }, { InstanceIds: tier.instanceIds });
-    });
+    const InstanceIds = [...tier.instanceIds];
+    await step(
+      `instances ${InstanceIds.join(", ")}`,
+      async () => {
+        await ec2.send(new TerminateInstancesCommand({ InstanceIds }));
+        await waitUntilInstanceTerminated({ client: ec2, maxWaitTime: 300, minDelay: 2, maxDelay: 10 }, { InstanceIds });
+      },
+      () => (tier.instanceIds = []),
+    );
   }
-  if (tier.keyName) await step(`key pair ${tier.keyName}`, () => ec2.send(new DeleteKeyPairCommand({ KeyName: tier.keyName })));
-  if (tier.instanceGroupId) await step(`security group ${tier.instanceGroupId}`, () => deleteSecurityGroupWhenFree(ec2, tier.instanceGroupId!));
-  if (tier.loadBalancerGroupId) await step(`security group ${tier.loadBalancerGroupId}`, () => deleteSecurityGroupWhenFree(ec2, tier.loadBalancerGroupId!));
-  for (const subnetId of tier.network?.createdSubnetIds ?? []) {
-    await step(`subnet ${subnetId}`, () => ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId })));
+  if (tier.keyName) await step(`key pair ${tier.keyName}`, () => ec2.send(new DeleteKeyPairCommand({ KeyName: tier.keyName })), () => (tier.keyName = undefined));
+  if (tier.instanceGroupId) {
+    if (tier.instanceIds.length) kept(`security group ${tier.instanceGroupId}`, `instance ${tier.instanceIds.join(", ")}`);
+    else await step(`security group ${tier.instanceGroupId}`, () => deleteSecurityGroupWhenFree(ec2, tier.instanceGroupId!), () => (tier.instanceGroupId = undefined));
   }
-  if (tier.alarmNames.length) await step("alarms", () => cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: tier.alarmNames })));
-  if (problems.length) throw new Error(`Cleanup left something behind:\n  ${problems.join("\n  ")}`);
+  if (tier.loadBalancerGroupId) {
+    if (tier.loadBalancer) kept(`security group ${tier.loadBalancerGroupId}`, `load balancer ${tier.loadBalancer.dnsName}`);
+    else if (tier.instanceGroupId) kept(`security group ${tier.loadBalancerGroupId}`, `security group ${tier.instanceGroupId}, which refers to it,`);
+    else await step(`security group ${tier.loadBalancerGroupId}`, () => deleteSecurityGroupWhenFree(ec2, tier.loadBalancerGroupId!), () => (tier.loadBalancerGroupId = undefined));
+  }
+  if (tier.network) {
+    const network = tier.network;
+    for (const subnetId of [...network.createdSubnetIds]) {
+      await step(`subnet ${subnetId}`, () => ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId })), () => {
+        network.createdSubnetIds = network.createdSubnetIds.filter((id) => id !== subnetId);
+      });
+    }
+  }
+  if (tier.alarmNames.length) {
+    await step("alarms", () => cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: tier.alarmNames })), () => (tier.alarmNames = []));
+  }
+  if (problems.length) throw new Error(`Cleanup left something behind (run it again once the cause is fixed):\n  ${problems.join("\n  ")}`);
 }
 
 export async function main(): Promise<void> {
