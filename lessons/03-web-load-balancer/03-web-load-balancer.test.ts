@@ -819,10 +819,10 @@ describe("when it fails", () => {
       { service: "EC2", operation: "RunInstances", fault: "throttle", times: 1 },
       { service: "EC2", operation: "AuthorizeSecurityGroupIngress", fault: "server-error", times: 2 },
       { service: "EC2", operation: "DescribeInstances", fault: "server-error", times: 1, from: "lesson" },
-      { service: "ElasticLoadBalancingV2", operation: "CreateTargetGroup", fault: "throttle", times: 1 },
+      { service: "ElasticLoadBalancingV2", operation: "CreateTargetGroup", fault: "server-error", times: 1 },
       { service: "CloudWatch", operation: "PutMetricAlarm", fault: "server-error", times: 1 },
-      { service: "EC2", operation: "TerminateInstances", fault: "throttle", times: 1 },
-      { fault: "latency", ms: [5, 60], from: "lesson" },
+      { service: "EC2", operation: "TerminateInstances", fault: "server-error", times: 1 },
+      { fault: "latency", ms: [1, 20], from: "lesson" },
     ]);
     let made: WebTier | undefined;
     try {
