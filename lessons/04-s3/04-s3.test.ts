@@ -108,18 +108,24 @@ async function call<T>(what: string, bucket: string, promise: Promise<T>): Promi
   throw new Error(`${what} threw ${e.name}: ${e.message}\nThe bucket ${bucket} holds: ${await holds(bucket)}`, { cause: err });
 }
 
-/** A client of its own that notes the name of every command it sends (what the code asked S3 for). */
-function watchedClient(): { client: S3Client; sent: string[] } {
+/** A client of its own that notes every command it sends, with its input (what the code asked S3 for). */
+function watchedClient(): { client: S3Client; sent: string[]; inputs: (name: string) => Record<string, unknown>[] } {
   const client = createClient(S3Client);
-  const sent: string[] = [];
+  const calls: { name: string; input: Record<string, unknown> }[] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      sent.push(String(context.commandName).replace(/Command$/, ""));
+      calls.push({ name: String(context.commandName).replace(/Command$/, ""), input: { ...(args.input as Record<string, unknown>) } });
       return next(args);
     },
     { step: "initialize", name: "lesson04WatchCommands" },
   );
-  return { client, sent };
+  return {
+    client,
+    get sent() {
+      return calls.map((c) => c.name);
+    },
+    inputs: (name) => calls.filter((c) => c.name === name).map((c) => c.input),
+  };
 }
 
 /** Empties (versions, delete markers, unfinished multipart uploads) and deletes a bucket, if it exists. */
@@ -201,7 +207,8 @@ test("step 3: getObject reads the body, the content type and the metadata back",
   const bucket = await newBucket();
   await put(bucket, "config/settings.json", '{"region":"sa-east-1"}', { contentType: "application/json", metadata: { owner: "fruss" } });
 
-  const got = await call("getObject", bucket, lesson.getObject(s3, bucket, "config/settings.json"));
+  const watched = watchedClient();
+  const got = await call("getObject", bucket, lesson.getObject(watched.client, bucket, "config/settings.json"));
   expect(got?.body, "the body, as text (Body.transformToString())").toBe('{"region":"sa-east-1"}');
   expect(got?.contentType, "the content type").toBe("application/json");
   expect(got?.metadata, "the metadata").toEqual({ owner: "fruss" });
@@ -210,6 +217,12 @@ test("step 3: getObject reads the body, the content type and the metadata back",
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "config/settings.json", ChecksumMode: "ENABLED" }));
   expect(got?.checksumCRC32, "the CRC32 checksum S3 stored for the object (ask GetObject for it with ChecksumMode)").toBe(head.ChecksumCRC32);
   expect(got?.checksumCRC32, "the checksum: S3 returns it only when GetObject asks for it").toBeTruthy();
+  // moto returns the checksum even when not asked; AWS only with ChecksumMode "ENABLED".
+  const reads = watched.inputs("GetObject");
+  expect(
+    reads.some((input) => input.ChecksumMode === "ENABLED"),
+    `getObject sent GetObject with ${JSON.stringify(reads)}: on AWS only ChecksumMode "ENABLED" brings the checksum back`,
+  ).toBe(true);
 });
 
 // ── Step 4 ──────────────────────────────────────────────────────────────────────────────────────
