@@ -136,6 +136,8 @@ export async function listObjectVersions(
 }
 
 // ── Step 6 (core) ──────────────────────────────────────────────────────────────────────────────
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * Deletes every version and delete marker, in batches (DeleteObjects takes at most 1000 keys),
  * then the bucket: S3 refuses to delete a bucket that is not empty.
@@ -143,8 +145,8 @@ export async function listObjectVersions(
 export async function emptyAndDeleteBucket(s3: S3Client, bucket: string, options: { batchSize?: number } = {}): Promise<number> {
   // TODO 6: delete every version and delete marker (your listObjectVersions), in batches of at most
   // batchSize keys (DeleteObjects), then the bucket (DeleteBucket) and wait until it is gone.
-  // DeleteObjects answers 200 even when some keys were not deleted: look at its errors.
-  // Return how many versions and markers were deleted.
+  // DeleteObjects answers 200 even when some keys were not deleted: send again the ones its errors
+  // name, a few times, waiting a little longer each time, then give up. Return how many were deleted.
   todo(6, "delete every version and marker (DeleteObjects, in batches), then the bucket (DeleteBucket)");
 }
 
@@ -186,7 +188,6 @@ export async function uploadLargeObject(s3: S3Client, object: LargeObject): Prom
 }
 
 // ── Step 9 (stretch) ───────────────────────────────────────────────────────────────────────────
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * From now on an overwrite or a delete keeps the old version. There is no going back, only

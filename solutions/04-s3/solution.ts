@@ -176,6 +176,8 @@ export async function listObjectVersions(
 }
 
 // ── Step 6 (core) ──────────────────────────────────────────────────────────────────────────────
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 // #region slide:cleanup
 /**
  * Deletes every version and delete marker, in batches (DeleteObjects takes at most 1000 keys),
@@ -185,16 +187,21 @@ export async function emptyAndDeleteBucket(s3: S3Client, bucket: string, options
   const batchSize = options.batchSize ?? 1000;
   const versions = await listObjectVersions(s3, bucket);
   for (let start = 0; start < versions.length; start += batchSize) {
-    const batch = versions.slice(start, start + batchSize);
-    const result = await s3.send(
-      new DeleteObjectsCommand({
-        Bucket: bucket,
-        Delete: { Objects: batch.map((v) => ({ Key: v.key, VersionId: v.versionId })), Quiet: true },
-      }),
-    );
+    let left = versions.slice(start, start + batchSize);
     // "Todo puede fallar": DeleteObjects answers 200 OK even when some keys were not deleted.
-    if (result.Errors?.length) {
-      throw new Error(`S3 did not delete ${result.Errors.map((e) => `${e.Key} (${e.Code})`).join(", ")}`);
+    // Its Errors name them: send those again, a few times, waiting a little longer each time.
+    for (let attempt = 1; left.length > 0; attempt++) {
+      const { Errors = [] } = await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: left.map((v) => ({ Key: v.key, VersionId: v.versionId })), Quiet: true },
+        }),
+      );
+      left = left.filter((v) => Errors.some((e) => e.Key === v.key && (e.VersionId ?? v.versionId) === v.versionId));
+      if (left.length > 0 && attempt === 5) {
+        throw new Error(`S3 did not delete ${Errors.map((e) => `${e.Key} (${e.Code})`).join(", ")}`);
+      }
+      if (left.length > 0) await sleep(100 * 2 ** attempt);
     }
   }
   await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
@@ -251,7 +258,6 @@ export async function uploadLargeObject(s3: S3Client, object: LargeObject): Prom
 // #endregion
 
 // ── Step 9 (stretch) ───────────────────────────────────────────────────────────────────────────
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * From now on an overwrite or a delete keeps the old version. There is no going back, only
