@@ -76,7 +76,7 @@ const published = once(async () => {
   const { audit } = await queues();
   await subscriptions();
   // As on AWS, where a new queue policy takes a moment and a refused delivery is lost: probe first.
-  await lesson.waitUntilTopicDelivers(sns, sqs, topicArn, audit.url, { maxWaitSeconds: 6 });
+  await lesson.waitUntilTopicDelivers(sns, sqs, topicArn, audit.url, { maxWaitSeconds: 5 });
   const cancelled = JSON.stringify({ orderId: uniqueName("order"), event: "cancelled" });
   const placed = JSON.stringify({ orderId: uniqueName("order"), event: "placed" });
   // The cancelled order goes first: if the filter let it through, it would be waiting in the warehouse queue.
