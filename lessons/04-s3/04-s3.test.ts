@@ -23,7 +23,18 @@ import {
 import { Readable } from "node:stream";
 import type { Progress } from "@aws-sdk/lib-storage";
 import { afterEach, expect, test } from "vitest";
-import { createClient, loadLesson, NotImplementedError, RUN_ID, uniqueName, waitFor } from "../../workshop/testing";
+import {
+  createClient,
+  describeFault,
+  injectFaults,
+  loadLesson,
+  NotImplementedError,
+  recordCalls,
+  RUN_ID,
+  uniqueName,
+  waitFor,
+  type RecordedCall,
+} from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("04-s3");
 const s3 = createClient(S3Client);
@@ -108,24 +119,14 @@ async function call<T>(what: string, bucket: string, promise: Promise<T>): Promi
   throw new Error(`${what} threw ${e.name}: ${e.message}\nThe bucket ${bucket} holds: ${await holds(bucket)}`, { cause: err });
 }
 
-/** A client of its own that notes every command it sends, with its input (what the code asked S3 for). */
-function watchedClient(): { client: S3Client; sent: string[]; inputs: (name: string) => Record<string, unknown>[] } {
-  const client = createClient(S3Client);
-  const calls: { name: string; input: Record<string, unknown> }[] = [];
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      calls.push({ name: String(context.commandName).replace(/Command$/, ""), input: { ...(args.input as Record<string, unknown>) } });
-      return next(args);
-    },
-    { step: "initialize", name: "lesson04WatchCommands" },
-  );
-  return {
-    client,
-    get sent() {
-      return calls.map((c) => c.name);
-    },
-    inputs: (name) => calls.filter((c) => c.name === name).map((c) => c.input),
-  };
+/** The calls the lesson's code made, in a recording, as "Operation {input}" lines for messages. */
+function sent(calls: RecordedCall[]): string {
+  return calls.length ? calls.map((c) => `${c.operation} ${JSON.stringify(c.input)}`).join("; ") : "nothing";
+}
+
+/** The calls of one S3 operation in a recording (each recording spans only the lesson's call). */
+function lessonCalls(rec: ReturnType<typeof recordCalls>, operation: string): RecordedCall[] {
+  return rec.filter("S3", operation);
 }
 
 /** Empties (versions, delete markers, unfinished multipart uploads) and deletes a bucket, if it exists. */
@@ -157,7 +158,15 @@ afterEach(async () => {
 
 test("step 1: createBucket makes a bucket that answers, tagged as the workshop's", async () => {
   const bucket = bucketName();
+  const rec = recordCalls();
   await call("createBucket", bucket, lesson.createBucket(s3, bucket));
+  rec.stop();
+  // Creating a bucket is eventually consistent on AWS (the emulator answers at once): wait for it.
+  const ops = rec.calls.filter((c) => c.service === "S3").map((c) => c.operation);
+  expect(
+    ops.indexOf("HeadBucket", ops.indexOf("CreateBucket") + 1),
+    `createBucket sent ${ops.join(", ") || "nothing"}: after CreateBucket, wait until the bucket answers (waitUntilBucketExists polls HeadBucket)`,
+  ).toBeGreaterThan(ops.indexOf("CreateBucket"));
 
   const head = await s3.send(new HeadBucketCommand({ Bucket: bucket })).then(
     () => "it answers",
@@ -207,8 +216,9 @@ test("step 3: getObject reads the body, the content type and the metadata back",
   const bucket = await newBucket();
   await put(bucket, "config/settings.json", '{"region":"sa-east-1"}', { contentType: "application/json", metadata: { owner: "fruss" } });
 
-  const watched = watchedClient();
-  const got = await call("getObject", bucket, lesson.getObject(watched.client, bucket, "config/settings.json"));
+  const rec = recordCalls();
+  const got = await call("getObject", bucket, lesson.getObject(s3, bucket, "config/settings.json"));
+  rec.stop();
   expect(got?.body, "the body, as text (Body.transformToString())").toBe('{"region":"sa-east-1"}');
   expect(got?.contentType, "the content type").toBe("application/json");
   expect(got?.metadata, "the metadata").toEqual({ owner: "fruss" });
@@ -218,10 +228,12 @@ test("step 3: getObject reads the body, the content type and the metadata back",
   expect(got?.checksumCRC32, "the CRC32 checksum S3 stored for the object (ask GetObject for it with ChecksumMode)").toBe(head.ChecksumCRC32);
   expect(got?.checksumCRC32, "the checksum: S3 returns it only when GetObject asks for it").toBeTruthy();
   // moto returns the checksum even when not asked; AWS only with ChecksumMode "ENABLED".
-  const reads = watched.inputs("GetObject");
+  // Any read that asks for it counts: GetObject or HeadObject with ChecksumMode, or GetObjectAttributes.
+  const asked = [...lessonCalls(rec, "GetObject"), ...lessonCalls(rec, "HeadObject")].some((c) => c.input.ChecksumMode === "ENABLED") ||
+    lessonCalls(rec, "GetObjectAttributes").some((c) => (c.input.ObjectAttributes as string[] | undefined)?.includes("Checksum"));
   expect(
-    reads.some((input) => input.ChecksumMode === "ENABLED"),
-    `getObject sent GetObject with ${JSON.stringify(reads)}: on AWS only ChecksumMode "ENABLED" brings the checksum back`,
+    asked,
+    `getObject sent ${sent(rec.calls)}: on AWS only ChecksumMode "ENABLED" brings the checksum back`,
   ).toBe(true);
 });
 
@@ -270,12 +282,22 @@ test("step 5: listObjectVersions lists every version and delete marker, page aft
   const sorted = <T extends { key: string; versionId?: string }>(list: T[]) =>
     [...list].sort((x, y) => `${x.key} ${x.versionId}`.localeCompare(`${y.key} ${y.versionId}`));
 
+  const rec = recordCalls();
   const all = await call("listObjectVersions", bucket, lesson.listObjectVersions(s3, bucket, { pageSize: 2 }));
+  rec.stop();
   expect(
     sorted(all ?? []),
     `listObjectVersions(pageSize 2) returned ${all?.length} entries; the bucket holds: ${await holds(bucket)}. ` +
       `Follow NextKeyMarker and NextVersionIdMarker while IsTruncated, and include the DeleteMarkers`,
   ).toEqual(sorted(expected));
+
+  // A page can end in the middle of a key's versions: on AWS a KeyMarker without its VersionIdMarker
+  // starts after every version of that key, and skips the rest of them. (moto forgives it.)
+  const requests = lessonCalls(rec, "ListObjectVersions");
+  expect(
+    requests.filter((c) => c.input.KeyMarker !== undefined && c.input.VersionIdMarker === undefined).map((c) => c.input),
+    `listObjectVersions sent ${sent(requests)}: pass both NextKeyMarker and NextVersionIdMarker on`,
+  ).toEqual([]);
 
   const onlyA = await call("listObjectVersions", bucket, lesson.listObjectVersions(s3, bucket, { prefix: "a.txt" }));
   expect(sorted(onlyA ?? []), `listObjectVersions with prefix "a.txt" (Prefix)`).toEqual(sorted(expected.slice(0, 3)));
@@ -312,9 +334,17 @@ test("step 6: emptyAndDeleteBucket removes every version, delete marker and the 
   const before = await holds(bucket);
 
   // Batches of 2: 6 versions and a delete marker take 4 DeleteObjects calls.
+  const rec = recordCalls();
   const deleted = await call("emptyAndDeleteBucket", bucket, lesson.emptyAndDeleteBucket(s3, bucket, { batchSize: 2 }));
+  rec.stop();
   await gone(bucket, before);
   expect(deleted, `emptyAndDeleteBucket returns how many versions and delete markers it deleted; the bucket held ${before}`).toBe(6);
+  // AWS refuses a DeleteObjects of more than 1,000 keys, and a delete without a VersionId in a
+  // versioned bucket only adds a delete marker. Any number of calls is fine; each within the batch.
+  const deletes = lessonCalls(rec, "DeleteObjects");
+  const objects = deletes.map((c) => ((c.input.Delete as { Objects?: { Key?: string; VersionId?: string }[] })?.Objects ?? []));
+  expect(objects.filter((o) => o.length > 2).length, `with batchSize 2 each DeleteObjects holds at most 2 keys; it sent ${sent(deletes)}`).toBe(0);
+  expect(objects.flat().filter((o) => !o.VersionId).length, `every key deleted with its VersionId; it sent ${sent(deletes)}`).toBe(0);
 });
 
 // ── Step 7 ──────────────────────────────────────────────────────────────────────────────────────
@@ -400,16 +430,18 @@ test("step 8: uploadLargeObject takes a stream of a given size, as it would read
 
 test("step 9: enableVersioning turns versioning on and waits until S3 says it is on", async () => {
   const bucket = await newBucket();
-  const watched = watchedClient();
-  await call("enableVersioning", bucket, lesson.enableVersioning(watched.client, bucket));
+  const rec = recordCalls();
+  await call("enableVersioning", bucket, lesson.enableVersioning(s3, bucket));
+  rec.stop();
 
   const { Status } = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
   expect(Status, "GetBucketVersioning's Status (undefined means versioning was never turned on)").toBe("Enabled");
   // On AWS the change takes a while to propagate: the code reads it back before anyone writes.
-  const setAt = watched.sent.indexOf("PutBucketVersioning");
+  const ops = rec.calls.map((c) => c.operation);
+  const setAt = ops.indexOf("PutBucketVersioning");
   expect(
-    watched.sent.indexOf("GetBucketVersioning", setAt + 1),
-    `enableVersioning sent ${watched.sent.join(", ") || "nothing"}: after PutBucketVersioning, read it back with GetBucketVersioning until it says "Enabled"`,
+    ops.indexOf("GetBucketVersioning", setAt + 1),
+    `enableVersioning sent ${ops.join(", ") || "nothing"}: after PutBucketVersioning, read it back with GetBucketVersioning until it says "Enabled"`,
   ).toBeGreaterThan(setAt);
 
   await put(bucket, "todo.txt", "first");
@@ -429,6 +461,75 @@ test("step 10: getObjectVersion reads an old version by its VersionId", async ()
   expect(old, `version ${first.VersionId} is the first put; pass VersionId to GetObjectCommand`).toBe('{"color":"red"}');
   const latest = await call("getObjectVersion", bucket, lesson.getObjectVersion(s3, bucket, "config.json", second.VersionId!));
   expect(latest, `version ${second.VersionId} is the second put`).toBe('{"color":"blue"}');
+});
+
+// ── When it fails: scripted faults (the talk's "todo puede fallar") ─────────────────────────────
+
+test("step 6: emptyAndDeleteBucket sends again the keys DeleteObjects reports in Errors", async () => {
+  const bucket = await newBucket({ versioned: true });
+  for (const body of ["v1", "v2", "v3"]) await put(bucket, "notes.txt", body);
+  await put(bucket, "photos/cat.jpg", "meow");
+  const before = await holds(bucket);
+  // The first two DeleteObjects answer 200 with half of their keys in Errors, not deleted.
+  const faults = injectFaults([{ service: "S3", operation: "DeleteObjects", fault: "partial-failure", times: 2 }]);
+
+  const deleted = await call("emptyAndDeleteBucket", bucket, lesson.emptyAndDeleteBucket(s3, bucket, { batchSize: 2 }));
+  expect(faults.injected.length, "the scripted partial failures were injected").toBe(2);
+  await gone(bucket, `${before}; DeleteObjects reported some keys in Errors (${faults.injected.map(describeFault).join("; ")}): send those again`);
+  expect(deleted, "emptyAndDeleteBucket returns how many versions it deleted, each counted once").toBe(4);
+});
+
+test("step 6: emptyAndDeleteBucket survives throttling and a server error on the way", async () => {
+  const bucket = await newBucket({ versioned: true });
+  await put(bucket, "a.txt", "a");
+  await put(bucket, "b.txt", "b");
+  const before = await holds(bucket);
+  // One attempt of each fails; the SDK retries them (the workshop's clients make 3 attempts).
+  injectFaults([
+    { service: "S3", operation: "ListObjectVersions", fault: "throttle", times: 1 },
+    { service: "S3", operation: "DeleteObjects", fault: "server-error", times: 1 },
+    { service: "S3", operation: "DeleteBucket", fault: "throttle", times: 1 },
+  ]);
+  await call("emptyAndDeleteBucket", bucket, lesson.emptyAndDeleteBucket(s3, bucket));
+  await gone(bucket, before);
+});
+
+test("step 8: a part that fails once is retried, and the upload completes", async () => {
+  const bucket = await newBucket();
+  const faults = injectFaults([{ service: "S3", operation: "UploadPart", fault: "server-error", times: 1 }]);
+  await call("uploadLargeObject", bucket, lesson.uploadLargeObject(s3, { bucket, key: "retried.bin", body: Buffer.alloc(6 * MiB, "r") }));
+  expect(faults.injected.length, "one UploadPart attempt failed").toBe(1);
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "retried.bin" }));
+  expect(head.ContentLength, "the object is whole, although one part failed once").toBe(6 * MiB);
+});
+
+test("step 8: a part that keeps failing fails the upload, and the upload is aborted", async () => {
+  const bucket = await newBucket();
+  // Every attempt of every UploadPart fails: no part can get through the SDK's retries.
+  injectFaults([{ service: "S3", operation: "UploadPart", fault: "server-error" }]);
+  const outcome = await lesson
+    .uploadLargeObject(s3, { bucket, key: "doomed.bin", body: Buffer.alloc(6 * MiB, "d") })
+    .then(
+      () => "it said the upload succeeded",
+      (err: Error) => (err instanceof NotImplementedError ? Promise.reject(err) : "failed"),
+    );
+  expect(outcome, "uploadLargeObject must fail (reject) when a part cannot be uploaded").toBe("failed");
+  const { Uploads = [] } = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  expect(
+    Uploads.map((u) => u.Key),
+    "an unfinished multipart upload keeps its parts, billed, until aborted: let Upload abort it (leavePartsOnError false)",
+  ).toEqual([]);
+});
+
+test("step 3: putObject and getObject survive throttling (the SDK retries, the code needs nothing more)", async () => {
+  const bucket = await newBucket();
+  injectFaults([
+    { service: "S3", operation: "PutObject", fault: "throttle", times: 1 },
+    { service: "S3", operation: "GetObject", fault: "throttle", times: 1 },
+  ]);
+  await call("putObject", bucket, lesson.putObject(s3, { bucket, key: "slow.txt", body: "down", contentType: "text/plain" }));
+  const got = await call("getObject", bucket, lesson.getObject(s3, bucket, "slow.txt"));
+  expect(got?.body, "the body read back after a throttled put and get").toBe("down");
 });
 
 // ── The whole lesson ────────────────────────────────────────────────────────────────────────────
