@@ -56,6 +56,19 @@ async function seed(...items: Item[]): Promise<void> {
   await doc.send(new BatchWriteCommand({ RequestItems: { [table]: items.map((Item) => ({ PutRequest: { Item } })) } }));
 }
 
+/** The promise's outcome, or an error naming what never finished within `ms` (a retry loop that never ends). */
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Waited ${ms / 1000} s for ${what}; it never returned.`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A DocumentClient on its own DynamoDBClient that records every command it sends. */
 function recordingClient() {
   const client = createClient(DynamoDBClient);
@@ -159,7 +172,7 @@ describe("step 1: createTable", () => {
   });
 });
 
-describe("step 2: enableTimeToLive", () => {
+describe("step 12: enableTimeToLive", () => {
   test("turns on Time to Live on the expiresAt attribute and reports it", async () => {
     const ttl = await lesson.enableTimeToLive(ddb, table, lesson.TTL_ATTRIBUTE);
     const { TimeToLiveDescription } = await ddb.send(new DescribeTimeToLiveCommand({ TableName: table }));
@@ -172,7 +185,7 @@ describe("step 2: enableTimeToLive", () => {
   });
 });
 
-describe("step 3: putItem", () => {
+describe("step 2: putItem", () => {
   test("writes the item as given", async () => {
     const item = { ...lesson.productKey(uniqueName("p")), name: "Mate", price: 1500, stock: 10, version: 1, colors: ["green", "brown"] };
     await lesson.putItem(doc, table, item);
@@ -180,7 +193,7 @@ describe("step 3: putItem", () => {
   });
 });
 
-describe("step 4: getItem", () => {
+describe("step 3: getItem", () => {
   test("reads an item, eventually consistent by default and strongly consistent when asked", async () => {
     const key = lesson.productKey(uniqueName("p"));
     const item = { ...key, name: "Bombilla", price: 800, stock: 3, version: 1 };
@@ -199,7 +212,7 @@ describe("step 4: getItem", () => {
   });
 });
 
-describe("step 5: updateStock", () => {
+describe("step 4: updateStock", () => {
   test("adds to the stock on the server and returns the whole updated product", async () => {
     const id = uniqueName("p");
     const product = { ...lesson.productKey(id), name: "Yerba", price: 2000, stock: 10, version: 1 };
@@ -212,7 +225,7 @@ describe("step 5: updateStock", () => {
   });
 });
 
-describe("step 6: deleteItem", () => {
+describe("step 8: deleteItem", () => {
   test("deletes the item and returns what it held; undefined when nothing is there", async () => {
     const key = lesson.productKey(uniqueName("p"));
     const item = { ...key, name: "Termo", price: 9000, stock: 1, version: 1 };
@@ -223,7 +236,7 @@ describe("step 6: deleteItem", () => {
   });
 });
 
-describe("step 7: queryOrders", () => {
+describe("step 5: queryOrders", () => {
   test("returns the customer's orders (sort key begins with ORDER#) and nothing else", async () => {
     const customer = uniqueName("c");
     const other = uniqueName("c");
@@ -250,7 +263,7 @@ describe("step 7: queryOrders", () => {
   });
 });
 
-describe("step 8: queryOrdersByProduct", () => {
+describe("step 9: queryOrdersByProduct", () => {
   test("uses the byProduct index to return the latest orders of one product, newest first", async () => {
     const product = uniqueName("p");
     const order = (customerId: string, createdAt: string, productId = product) => ({
@@ -266,7 +279,19 @@ describe("step 8: queryOrdersByProduct", () => {
       order(uniqueName("c"), "2024-03-02T10:00:00.000Z"),
       order(uniqueName("c"), "2024-03-09T10:00:00.000Z", uniqueName("other-product")),
     );
-    const latest = await lesson.queryOrdersByProduct(doc, table, product, 2);
+    const recorder = recordingClient();
+    const latest = await lesson.queryOrdersByProduct(recorder.doc, table, product, 2);
+    // Emulators accept ConsistentRead on a global secondary index; AWS refuses it (ValidationException).
+    const queries = recorder.sent.filter((c) => c.command === "QueryCommand");
+    expect(queries.map((q) => q.input.IndexName), "queryOrdersByProduct should query the byProduct index (IndexName)").toContain(
+      lesson.BY_PRODUCT_INDEX,
+    );
+    for (const query of queries.filter((q) => q.input.IndexName === lesson.BY_PRODUCT_INDEX)) {
+      expect(
+        query.input.ConsistentRead,
+        "a global secondary index is eventually consistent only: on AWS a Query with ConsistentRead: true on it is a ValidationException",
+      ).not.toBe(true);
+    }
     expect(
       latest.map((o) => `${o.product} ${o.createdAt}`),
       "the 2 newest orders of this product, newest first (ScanIndexForward false, Limit 2)",
@@ -274,7 +299,7 @@ describe("step 8: queryOrdersByProduct", () => {
   });
 });
 
-describe("step 9: scanTable", () => {
+describe("step 10: scanTable", () => {
   test("follows every page of a scan with a small page size", async () => {
     const prefix = `SCAN#${uniqueName("s")}`;
     const mine = Array.from({ length: 5 }, (_, i) => ({ pk: prefix, sk: `ITEM#${i}`, n: i }));
@@ -293,7 +318,7 @@ describe("step 9: scanTable", () => {
   });
 });
 
-describe("step 10: updatePriceWithVersion (optimistic locking)", () => {
+describe("step 6: updatePriceWithVersion (optimistic locking)", () => {
   test("updates when the version matches, and answers stale (without writing) when it does not", async () => {
     const id = uniqueName("p");
     const product = { ...lesson.productKey(id), name: "Mate", price: 100, stock: 1, version: 1 };
@@ -363,12 +388,16 @@ describe("step 11: placeOrder (a transaction)", () => {
   });
 });
 
-describe("step 12: batchWriteItems", () => {
+describe("step 7: batchWriteItems", () => {
   test("writes in chunks of 25 and sends UnprocessedItems again until all are written", async () => {
     const prefix = `BATCH#${uniqueName("b")}`;
     const items = Array.from({ length: 30 }, (_, i) => ({ pk: prefix, sk: `ITEM#${String(i).padStart(2, "0")}`, n: i }));
     const throttled = throttledClient(10); // each call writes 10 requests and returns the rest as unprocessed
-    const result = await lesson.batchWriteItems(throttled.doc, table, items, { baseDelayMs: 5 });
+    const result = await within(
+      8000,
+      "batchWriteItems to write 30 items (does it send the unprocessed ones again, and stop when none is left?)",
+      lesson.batchWriteItems(throttled.doc, table, items, { baseDelayMs: 5 }),
+    );
     const sizes = throttled.calls.map((c) => c.requests);
     expect(Math.max(...sizes), `requests per BatchWriteItem call: ${show(sizes)} (at most 25)`).toBeLessThanOrEqual(25);
     const { Items = [] } = await doc.send(
@@ -383,9 +412,13 @@ describe("step 12: batchWriteItems", () => {
     const prefix = `BATCH#${uniqueName("b")}`;
     const items = Array.from({ length: 5 }, (_, i) => ({ pk: prefix, sk: `ITEM#${i}` }));
     const throttled = throttledClient(1); // one item per call: 3 attempts cannot write 5 items
-    const error = await lesson.batchWriteItems(throttled.doc, table, items, { maxAttempts: 3, baseDelayMs: 40 }).then(
-      (result) => result,
-      (err: unknown) => err,
+    const error = await within(
+      8000,
+      "batchWriteItems to give up after maxAttempts (3) calls",
+      lesson.batchWriteItems(throttled.doc, table, items, { maxAttempts: 3, baseDelayMs: 40 }).then(
+        (result) => result,
+        (err: unknown) => err,
+      ),
     );
     if (error instanceof NotImplementedError) throw error;
     expect(error, "after maxAttempts calls with items still unprocessed, batchWriteItems should throw an Error").toBeInstanceOf(Error);
