@@ -1,5 +1,6 @@
 // Lesson 06: SQS, the Simple Queue Service. A producer puts jobs in a queue; workers take them out,
 // do them, and delete them. Nothing is lost when a worker dies: its job comes back to the queue.
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
@@ -12,6 +13,7 @@ import {
   SendMessageCommand,
   SetQueueAttributesCommand,
   SQSClient,
+  type BatchResultErrorEntry,
   type Message,
   type QueueAttributeName,
 } from "@aws-sdk/client-sqs";
@@ -168,30 +170,44 @@ export async function runWorker(
 
 // Steps 9–10 ─ batches: up to 10 messages in one request
 
+/** How many times a batch call is made for the entries SQS failed on its own side, before giving up. */
+export const BATCH_ATTEMPTS = 4;
+
+/** What a batch reports failed, in a sentence: "invoice-2: InternalError, invoice-3: InternalError". */
+function failures(failed: BatchResultErrorEntry[], name: (id: string) => string | undefined): string {
+  return failed.map((f) => `${name(f.Id!)}: ${f.Code}`).join(", ");
+}
+
 /** Sends up to 10 jobs (SQS's limit per batch) in one request. Returns their message ids, in order. */
 export async function sendMessageBatch(sqs: SQSClient, queueUrl: string, jobs: Job[]): Promise<string[]> {
-  const { Successful = [], Failed = [] } = await sqs.send(
-    new SendMessageBatchCommand({
-      QueueUrl: queueUrl,
-      Entries: jobs.map((job, i) => ({ Id: String(i), MessageBody: JSON.stringify(job) })),
-    }),
-  );
-  // Everything can fail at any time, even half a request: a batch "succeeds" with some entries failed.
-  if (Failed.length > 0) {
-    throw new Error(`SQS refused ${Failed.map((f) => `${jobs[Number(f.Id)]?.id}: ${f.Code}`).join(", ")}`);
+  const messageIds = new Map<string, string>();
+  let pending = jobs.map((job, i) => ({ Id: String(i), MessageBody: JSON.stringify(job) }));
+  for (let attempt = 1; pending.length > 0; attempt += 1) {
+    if (attempt > 1) await sleep(50 * 2 ** (attempt - 2)); // back off before sending the failed ones again
+    const { Successful = [], Failed = [] } = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+    for (const entry of Successful) messageIds.set(entry.Id!, entry.MessageId!);
+    // Everything can fail at any time, even half a request: a batch "succeeds" with some entries
+    // failed. SQS's own failures (SenderFault false) are worth another try, only for those entries;
+    // a failure that is the sender's fault will fail again.
+    const refused = Failed.filter((f) => f.SenderFault);
+    if (refused.length > 0 || (Failed.length > 0 && attempt === BATCH_ATTEMPTS)) {
+      throw new Error(`SQS refused ${failures(refused.length > 0 ? refused : Failed, (id) => jobs[Number(id)]?.id)}`);
+    }
+    pending = pending.filter((entry) => Failed.some((f) => f.Id === entry.Id));
   }
-  return [...Successful].sort((a, b) => Number(a.Id) - Number(b.Id)).map((s) => s.MessageId!);
+  return jobs.map((_, i) => messageIds.get(String(i))!);
 }
 
 export async function deleteMessageBatch(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
-  const { Failed = [] } = await sqs.send(
-    new DeleteMessageBatchCommand({
-      QueueUrl: queueUrl,
-      Entries: messages.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle! })),
-    }),
-  );
-  if (Failed.length > 0) {
-    throw new Error(`SQS could not delete ${Failed.map((f) => `message ${messages[Number(f.Id)]?.MessageId}: ${f.Code}`).join(", ")}`);
+  let pending = messages.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle! }));
+  for (let attempt = 1; pending.length > 0; attempt += 1) {
+    if (attempt > 1) await sleep(50 * 2 ** (attempt - 2));
+    const { Failed = [] } = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+    const refused = Failed.filter((f) => f.SenderFault);
+    if (refused.length > 0 || (Failed.length > 0 && attempt === BATCH_ATTEMPTS)) {
+      throw new Error(`SQS could not delete ${failures(refused.length > 0 ? refused : Failed, (id) => `message ${messages[Number(id)]?.MessageId}`)}`);
+    }
+    pending = pending.filter((entry) => Failed.some((f) => f.Id === entry.Id));
   }
 }
 
@@ -316,9 +332,14 @@ export async function main(): Promise<void> {
     }
     console.log(`FIFO: sent ${steps.length} (one twice), received ${received.length}: ${received.join(" → ")}`);
   } finally {
+    // Clean up even when something failed, and go on when one delete fails: the others still go.
     for (const url of created.reverse()) {
-      await deleteQueue(sqs, url);
-      console.log(`deleted ${url}`);
+      try {
+        await deleteQueue(sqs, url);
+        console.log(`deleted ${url}`);
+      } catch (err) {
+        console.error(`could not delete ${url} (${(err as Error).name}): npm start -- cleanup will find it`);
+      }
     }
   }
 }
