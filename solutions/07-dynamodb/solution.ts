@@ -431,7 +431,7 @@ export async function main(): Promise<void> {
 
     const yesterday = Math.floor(Date.now() / 1000) - 24 * 60 * 60;
     await putItem(doc, table, { pk: customerKey("ana").pk, sk: "CART", items: ["mate"], [TTL_ATTRIBUTE]: yesterday });
-    const cart = await getItem(doc, table, { pk: customerKey("ana").pk, sk: "CART" });
+    const cart = await getItem(doc, table, { pk: customerKey("ana").pk, sk: "CART" }, { consistentRead: true });
     console.log(`TTL: a cart that expired yesterday is ${cart ? "still there: AWS deletes expired items within days, an emulator maybe never" : "gone"}`);
     const removed = await deleteItem(doc, table, { pk: customerKey("ana").pk, sk: "CART" });
     console.log(`Delete: removed the cart (${removed ? "it held " + JSON.stringify(removed.items) : "it was not there"})`);
