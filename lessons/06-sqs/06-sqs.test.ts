@@ -15,7 +15,7 @@ import {
   type QueueAttributeName,
 } from "@aws-sdk/client-sqs";
 import { afterAll, describe, expect, test } from "vitest";
-import { createClient, loadLesson, NotImplementedError, uniqueName, waitFor, WaitedTooLongError } from "../../workshop/testing";
+import { createClient, injectFaults, loadLesson, NotImplementedError, recordCalls, uniqueName, waitFor, WaitedTooLongError } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("06-sqs");
 type Job = import("./exercise").Job;
@@ -82,6 +82,19 @@ async function receiveAll(queueUrl: string, expected: number): Promise<Message[]
     all.push(...batch);
   }
   return all;
+}
+
+/** The promise's outcome, or an error naming what never finished within `ms` (a retry loop that never ends). */
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Waited ${ms / 1000} s for ${what}; it never returned.`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The error a call rejects with (undefined if it resolves). A TODO not done yet is thrown on, so the check names it. */
@@ -452,6 +465,72 @@ describe.concurrent("SQS", () => {
       { waiting: 0, inFlight: 1 },
       "the worker should delete what it handled and leave the failed job in flight, to come back after its visibility timeout",
     );
+  });
+});
+
+// "Todo puede fallar": the faults an emulator never shows, scripted. These tests run one at a time
+// (a scripted fault applies to every client of this process while its test runs).
+describe("when it fails", () => {
+  test("step 9: sendMessageBatch sends again only the entries SQS failed, and each job arrives once", async () => {
+    const queueUrl = await newQueue("partial");
+    const jobs = [1, 2, 3, 4].map((n) => ({ id: `invoice-${n}`, task: `email invoice ${n}` }));
+    const faults = injectFaults([{ service: "SQS", operation: "SendMessageBatch", fault: "partial-failure", times: 1, from: "lesson" }]);
+    const ids = await within(8000, "sendMessageBatch to send a batch that half failed", lesson.sendMessageBatch(sqs, queueUrl, jobs));
+    expect(faults.injected.map((f) => f.detail), "the check meant to fail part of the first batch").toHaveLength(1);
+    const messages = await receiveAll(queueUrl, jobs.length + 1);
+    const found = messages.map(jobIdOf).sort();
+    expect(
+      found,
+      `SQS answered the first batch with 2 entries in Failed (SenderFault false: its own fault). Send those again, and only those; the queue holds ${found.join(", ") || "nothing"}`,
+    ).toEqual(jobs.map((j) => j.id).sort());
+    const jobByMessageId = new Map(messages.map((m) => [m.MessageId, jobIdOf(m)]));
+    expect(ids.map((id) => jobByMessageId.get(id)), "the MessageIds of every job, sent the first time or again, in the jobs' order").toEqual(
+      jobs.map((j) => j.id),
+    );
+  });
+
+  test("step 9: sendMessageBatch backs off, then gives up with an error when entries keep failing", async () => {
+    const queueUrl = await newQueue("stuck");
+    const jobs = [1, 2].map((n) => ({ id: `invoice-${n}`, task: `email invoice ${n}` }));
+    injectFaults([{ service: "SQS", operation: "SendMessageBatch", fault: "partial-failure", from: "lesson" }]);
+    const rec = recordCalls();
+    const error = await within(8000, "sendMessageBatch to give up on entries that fail every time", rejectionOf(lesson.sendMessageBatch(sqs, queueUrl, jobs)));
+    rec.stop();
+    const calls = rec.filter("SQS", "SendMessageBatch").filter((c) => c.fromLesson);
+    expect(error, "entries that fail on every call: sendMessageBatch should end with an Error, not return as if they were sent").toBeInstanceOf(Error);
+    expect(calls.length, `a failure on SQS's side is worth another try: sendMessageBatch made ${calls.length} call(s)`).toBeGreaterThanOrEqual(2);
+    const gaps = calls.slice(1).map((c, i) => c.startedAt - calls[i]!.endedAt);
+    expect(Math.min(...gaps), `wait before sending again (ms between calls: ${gaps.map(Math.round).join(", ")})`).toBeGreaterThanOrEqual(10);
+  });
+
+  test("step 10: deleteMessageBatch deletes again only the entries SQS failed, and the queue ends empty", async () => {
+    const queueUrl = await newQueue("delpartial");
+    for (const n of [1, 2, 3, 4]) await send(queueUrl, { id: `done-${n}`, task: "done" });
+    const messages = await receiveAll(queueUrl, 4);
+    expect(messages.length, "the test sent 4 messages").toBe(4);
+    injectFaults([{ service: "SQS", operation: "DeleteMessageBatch", fault: "partial-failure", times: 1, from: "lesson" }]);
+    await within(8000, "deleteMessageBatch to delete a batch that half failed", lesson.deleteMessageBatch(sqs, queueUrl, messages));
+    await expectCountsSoon(
+      queueUrl,
+      { waiting: 0, inFlight: 0 },
+      "SQS answered the delete batch with 2 entries in Failed (SenderFault false): delete those again",
+    );
+  });
+
+  test("step 3: receiveMessages asks for a long poll, which no false empty answer can fool", async () => {
+    const queueUrl = await newQueue("falseempty");
+    await send(queueUrl, { id: "late-2", task: "waiting" });
+    // On AWS a short poll asks a sample of servers and can answer empty while a message waits.
+    injectFaults([{ service: "SQS", operation: "ReceiveMessage", fault: "stale-read", times: 1, from: "lesson" }]);
+    const rec = recordCalls();
+    const messages = await lesson.receiveMessages(sqs, queueUrl, { waitTimeSeconds: 1 });
+    rec.stop();
+    const sent = rec.filter("SQS", "ReceiveMessage").filter((c) => c.fromLesson).map((c) => c.input.WaitTimeSeconds);
+    expect(
+      sent.length > 0 && sent.every((wait) => wait === 1),
+      `receiveMessages(…, { waitTimeSeconds: 1 }) should send WaitTimeSeconds: 1 (without it the queue's default, 0, makes a short poll); it sent ${JSON.stringify(sent)}`,
+    ).toBe(true);
+    expect(messages.map(jobIdOf), "a long poll gets the waiting message").toEqual(["late-2"]);
   });
 });
 
