@@ -19,12 +19,14 @@ import {
   BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
+  UpdateCommand,
   type BatchWriteCommandInput,
   type BatchWriteCommandOutput,
 } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createClient, loadLesson, NotImplementedError, RUN_ID, uniqueName } from "../../workshop/testing";
+import { createClient, injectFaults, loadLesson, NotImplementedError, recordCalls, RUN_ID, uniqueName } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("07-dynamodb");
 type Item = Record<string, unknown>;
@@ -449,5 +451,74 @@ describe("step 7: batchWriteItems", () => {
     const gaps = [at[1] - at[0], at[2] - at[1]].map(Math.round);
     expect(gaps[0], `waits between calls (ms): ${show(gaps)}; the first retry waits baseDelayMs (40)`).toBeGreaterThanOrEqual(38);
     expect(gaps[1], `waits between calls (ms): ${show(gaps)}; the second retry waits twice as long (80)`).toBeGreaterThanOrEqual(78);
+  });
+});
+
+// "Todo puede fallar": what AWS can answer and an emulator never does, scripted in the SDK's
+// middleware of the workshop's clients (a fault applies to every client of this process while its test runs).
+describe("when it fails", () => {
+  async function itemsUnder(prefix: string): Promise<Item[]> {
+    const { Items = [] } = await doc.send(
+      new QueryCommand({ TableName: table, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": prefix }, ConsistentRead: true }),
+    );
+    return Items;
+  }
+
+  test("step 7: batchWriteItems sends again the UnprocessedItems a busy table hands back (the SDK does not)", async () => {
+    const prefix = `CHAOS#${uniqueName("b")}`;
+    const items = Array.from({ length: 12 }, (_, i) => ({ pk: prefix, sk: `ITEM#${String(i).padStart(2, "0")}` }));
+    const faults = injectFaults([{ service: "DynamoDB", operation: "BatchWriteItem", fault: "partial-failure", times: 2, from: "lesson" }]);
+    const result = await within(8000, "batchWriteItems to write 12 items through a busy table", lesson.batchWriteItems(doc, table, items, { baseDelayMs: 5 }));
+    expect(faults.injected, "the check meant to hand back part of the first two batches").toHaveLength(2);
+    const written = await itemsUnder(prefix);
+    expect(written.length, `DynamoDB handed back part of the batch twice as UnprocessedItems; the table holds ${written.length} of 12 items`).toBe(12);
+    expect(result.retries, "two calls were handed back unprocessed items: two retries").toBe(2);
+  });
+
+  test("step 7: a batch throttled as a whole is retried by the SDK itself", async () => {
+    const prefix = `CHAOS#${uniqueName("t")}`;
+    const items = Array.from({ length: 3 }, (_, i) => ({ pk: prefix, sk: `ITEM#${i}` }));
+    // When nothing at all can be written, BatchWriteItem throws (ProvisionedThroughputExceededException): a retryable error.
+    injectFaults([{ service: "DynamoDB", operation: "BatchWriteItem", fault: "throttle", times: 2, from: "lesson" }]);
+    await within(8000, "batchWriteItems to write through two throttled attempts", lesson.batchWriteItems(doc, table, items, { baseDelayMs: 5 }));
+    expect((await itemsUnder(prefix)).length, "the SDK retries a throttled call: all 3 items should be written").toBe(3);
+  });
+
+  test("step 3: getItem with consistentRead sees a write made just before; the default read may not", async () => {
+    injectFaults([{ service: "DynamoDB", operation: "GetItem", fault: "stale-read" }]);
+    const key = lesson.productKey(uniqueName("p"));
+    const item = { ...key, name: "Mate", price: 1500, stock: 10, version: 1 };
+    await doc.send(new PutCommand({ TableName: table, Item: item }));
+    const eventual = await lesson.getItem(doc, table, key);
+    expect([undefined, JSON.stringify(item)], "right after a write an eventual read sees the item or, as here, not yet").toContain(
+      eventual === undefined ? undefined : JSON.stringify(eventual),
+    );
+    expect(
+      await lesson.getItem(doc, table, key, { consistentRead: true }),
+      "a strongly consistent read (ConsistentRead: true) sees the write that just happened",
+    ).toEqual(item);
+  });
+
+  test("step 6: after a refused write, updatePriceWithVersion reads the current version consistently", async () => {
+    // Armed before the writes it makes stale: an eventual read within a second of a write sees the item as it was.
+    injectFaults([{ service: "DynamoDB", operation: "GetItem", fault: "stale-read" }]);
+    const id = uniqueName("p");
+    const key = lesson.productKey(id);
+    await doc.send(new PutCommand({ TableName: table, Item: { ...key, name: "Mate", price: 100, stock: 1, version: 1 } }));
+    // Someone else edits the price a moment before us: the version becomes 2.
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: "SET #price = :price, #v = :two",
+        ExpressionAttributeNames: { "#price": "price", "#v": "version" },
+        ExpressionAttributeValues: { ":price": 120, ":two": 2 },
+      }),
+    );
+    const ours = await lesson.updatePriceWithVersion(doc, table, id, 130, 1);
+    expect(
+      ours,
+      "the product was written a moment ago: an eventual read can still see version 1. Read the current version with ConsistentRead: true",
+    ).toEqual({ ok: false, reason: "stale", currentVersion: 2 });
   });
 });
