@@ -228,14 +228,26 @@ describe("step 4: updateStock", () => {
 });
 
 describe("step 4: updateStock, two writers at once", () => {
-  test("eight updates at the same time all count: the server adds, nothing reads first", async () => {
-    // An emulator forgives a read-then-write when calls come one by one; at the same time they lose updates.
+  test("lets the server do the addition, so that two writers at once never lose an update", async () => {
+    // One writer at a time, an emulator cannot tell "read, add, write back" from an update expression;
+    // two writers at once lose an update with the first. So look at what updateStock sends: an
+    // UpdateItem that adds on the server (SET #stock = #stock + :delta, or ADD), or one made
+    // conditional on what it read (optimistic locking). Both are safe; a blind overwrite is not.
     const id = uniqueName("p");
-    const product = { ...lesson.productKey(id), name: "Yerba", price: 2000, stock: 0, version: 1 };
+    const product = { ...lesson.productKey(id), name: "Yerba", price: 2000, stock: 10, version: 1 };
     await seed(product);
-    await Promise.all(Array.from({ length: 8 }, () => lesson.updateStock(doc, table, id, 1)));
-    const stock = (await readItem(product))?.stock;
-    expect(stock, `8 updates of +1 at the same time left the stock at ${stock}: let the update expression add on the server`).toBe(8);
+    const rec = recordCalls();
+    await lesson.updateStock(doc, table, id, 5);
+    rec.stop();
+    const writes = rec.calls.filter((c) => c.fromLesson && ["UpdateItem", "PutItem"].includes(c.operation));
+    const safe = (c: (typeof writes)[number]) =>
+      c.operation === "UpdateItem" && (/[+-]|\bADD\b/i.test(String(c.input.UpdateExpression ?? "")) || c.input.ConditionExpression !== undefined);
+    expect(
+      writes.length > 0 && writes.every(safe),
+      `updateStock sent ${show(writes.map((c) => ({ [c.operation]: { UpdateExpression: c.input.UpdateExpression, ConditionExpression: c.input.ConditionExpression } })))}: ` +
+        "let the server add (an update expression such as SET #stock = #stock + :delta); a read, then a write of the sum, loses an update when two writers meet",
+    ).toBe(true);
+    expect((await readItem(product))?.stock, "the stock after +5").toBe(15);
   });
 });
 
