@@ -130,7 +130,7 @@ export async function runWorker(
 // Steps 9–10 ─ batches: up to 10 messages in one request
 
 /** How many times a batch call is made for the entries SQS failed on its own side, before giving up. */
-export const BATCH_ATTEMPTS = 4;
+export const BATCH_ATTEMPTS = 8;
 
 /** What a batch reports failed, in a sentence: "invoice-2: InternalError, invoice-3: InternalError". */
 function failures(failed: BatchResultErrorEntry[], name: (id: string) => string | undefined): string {

@@ -144,7 +144,7 @@ export async function batchWriteItems(
   doc: DynamoDBDocumentClient,
   table: string,
   items: Item[],
-  { maxAttempts = 5, baseDelayMs = 50 }: BatchWriteOptions = {},
+  { maxAttempts = 8, baseDelayMs = 25 }: BatchWriteOptions = {},
 ): Promise<BatchWriteResult> {
   // TODO 7: write the items in chunks of BATCH_SIZE (BatchWrite). A busy table writes part of a chunk
   // and hands back the rest as unprocessed, without an error: send those again, after a wait that

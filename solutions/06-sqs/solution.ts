@@ -171,7 +171,7 @@ export async function runWorker(
 // Steps 9–10 ─ batches: up to 10 messages in one request
 
 /** How many times a batch call is made for the entries SQS failed on its own side, before giving up. */
-export const BATCH_ATTEMPTS = 4;
+export const BATCH_ATTEMPTS = 8;
 
 /** What a batch reports failed, in a sentence: "invoice-2: InternalError, invoice-3: InternalError". */
 function failures(failed: BatchResultErrorEntry[], name: (id: string) => string | undefined): string {
@@ -183,7 +183,7 @@ export async function sendMessageBatch(sqs: SQSClient, queueUrl: string, jobs: J
   const messageIds = new Map<string, string>();
   let pending = jobs.map((job, i) => ({ Id: String(i), MessageBody: JSON.stringify(job) }));
   for (let attempt = 1; pending.length > 0; attempt += 1) {
-    if (attempt > 1) await sleep(50 * 2 ** (attempt - 2)); // back off before sending the failed ones again
+    if (attempt > 1) await sleep(20 * 2 ** (attempt - 2)); // back off before sending the failed ones again
     const { Successful = [], Failed = [] } = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
     for (const entry of Successful) messageIds.set(entry.Id!, entry.MessageId!);
     // Everything can fail at any time, even half a request: a batch "succeeds" with some entries
@@ -201,7 +201,7 @@ export async function sendMessageBatch(sqs: SQSClient, queueUrl: string, jobs: J
 export async function deleteMessageBatch(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
   let pending = messages.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle! }));
   for (let attempt = 1; pending.length > 0; attempt += 1) {
-    if (attempt > 1) await sleep(50 * 2 ** (attempt - 2));
+    if (attempt > 1) await sleep(20 * 2 ** (attempt - 2));
     const { Failed = [] } = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
     const refused = Failed.filter((f) => f.SenderFault);
     if (refused.length > 0 || (Failed.length > 0 && attempt === BATCH_ATTEMPTS)) {

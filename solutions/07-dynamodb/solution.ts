@@ -211,7 +211,7 @@ export async function batchWriteItems(
   doc: DynamoDBDocumentClient,
   table: string,
   items: Item[],
-  { maxAttempts = 5, baseDelayMs = 50 }: BatchWriteOptions = {},
+  { maxAttempts = 8, baseDelayMs = 25 }: BatchWriteOptions = {},
 ): Promise<BatchWriteResult> {
   let retries = 0;
   for (let start = 0; start < items.length; start += BATCH_SIZE) {
