@@ -184,7 +184,21 @@ describe.concurrent("SQS", () => {
   test("step 9: sendMessageBatch sends several jobs in one request and returns their message ids in order", async ({ expect }) => {
     const queueUrl = await newQueue("batch");
     const jobs = [1, 2, 3].map((n) => ({ id: `invoice-${n}`, task: `email invoice ${n}` }));
+    const rec = recordCalls();
     const ids = await lesson.sendMessageBatch(sqs, queueUrl, jobs);
+    rec.stop();
+    // What AWS demands of a batch, which an emulator may not check: at most 10 entries, each Id unique
+    // in the request and made of up to 80 letters, digits, hyphens and underscores.
+    const batches = rec.filter("SQS", "SendMessageBatch").filter((c) => c.fromLesson && c.input.QueueUrl === queueUrl);
+    expect(batches.length, `sendMessageBatch should send the jobs with SendMessageBatch; it sent ${JSON.stringify(rec.names())}`).toBeGreaterThan(0);
+    for (const call of batches) {
+      const entryIds = ((call.input.Entries ?? []) as Array<{ Id?: string }>).map((e) => e.Id);
+      expect(entryIds.length, `a SendMessageBatch takes at most 10 entries; one call sent ${entryIds.length}`).toBeLessThanOrEqual(10);
+      expect(new Set(entryIds).size, `entry Ids must be unique within a batch; they were ${JSON.stringify(entryIds)}`).toBe(entryIds.length);
+      for (const id of entryIds) {
+        expect(id ?? "", `an entry Id is up to 80 letters, digits, hyphens or underscores; "${id}" is not`).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+      }
+    }
     const messages = await receiveAll(queueUrl, 3);
     expect(messages.map(jobIdOf).sort(), "the queue should hold the three jobs").toEqual(jobs.map((j) => j.id));
     const jobByMessageId = new Map(messages.map((m) => [m.MessageId, jobIdOf(m)]));
