@@ -6,20 +6,41 @@ import { createVitest } from "vitest/node";
 import type { TestModule } from "vitest/node";
 import { useEmulator, type Emulator } from "../emulator";
 import { rel, type Lesson } from "../lessons";
+import type { TypeProblem } from "./typecheck";
+import { TypecheckThread, type TypeCheck } from "./typecheck-thread";
 import { ROOT } from "../paths";
 import type { LessonTarget } from "../testing";
 
 export interface Todo {
   n: number;
   task: string;
-  /** "lessons/04-s3/exercise.ts:42", when the TODO comment is found. */
+  /** "lessons/04-s3/exercise.ts:42", when the TODO comment (or its function) is found. */
   location?: string;
 }
 
 export interface Failure {
   test: string;
   message: string;
+  /** The TODO whose "not done yet" error this failure is. */
   todo?: Todo;
+  /** The step the test checks, from its name ("step 4: …", or a describe so named). */
+  step?: number;
+  /** A type error, when this failure is one (test is then "type check"). */
+  type?: TypeProblem;
+}
+
+export interface StepState {
+  n: number;
+  /** lesson.json's words for the step, if it has them. */
+  title?: string;
+  core: boolean;
+  /** passed: its tests pass; not done: its TODO throws; failing: a test or a type error says no; untested: no test names it. */
+  state: "passed" | "failing" | "not done" | "untested";
+}
+
+export interface PartTally {
+  passed: number;
+  total: number;
 }
 
 export interface CheckResult {
@@ -27,6 +48,7 @@ export interface CheckResult {
   target: LessonTarget;
   file: string;
   emulator: string;
+  /** Everything passes: tests and type check (a lesson "complete"). */
   ok: boolean;
   passed: number;
   failed: number;
@@ -34,31 +56,72 @@ export interface CheckResult {
   /** Why tests were skipped, as the tests said it. */
   skipNotes?: string[];
   failures: Failure[];
-  /** The lowest-numbered TODO that a failing test ran into: the next thing to do. */
+  /** The type errors of the file (and of the workshop files it imports). */
+  typeErrors: TypeProblem[];
+  /** Each step of the lesson: from lesson.json's todos, the tests' "step N:" names and the TODOs thrown. */
+  steps: StepState[];
+  /** The first thing to fix: the failure of the lowest-numbered step that fails or is not done. */
+  first?: Failure;
+  /** The step `first` belongs to (undefined: the whole file, or a "lesson:" test). */
+  currentStep?: number;
+  /** The current step as a TODO: exactly the step `first` names. The next thing to do. */
   nextTodo?: Todo;
+  core: PartTally & { done: boolean };
+  stretch: PartTally;
   /** Set when the lesson's file could not even be loaded (a syntax error, say). */
   loadError?: string;
   durationMs: number;
 }
 
 const TODO_MESSAGE = /TODO (\d+) is not done yet: (.*)/;
+const STEP_NAME = /^step (\d+)\b/i;
 
 /** Where "TODO n" first appears in the file, as path:line. */
-export function locateTodo(file: string, n: number): string | undefined {
+export function locateTodo(file: string, n: number, fn?: string): string | undefined {
   if (!existsSync(file)) return undefined;
   const lines = readFileSync(file, "utf8").split("\n");
-  const index = lines.findIndex((line) => new RegExp(`TODO ${n}\\b`).test(line));
+  let index = lines.findIndex((line) => new RegExp(`TODO ${n}\\b`).test(line));
+  // The TODO's comment is gone (the learner is on it): point at its function.
+  if (index < 0 && fn) index = lines.findIndex((line) => new RegExp(`function\\s+${fn}\\b|const\\s+${fn}\\s*=`).test(line));
   return index >= 0 ? `${rel(file)}:${index + 1}` : undefined;
 }
 
-function firstLine(message: string): string {
-  return message.split("\n").slice(0, 12).join("\n");
+/** The step a test's full name ("describe > test") names, if it names one. */
+export function stepOfName(fullName: string): number | undefined {
+  for (const part of fullName.split(" > ")) {
+    const match = STEP_NAME.exec(part.trim());
+    if (match) return Number(match[1]);
+  }
+  return undefined;
 }
 
-function toFailure(name: string, message: string, file?: string): Failure {
-  const match = TODO_MESSAGE.exec(message);
+/**
+ * A test's error in plain words: no test-framework jargon ("// Object.is equality", "expected …
+ * to be …" after a message the test wrote itself, stack lines), the expected and received
+ * values kept short, when the message does not already say them.
+ */
+export function plainMessage(error: { name?: string; message: string; expected?: unknown; actual?: unknown }): string {
+  let message = error.message.replace(/^AssertionError: /, "");
+  message = message.replace(/\s*\/\/ (Object\.is|deep|strict|deep strict) equality/g, "");
+  const lines = message.split("\n").filter((line) => !/^\s+at .+(:\d+:\d+\)?|\(native\))$/.test(line) && !/^\s*❯ /.test(line));
+  message = lines.slice(0, 12).join("\n").trimEnd();
+  // "the bucket holds: a, b: expected [ 'a', 'b' ] to include 'c'": the test's own words first.
+  const own = /^([\s\S]+?): expected [\s\S]+ to (?:not )?(?:be|equal|strictly equal|deeply equal|include|contain|have|match|satisfy|throw|resolve|reject)[\s\S]*$/.exec(message);
+  if (own && !/^expected /.test(message)) {
+    const short = (v: unknown) => (typeof v === "string" && v.length > 0 && v.length <= 160 && !v.includes("\n") ? v : undefined);
+    const wanted = short(error.expected);
+    const got = short(error.actual);
+    message = own[1] + (wanted && got ? `\n(wanted ${wanted}, got ${got})` : "");
+  }
+  return message;
+}
+
+function toFailure(name: string, error: { name?: string; message: string; expected?: unknown; actual?: unknown }, file?: string): Failure {
+  const message = plainMessage(error);
+  const match = TODO_MESSAGE.exec(error.message);
   const todo = match ? { n: Number(match[1]), task: match[2], location: file ? locateTodo(file, Number(match[1])) : undefined } : undefined;
-  return { test: name, message: firstLine(message), todo };
+  const step = stepOfName(name);
+  return { test: name, message, ...(todo ? { todo } : {}), ...(step !== undefined ? { step } : {}) };
 }
 
 /** A module that could not even be imported because the file itself is broken (not because a TODO threw). */
@@ -75,6 +138,8 @@ export interface Tally {
   skipNotes: string[];
   /** The lesson file could not be loaded at all (a syntax error, say). */
   loadErrors: string[];
+  /** step → how many of its tests passed. */
+  stepPasses: Map<number, number>;
 }
 
 /**
@@ -83,41 +148,121 @@ export interface Tally {
  * whose top-level code threw.
  */
 export function tally(modules: TestModule[], file?: string): Tally {
-  const t: Tally = { passed: 0, failed: 0, skipped: 0, failures: [], skipNotes: [], loadErrors: [] };
+  const t: Tally = { passed: 0, failed: 0, skipped: 0, failures: [], skipNotes: [], loadErrors: [], stepPasses: new Map() };
   for (const module of modules) {
     for (const error of module.errors()) {
       if (file && isBrokenFile(error)) t.loadErrors.push(`${error.name ?? "Error"}: ${error.message}`);
       else {
         t.failed += 1;
-        t.failures.push(toFailure(`${module.relativeModuleId} (while loading)`, `${error.name ?? "Error"}: ${error.message}`, file));
+        t.failures.push(toFailure(`${module.relativeModuleId} (while loading)`, { ...error, message: `${error.name ?? "Error"}: ${error.message}` }, file));
       }
     }
     for (const suite of module.children.allSuites()) {
       for (const error of suite.errors()) {
         t.failed += 1;
-        t.failures.push(toFailure(`${suite.fullName} (setup or teardown)`, error.message, file));
+        t.failures.push(toFailure(`${suite.fullName} (setup or teardown)`, error, file));
       }
     }
     for (const test of module.children.allTests()) {
       const result = test.result();
-      if (result.state === "passed") t.passed += 1;
-      else if (result.state === "skipped") {
+      if (result.state === "passed") {
+        t.passed += 1;
+        const step = stepOfName(test.fullName);
+        if (step !== undefined) t.stepPasses.set(step, (t.stepPasses.get(step) ?? 0) + 1);
+      } else if (result.state === "skipped") {
         t.skipped += 1;
         if (result.note && !t.skipNotes.includes(result.note)) t.skipNotes.push(result.note);
       } else if (result.state === "failed") {
         t.failed += 1;
         const error = result.errors[0];
-        t.failures.push(toFailure(test.fullName, error ? error.message : "failed", file));
+        t.failures.push(toFailure(test.fullName, error ?? { message: "failed" }, file));
       }
     }
   }
   return t;
 }
 
+/** Where a failure ranks: its step (the lower of the step it checks and the TODO it ran into); the whole file first; "lesson:" tests and unnamed ones last. */
+function rank(f: Failure): number {
+  if (f.type) return f.step ?? -1;
+  if (/ \(while loading\)$/.test(f.test) && f.step === undefined && !f.todo) return -1;
+  const steps = [f.step, f.todo?.n].filter((n): n is number => n !== undefined);
+  return steps.length ? Math.min(...steps) : Number.MAX_SAFE_INTEGER;
+}
+
+/** Within one step: a TODO not done first, then a type error, then a failing test. */
+function order(f: Failure): number {
+  return f.todo ? 0 : f.type ? 1 : 2;
+}
+
+/** The failures in the order a learner should meet them: the first one is the next thing to do. */
+export function rankFailures(failures: Failure[]): Failure[] {
+  return [...failures].sort((a, b) => rank(a) - rank(b) || order(a) - order(b));
+}
+
+type LessonLike = Pick<Lesson, "slug"> & Partial<Pick<Lesson, "todos">>;
+
+/** Turns a tally and the type errors into steps, the first failure, and the core/stretch counts. */
+export function judge(lesson: LessonLike, file: string, counted: Pick<Tally, "failures" | "stepPasses">, typeErrors: TypeProblem[]): Pick<CheckResult, "failures" | "steps" | "first" | "currentStep" | "nextTodo" | "core" | "stretch"> {
+  const todos = lesson.todos ?? [];
+  const stepOfFunction = (fn?: string) => (fn ? todos.filter((t) => t.function === fn).map((t) => t.n).sort((a, b) => a - b)[0] : undefined);
+  const typeFailures: Failure[] = typeErrors.map((problem) => {
+    const step = problem.file === rel(file).split(sep).join("/") ? stepOfFunction(problem.inFunction) : undefined;
+    return {
+      test: "type check",
+      message: `${problem.file}:${problem.line}:${problem.column} ${problem.message} (TS${problem.code})\n${problem.frame}`,
+      type: problem,
+      ...(step !== undefined ? { step } : {}),
+    };
+  });
+  const failures = rankFailures([...counted.failures, ...typeFailures]);
+  const numbers = new Set<number>([...todos.map((t) => t.n), ...counted.stepPasses.keys()]);
+  for (const f of failures) {
+    if (f.step !== undefined) numbers.add(f.step);
+    if (f.todo) numbers.add(f.todo.n);
+  }
+  const named = counted.stepPasses.size > 0 || counted.failures.some((f) => f.step !== undefined);
+  const steps: StepState[] = [...numbers].sort((a, b) => a - b).map((n) => {
+    const meta = todos.find((t) => t.n === n);
+    const notDone = failures.some((f) => f.todo?.n === n);
+    const failing = failures.some((f) => f.step === n);
+    const passes = counted.stepPasses.get(n) ?? 0;
+    const state: StepState["state"] = notDone ? "not done" : failing ? "failing" : passes > 0 || !named ? "passed" : "untested";
+    return { n, ...(meta ? { title: meta.step } : {}), core: meta?.core ?? true, state };
+  });
+  const first = failures[0];
+  const firstRank = first ? rank(first) : undefined;
+  const currentStep = firstRank !== undefined && firstRank >= 0 && firstRank < Number.MAX_SAFE_INTEGER ? firstRank : undefined;
+  let nextTodo: Todo | undefined;
+  if (currentStep !== undefined) {
+    const meta = todos.find((t) => t.n === currentStep);
+    const thrown = failures.find((f) => f.todo?.n === currentStep)?.todo;
+    nextTodo = thrown ?? { n: currentStep, task: meta?.step ?? `step ${currentStep}`, location: locateTodo(file, currentStep, meta?.function) };
+  }
+  const part = (core: boolean): PartTally => {
+    const mine = steps.filter((s) => s.core === core);
+    return { passed: mine.filter((s) => s.state === "passed").length, total: mine.length };
+  };
+  const core = part(true);
+  // The whole file breaking (a type error outside any step, a module that cannot load) breaks the core too.
+  const wholeFileBroken = failures.some((f) => rank(f) === -1);
+  return {
+    failures,
+    steps,
+    first,
+    currentStep,
+    nextTodo,
+    core: { ...core, done: core.total > 0 && core.passed === core.total && !wholeFileBroken },
+    stretch: part(false),
+  };
+}
+
 export interface CheckOptions {
   target?: LessonTarget;
   /** An emulator already resolved by the caller (the dashboard keeps one for its session). */
   emulator?: Emulator;
+  /** A warm type checker kept by the caller; false skips the type check. Default: one for this run. */
+  typecheck?: TypeCheck | false;
 }
 
 function commonDir(dirs: string[]): string {
@@ -132,15 +277,18 @@ export async function runCheck(lesson: Lesson, options: CheckOptions = {}): Prom
   return result;
 }
 
+const EMPTY_PARTS = { core: { passed: 0, total: 0, done: false }, stretch: { passed: 0, total: 0 } };
+
 /**
  * Checks several lessons in one Vitest run (one start-up instead of one per lesson: this is
  * how `npm run check -- --all` and the suite's "exercises must fail" proof stay quick).
+ * The type check runs in a thread beside the tests.
  */
 export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): Promise<CheckResult[]> {
   const started = Date.now();
   const target = options.target ?? "exercise";
   const fileOf = (lesson: Lesson) => (target === "solution" ? lesson.solution : lesson.exercise);
-  const base = (lesson: Lesson) => ({ lesson: lesson.slug, target, file: rel(fileOf(lesson)), passed: 0, failed: 0, skipped: 0, failures: [] as Failure[] });
+  const base = (lesson: Lesson) => ({ lesson: lesson.slug, target, file: rel(fileOf(lesson)), passed: 0, failed: 0, skipped: 0, failures: [] as Failure[], typeErrors: [] as TypeProblem[], steps: [] as StepState[], ...EMPTY_PARTS });
   const missing = lessons.filter((lesson) => !existsSync(fileOf(lesson)));
   const present = lessons.filter((lesson) => existsSync(fileOf(lesson)));
   const results = new Map<string, CheckResult>();
@@ -149,6 +297,15 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
     results.set(lesson.slug, { ...base(lesson), emulator: "none", ok: false, loadError, durationMs: 0 });
   }
   if (present.length > 0) {
+    const ownTypecheck = options.typecheck === undefined ? new TypecheckThread() : undefined;
+    const typecheck = options.typecheck === false ? undefined : (options.typecheck ?? ownTypecheck);
+    // Started first: it needs no emulator, and it runs on another thread while the tests run.
+    const types = typecheck
+      ? typecheck.check(present.map(fileOf)).then(
+          (problems) => ({ problems, error: undefined as string | undefined }),
+          (err: Error) => ({ problems: {} as Record<string, TypeProblem[]>, error: err.message }),
+        )
+      : Promise.resolve({ problems: {} as Record<string, TypeProblem[]>, error: undefined as string | undefined });
     const emulator = options.emulator ?? (await useEmulator());
     try {
       const vitest = await createVitest(
@@ -175,34 +332,48 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
       } finally {
         await vitest.close();
       }
+      const { problems, error: typecheckError } = await types;
       for (const lesson of present) {
+        const file = fileOf(lesson);
         const own = modules.filter((m) => m.moduleId.startsWith(lesson.dir + sep));
-        const { passed, failed, skipped, failures, skipNotes, loadErrors } = tally(own, fileOf(lesson));
-        const todos = failures.flatMap((f) => (f.todo ? [f.todo] : [])).sort((a, b) => a.n - b.n);
-        const loadError = loadErrors.length ? loadErrors.join("\n") : undefined;
+        const counted = tally(own, file);
+        const typeErrors = problems[file] ?? [];
+        const judged = judge(lesson, file, counted, typeErrors);
+        const loadError = counted.loadErrors.length ? counted.loadErrors.join("\n") : undefined;
+        const skipNotes = typecheckError ? [...counted.skipNotes, `the type check could not run: ${typecheckError}`] : counted.skipNotes;
         results.set(lesson.slug, {
           ...base(lesson),
           emulator: emulator.description,
-          ok: !loadError && failed === 0 && passed > 0,
-          passed,
-          failed,
-          skipped,
+          ok: !loadError && counted.failed === 0 && typeErrors.length === 0 && counted.passed > 0,
+          passed: counted.passed,
+          failed: counted.failed + typeErrors.length,
+          skipped: counted.skipped,
           skipNotes,
-          failures,
-          nextTodo: todos[0],
+          typeErrors,
+          ...judged,
           loadError,
           durationMs: Date.now() - started,
         });
       }
     } finally {
       if (!options.emulator) await emulator.stop();
+      await ownTypecheck?.close();
     }
   }
   return lessons.map((lesson) => results.get(lesson.slug)!);
 }
 
+type Colors = { red(s: string): string; green(s: string): string; bold(s: string): string; dim(s: string): string };
+
+/** "core 3/6 steps · stretch 0/4" (only "3/6 steps" when the lesson has no stretch). */
+export function describeParts(result: Pick<CheckResult, "core" | "stretch">): string {
+  if (result.core.total + result.stretch.total === 0) return "";
+  if (result.stretch.total === 0) return `${result.core.passed}/${result.core.total} steps`;
+  return `core ${result.core.passed}/${result.core.total} · stretch ${result.stretch.passed}/${result.stretch.total}`;
+}
+
 /** The verdict in plain words. `color` wraps text; identity for no colour. */
-export function describeCheck(result: CheckResult, color: { red(s: string): string; green(s: string): string; bold(s: string): string; dim(s: string): string } ): string {
+export function describeCheck(result: CheckResult, color: Colors): string {
   const lines: string[] = [];
   const what = result.target === "solution" ? "the reference solution" : "your exercise";
   lines.push(color.dim(`Lesson ${result.lesson}: ${what} (${result.file}) against ${result.emulator}`));
@@ -213,24 +384,39 @@ export function describeCheck(result: CheckResult, color: { red(s: string): stri
     return lines.join("\n");
   }
   const total = result.passed + result.failed;
+  const parts = describeParts(result);
   if (result.ok) {
-    lines.push(color.green(color.bold(`✓ All ${total} checks pass.`)));
+    lines.push(color.green(color.bold(`✓ All ${total} checks pass.`)) + (parts ? color.dim(` (${parts})`) : ""));
     if (result.skipped > 0) {
       lines.push(color.dim(`  (${result.skipped} skipped: ${result.skipNotes?.join("; ") || "no reason given"})`));
     }
+    lines.push(`Run it as a demo: ${color.bold(`npx tsx ${result.file.split(sep).join("/")}`)}`);
     return lines.join("\n");
   }
-  lines.push(color.red(color.bold(`✗ ${result.passed} of ${total} checks pass.`)));
-  if (result.nextTodo) {
-    lines.push("");
+  lines.push(color.red(color.bold(`✗ ${result.passed} of ${total} checks pass.`)) + (parts ? color.dim(` (${parts})`) : ""));
+  if (result.core.done && result.stretch.total > 0) {
+    lines.push(color.green(`✓ The core of lesson ${result.lesson} is done: what is left is stretch.`));
+  }
+  const first = result.first ?? result.failures[0];
+  if (!first) return lines.join("\n");
+  lines.push("");
+  const title = result.currentStep !== undefined ? result.steps.find((s) => s.n === result.currentStep)?.title : undefined;
+  if (first.todo && result.nextTodo && first.todo.n === result.nextTodo.n) {
     lines.push(color.bold(`Next thing to do: TODO ${result.nextTodo.n}: ${result.nextTodo.task}`));
     if (result.nextTodo.location) lines.push(`  at ${result.nextTodo.location}`);
-  }
-  const first = result.failures.find((f) => !f.todo) ?? result.failures[0];
-  if (first && (!result.nextTodo || !first.todo)) {
-    lines.push("");
+  } else if (first.type) {
+    const where = result.currentStep !== undefined ? `Step ${result.currentStep}${title ? ` (${title})` : ""} has a type error` : "A type error";
+    lines.push(color.bold(`${where}: ${first.type.file}:${first.type.line}:${first.type.column}`));
+    lines.push(`  ${first.type.message.replace(/\n/g, "\n  ")} (TS${first.type.code})`);
+    lines.push(first.type.frame.replace(/^/gm, "  "));
+  } else {
+    if (result.currentStep !== undefined) {
+      lines.push(color.bold(`Fix step ${result.currentStep} first${title ? ` (${title})` : ""}${result.nextTodo?.location ? `, at ${result.nextTodo.location}` : ""}:`));
+    }
     lines.push(color.bold(`Failing: ${first.test}`));
     lines.push(first.message.replace(/^/gm, "  "));
   }
+  const later = result.steps.filter((s) => s.n !== result.currentStep && (s.state === "failing" || s.state === "not done")).map((s) => s.n);
+  if (later.length > 0) lines.push(color.dim(`  (then: step${later.length > 1 ? "s" : ""} ${later.join(", ")})`));
   return lines.join("\n");
 }

@@ -46,7 +46,7 @@ function height(lines: string[], columns: number): number {
 
 /** The lessons on one line, for a small terminal: "✓01 ✗02 ▸·03 ·04". */
 function compactTable(lessons: Lesson[], progress: Progress, current: string): string {
-  const mark = { done: pc.green("✓"), failing: pc.red("✗"), "not started": pc.dim("·") } as const;
+  const mark = { complete: pc.green("✓"), done: pc.green("✓"), failing: pc.red("✗"), "not started": pc.dim("·") } as const;
   return lessons.map((l) => (l.slug === current ? pc.bold(pc.cyan(`▸${mark[lessonStatus(progress, l.slug)]}${l.number}`)) : `${mark[lessonStatus(progress, l.slug)]}${l.number}`)).join(" ");
 }
 
