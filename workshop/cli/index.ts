@@ -13,7 +13,6 @@ import { currentTodo, describeHints, forgetHints, nextHint } from "./hint";
 import { currentLesson, lessonStatus, readProgress, recordCheck } from "./progress";
 import { resetLesson } from "./reset";
 import { resolveLesson } from "./resolve";
-import { describeSolution, describeStepSolution } from "./solution";
 import { pc, statusReport } from "./ui";
 import { clearSharedState, EmulatorSetupError, ping, readSharedState, startEmulator, useEmulator, writeSharedState } from "../emulator";
 import { listLessons, rel, UnknownLessonError } from "../lessons";
@@ -172,6 +171,8 @@ program
       return;
     }
     const { page } = await import("./pager");
+    // The TypeScript compiler (to find the function) is loaded only by the commands that need it.
+    const { describeSolution, describeStepSolution } = await import("./solution");
     if (opts.all) return page(describeSolution(lesson));
     const { text, whole } = describeStepSolution(lesson, n);
     await page(whole ? text : `${text}\n\n${pc.dim(`The whole file's difference from yours: npm start -- solution ${lesson.number} --all`)}`);
