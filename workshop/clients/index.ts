@@ -1,5 +1,6 @@
 // The clients and their middleware. Every AWS client in the workshop is built here, so that the
 // endpoint, the region, the credentials and the safety check are decided in one place.
+import { explainMalformedRequests } from "./malformed";
 import { assertSafeTarget, DUMMY_CREDENTIALS, realAwsAllowed } from "./safety";
 
 export const DEFAULT_REGION = "us-east-1";
@@ -39,5 +40,5 @@ export function clientConfig(env = process.env): WorkshopClientConfig {
  * `overrides` wins over the workshop defaults (for example other credentials).
  */
 export function createClient<C>(Client: new (config: never) => C, overrides: Record<string, unknown> = {}): C {
-  return new Client({ ...clientConfig(), ...overrides } as never);
+  return explainMalformedRequests(new Client({ ...clientConfig(), ...overrides } as never));
 }
