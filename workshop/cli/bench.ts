@@ -9,8 +9,9 @@
 //     and the ratio of the check to it;
 //   - the whole `npm test` (skip with --skip-suite).
 import { spawn, spawnSync } from "node:child_process";
-import { utimesSync } from "node:fs";
-import { dirname } from "node:path";
+import { mkdtempSync, rmSync, utimesSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { watch } from "chokidar";
 import { cpus, totalmem, type as osType, release as osRelease } from "node:os";
 import { Command } from "commander";
@@ -125,12 +126,31 @@ const program = new Command()
   .option("--process-runs <n>", "`npm run check` processes to take the median of", "3")
   .option("--cold-runs <n>", "cold starts of moto to take the median of", "3")
   .option("--skip-suite", "do not time the whole `npm test`")
+  .option("--install", "also time moto's first-run install, into a throwaway virtual environment (a minute or two)")
   .option("--json", "print one JSON object instead of a table")
   .parse();
 
-const opts = program.opts<{ lesson: string; runs: string; processRuns: string; coldRuns: string; skipSuite?: boolean; json?: boolean }>();
+const opts = program.opts<{ lesson: string; runs: string; processRuns: string; coldRuns: string; skipSuite?: boolean; install?: boolean; json?: boolean }>();
 const lesson = findLesson(opts.lesson);
 const runs = Math.max(1, Number(opts.runs));
+
+/** moto's first-run install, as `npm run setup` does it, into a throwaway virtual environment. */
+async function installRun(): Promise<{ ms: number; ok: boolean }> {
+  const dir = mkdtempSync(join(tmpdir(), "nt-bench-moto-"));
+  try {
+    const env = { ...process.env, WORKSHOP_MOTO_VENV: join(dir, "moto-venv"), WORKSHOP_EMULATOR: "moto", AWS_ENDPOINT_URL: undefined };
+    const run = await timeProcess(["run", "--silent", "setup"], env);
+    return { ms: run.ms, ok: run.code === 0 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let install: { ms: number; ok: boolean } | undefined;
+if (opts.install) {
+  log("moto's first-run install, into a throwaway virtual environment…");
+  install = await installRun();
+}
 
 const docker = await findDockerEngine();
 log(`Cold start of moto (${opts.coldRuns} runs)…`);
@@ -237,6 +257,8 @@ try {
     lesson: lesson.slug,
     emulator: emulatorDescription,
     coldStartMs: cold,
+    /** moto's first-run install (with --install): what the README's estimate says. */
+    motoInstallMs: install ? (install.ok ? install.ms : "failed") : null,
     /** The dashboard: from a save to its verdict, type check included (the target: 1.0 s). */
     saveToVerdictMs: stats(saveToVerdict),
     typecheckIncluded,
@@ -270,6 +292,7 @@ try {
     console.log(pc.dim(`  warm figures against ${emulatorDescription}`));
     console.log("");
     row("", "median (min–max)");
+    if (install) row("moto's first-run install", install.ok ? s(install.ms) : "failed");
     for (const [kind, st] of Object.entries(cold)) row(`Emulator cold start (${kind})`, `${s(st.median)} (${s(st.min)}–${s(st.max)})`);
     const sv = result.saveToVerdictMs;
     const cp = result.checkProcessMs;
