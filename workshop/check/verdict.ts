@@ -104,7 +104,12 @@ export function plainMessage(error: { name?: string; message: string; expected?:
   // "the bucket holds: a, b: expected [ 'a', 'b' ] to include 'c'": the test's own words first.
   const own = /^([\s\S]+?): expected [\s\S]+ to (?:not )?(?:be|equal|strictly equal|deeply equal|include|contain|have|match|satisfy|throw|resolve|reject)[\s\S]*$/.exec(message);
   if (own && !/^expected /.test(message)) {
-    const short = (v: unknown) => (typeof v === "string" && v.length > 0 && v.length <= 160 && !v.includes("\n") ? v : undefined);
+    // Objects come pretty-printed over several lines: one line of them is enough, when it is short.
+    const short = (v: unknown) => {
+      if (typeof v !== "string" || v.length === 0) return undefined;
+      const line = v.replace(/\s*\n\s*/g, " ").replace(/,\s*}/g, " }").replace(/,\s*]/g, " ]");
+      return line.length <= 200 ? line : undefined;
+    };
     const wanted = short(error.expected);
     const got = short(error.actual);
     message = own[1] + (wanted && got ? `\n(wanted ${wanted}, got ${got})` : "");

@@ -255,7 +255,9 @@ emulator
     const { Checker } = await import("./checker");
     const checker = new Checker({ ...started, stop: async () => {} });
     await checker.serve();
-    checker.warm(listLessons());
+    // The current lesson's file only: warming all of them would cost every check a few seconds now.
+    const current = currentLesson(listLessons(), readProgress());
+    if (current) checker.warm([current]);
     console.log(`  \`npm run check\` in this folder hands its check to this process (a warm check, type check included).`);
     // Ctrl-C or `emulator stop` ends this process; the emulator stops with it (see emulator.ts).
     await new Promise(() => {});
