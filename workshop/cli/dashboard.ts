@@ -4,6 +4,7 @@ import { emitKeypressEvents } from "node:readline";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import ora, { type Ora } from "ora";
+import { onSetupProgress } from "../emulator/moto";
 import { listLessons, rel, type Lesson } from "../lessons";
 import { Checker, Serialized } from "./checker";
 import { describeHints, nextHint } from "./hint";
@@ -129,7 +130,7 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
     out.write("\x1b[?25l\x1b[H\x1b[2J" + lines.join("\n") + "\n");
     if (checks.busy) {
       spinner = ora({
-        text: checker.description ? `Checking ${rel(lesson.exercise)}…` : `Starting the emulator and checking ${rel(lesson.exercise)}…`,
+        text: setupText ?? (checker.description ? `Checking ${rel(lesson.exercise)}…` : `Starting the emulator and checking ${rel(lesson.exercise)}…`),
         stream: out,
         discardStdin: false,
         isEnabled: Boolean(out.isTTY),
@@ -308,6 +309,14 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
   out.on("resize", () => {
     if (mode.kind !== "pager" && mode.kind !== "external" && !quitting) render();
   });
+
+  // One progress display at a time: moto's first-run install shows its steps in our spinner.
+  let setupText: string | undefined;
+  const stopSetupProgress = onSetupProgress((text) => {
+    setupText = /^moto is installed/.test(text) ? undefined : text;
+    if (spinner) spinner.text = setupText ?? `Checking ${rel(lesson.exercise)}…`;
+  });
+  process.once("exit", stopSetupProgress);
 
   // Warm from the start: the type checker loads while the first check runs, and a
   // `npm run check` typed in another terminal is handed to this session.
