@@ -98,6 +98,11 @@ export function stepOfName(fullName: string): number | undefined {
  */
 export function plainMessage(error: { name?: string; message: string; expected?: unknown; actual?: unknown }): string {
   let message = error.message.replace(/^AssertionError: /, "");
+  const timedOut = /^(Test|Hook) timed out in (\d+)ms/.exec(message);
+  if (timedOut) {
+    const seconds = Math.round(Number(timedOut[2]) / 1000);
+    return `It waited ${seconds} s and gave up: something the ${timedOut[1] === "Hook" ? "setup" : "test"} waits for never came (a loop whose page marker never advances? a promise nobody resolves?).`;
+  }
   message = message.replace(/\s*\/\/ (Object\.is|deep|strict|deep strict) equality/g, "");
   const lines = message.split("\n").filter((line) => !/^\s+at .+(:\d+:\d+\)?|\(native\))$/.test(line) && !/^\s*❯ /.test(line));
   message = lines.slice(0, 12).join("\n").trimEnd();
