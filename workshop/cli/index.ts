@@ -253,7 +253,8 @@ emulator
     console.log(`  Stop it with Ctrl-C here, or \`npm start -- emulator stop\`.`);
     // A warm checker too: `npm run check` in another terminal hands its check to this process.
     const { Checker } = await import("./checker");
-    const checker = new Checker({ ...started, stop: async () => {} });
+    // Described as a check in another terminal would find it (the same words, handed over or not).
+    const checker = new Checker({ kind: "shared", endpoint, description: `the shared ${started.kind} at ${endpoint} (npm run emulator)`, stop: async () => {} });
     await checker.serve();
     // The current lesson's file only: warming all of them would cost every check a few seconds now.
     const current = currentLesson(listLessons(), readProgress());
