@@ -71,7 +71,7 @@ export function statusTable(lessons: Lesson[], progress: Progress, current?: str
     const name = pad(lesson.slug.slice(3), 20);
     const title = pad(lesson.title, titleWidth);
     const status = statusLabel(lessonStatus(progress, lesson.slug));
-    const parts = describeProgressParts(progress.lessons[lesson.slug]);
+    const parts = describeProgressParts(progress.lessons[lesson.slug]) || describeMinutes(lesson);
     const line = `${marker} ${lesson.number}  ${here ? pc.bold(name) : name} ${title} ${status}${parts ? " ".repeat(Math.max(1, 14 - stripVTControlCharacters(status).length)) + pc.dim(parts) : ""}`;
     return line.trimEnd();
   });
@@ -83,6 +83,13 @@ export function describeProgressParts(entry: LessonProgress | undefined): string
   const core = `${entry.core.passed}/${entry.core.total}`;
   if (!entry.stretch || entry.stretch.total === 0) return `steps ${core}`;
   return `core ${core} · stretch ${entry.stretch.passed}/${entry.stretch.total}`;
+}
+
+/** "core ~35 min · stretch ~20 min", from lesson.json, for a lesson not checked yet. */
+export function describeMinutes(lesson: Pick<Lesson, "minutes">): string {
+  const { core, stretch } = lesson.minutes ?? {};
+  if (core === undefined) return "";
+  return `core ~${core} min${stretch ? ` · stretch ~${stretch} min` : ""}`;
 }
 
 /** The whole table as `npm start | cat` and `npm start -- list` print it. */
