@@ -1,6 +1,7 @@
 // The clients and their middleware. Every AWS client in the workshop is built here, so that the
 // endpoint, the region, the credentials, the safety check and the middleware (recorded calls,
-// faults, cost: middleware.ts) are decided in one place.
+// faults, cost: middleware.ts; requests an emulator cannot parse: malformed.ts) are decided in one place.
+import { explainMalformedRequests } from "./malformed";
 import { addWorkshopMiddleware } from "./middleware";
 import { assertSafeTarget, DUMMY_CREDENTIALS, realAwsAllowed } from "./safety";
 
@@ -42,7 +43,7 @@ export function clientConfig(env = process.env): WorkshopClientConfig {
  */
 export function createClient<C>(Client: new (config: never) => C, overrides: Record<string, unknown> = {}): C {
   const config = { ...clientConfig(), ...overrides };
-  const client = new Client(config as never);
+  const client = explainMalformedRequests(new Client(config as never));
   // Records every call, injects the faults a test or WORKSHOP_CHAOS asks for, counts the cost.
   addWorkshopMiddleware(client, typeof config.maxAttempts === "number" ? config.maxAttempts : 3);
   return client;
