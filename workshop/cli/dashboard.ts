@@ -11,6 +11,7 @@ import { currentLesson, lessonStatus, readProgress, setCurrent, type Progress } 
 import { resetLesson } from "./reset";
 import { describeSolution } from "./solution";
 import { countDone, pc, progressBar, statusTable } from "./ui";
+import { joinedRoom } from "../classroom/joined";
 import { describeCheckError, describeVerdict } from "./verdict";
 import { describeWatchMode, watchLesson, watchMode } from "./watcher";
 import type { FSWatcher } from "chokidar";
@@ -100,7 +101,8 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
     const columns = out.columns || 100;
     const rows = out.rows || 40;
     const titleWidth = Math.max(16, Math.min(44, columns - 50));
-    const header = [pc.bold("No toca BOTÓN") + pc.dim(" · learn AWS from TypeScript against a local emulator"), progressBar(countDone(lessons, progress), lessons.length), ""];
+    const inRoom = joinedRoom();
+    const header = [pc.bold("No toca BOTÓN") + (inRoom ? pc.cyan(` · in room ${inRoom.code} as ${inRoom.name}`) : pc.dim(" · learn AWS from TypeScript against a local emulator")), progressBar(countDone(lessons, progress), lessons.length), ""];
     let table = [...statusTable(lessons, progress, lesson.slug, titleWidth), ""];
     let intro = [
       pc.bold(`Lesson ${lesson.number} · ${lesson.title}`),

@@ -15,6 +15,8 @@ import { resetLesson } from "./reset";
 import { resolveLesson } from "./resolve";
 import { describeSolution } from "./solution";
 import { pc, statusReport } from "./ui";
+import { registerClassroom } from "./classroom";
+import { joinedRoom } from "../classroom/joined";
 import { clearSharedState, EmulatorSetupError, ping, readSharedState, startEmulator, useEmulator, writeSharedState } from "../emulator";
 import { listLessons, rel, UnknownLessonError } from "../lessons";
 import { realAwsAllowed, UnsafeTargetError } from "../clients/safety";
@@ -84,6 +86,7 @@ program
     if (spinner.isEnabled) spinner.start();
     const results = await runChecks(lessons, { target }).finally(() => spinner.stop());
     if (target === "exercise") for (const result of results) await recordCheck(result);
+    else if (joinedRoom()) for (const result of results) await (await import("../classroom/attendee")).reportCheck(result); // the room's page sees solution checks too
     if (!opts.all) {
       const [result] = results;
       console.log(opts.json ? JSON.stringify(result, null, 2) : describeCheck(result, pc));
@@ -182,7 +185,7 @@ program
   .option("--json", "print what was removed as JSON")
   .option("--run <id>", "only what one run created (its run id): on a shared emulator, leave everyone else's alone")
   .action(async (opts: { dryRun?: boolean; yes?: boolean; json?: boolean; run?: string }) => {
-    if (!process.env.AWS_ENDPOINT_URL && !realAwsAllowed() && !readSharedState()) {
+    if (!process.env.AWS_ENDPOINT_URL && !realAwsAllowed() && !readSharedState() && !joinedRoom()) {
       console.log(
         "No emulator is running: AWS_ENDPOINT_URL is not set and `npm run emulator` is not running.\n" +
           "Each check starts an emulator of its own and everything in it goes when it stops: nothing to clean.",
@@ -261,6 +264,8 @@ emulator
     console.log(`${up ? "running" : "not answering"}: ${state.kind} at ${state.endpoint} (process ${state.pid})`);
     process.exitCode = up ? 0 : 1;
   });
+
+registerClassroom(program);
 
 try {
   await program.parseAsync();
