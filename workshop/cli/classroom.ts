@@ -88,11 +88,14 @@ export function registerClassroom(program: Command): void {
       console.log(`  Your page (keep the address to yourself: its token is the key): ${room.pageUrl}`);
       console.log(`  When the workshop is over: ${pc.bold("npm start -- classroom end")} (removes every attendee's resources), then Ctrl-C here.`);
       await new Promise<void>((resolve) => {
-        const stop = () => void room.close().finally(resolve);
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
+        // Runs before the emulator's own handler, which stops it and ends the process at once.
+        const stop = () => {
+          console.log("\nThe room is closed: the door, the page and the emulator stop with this process.");
+          void room.close().finally(resolve);
+        };
+        process.prependOnceListener("SIGINT", stop);
+        process.prependOnceListener("SIGTERM", stop);
       });
-      console.log("The room is closed: the door, the page and the emulator are stopped.");
       process.exit(0);
     });
 

@@ -205,7 +205,7 @@ program
       }
       const spinner = ora({ text: "Looking for what the workshop created…", stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
       if (spinner.isEnabled) spinner.start();
-      if (emulator.kind === "shared" || emulator.kind === "endpoint") {
+      if ((emulator.kind === "shared" || emulator.kind === "endpoint") && !joinedRoom()) {
         if (!opts.run && !opts.json) console.error(pc.yellow(`This removes every workshop resource on ${emulator.endpoint}, also those of anyone else sharing it (--run <id> narrows it to one run).`));
       }
       const reports = await cleanup({ dryRun: opts.dryRun, run: opts.run }).finally(() => spinner.stop());
