@@ -252,7 +252,12 @@ export async function openDoor(options: DoorOptions): Promise<Door> {
     if (!attendee) return refuse(req, body, res, 403, "InvalidClientTokenId", "The access key id in the request is not one of this room's.");
     if (path === "/_room/report" && req.method === "POST") return report(attendee, body, res);
     if (path === "/_room/hello") return sendJson(res, 200, { code: room.code, name: attendee.name, account: attendee.account });
-    forward(req, body, res, attendee, keyId, verdict.signature.service);
+    const service = verdict.signature.service;
+    if (!attendee.services?.includes(service)) {
+      attendee.services = [...(attendee.services ?? []), service];
+      options.save(room);
+    }
+    forward(req, body, res, attendee, keyId, service);
   }
 
   const server = http.createServer((req, res) => {

@@ -1,5 +1,6 @@
 // The attendee's side of a room, as small as the hooks need: the room this laptop joined, kept in
 // .workshop/room.json (mode 0600), and its credentials, which go to the room's door and nowhere else.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { STATE_DIR } from "../paths";
@@ -41,15 +42,20 @@ export function forgetRoom(file = ROOM_FILE): void {
   rmSync(file, { force: true });
 }
 
-/** Set by `classroom end`, which cleans up one attendee after another in one process. */
-let override: { endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } } | undefined;
-export function actAs(identity: typeof override): void {
-  override = identity;
+interface Identity {
+  endpoint: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+/** `classroom end` cleans up several attendees at once in one process, each in a context of their own. */
+const acting = new AsyncLocalStorage<Identity>();
+export function actAs<T>(identity: Identity, work: () => Promise<T>): Promise<T> {
+  return acting.run(identity, work);
 }
 
 /** The room's credentials, when the clients talk to the room's door; undefined for any other endpoint. */
 export function roomCredentials(endpoint: string | undefined): { accessKeyId: string; secretAccessKey: string } | undefined {
   if (!endpoint) return undefined;
+  const override = acting.getStore();
   if (override) return sameEndpoint(override.endpoint, endpoint) ? { ...override.credentials } : undefined;
   const room = joinedRoom();
   return room && sameEndpoint(room.endpoint, endpoint) ? { accessKeyId: room.accessKeyId, secretAccessKey: room.secretAccessKey } : undefined;

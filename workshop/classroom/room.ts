@@ -18,6 +18,8 @@ export interface Attendee {
   /** The AWS account of their own on the room's emulator: 12 digits. */
   account: string;
   joinedAt: string;
+  /** The services the attendee has called (as signed: "s3", "ec2", …), so that the end cleans only those. */
+  services?: string[];
 }
 
 export interface RoomState {
