@@ -9,6 +9,7 @@ import { ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { EC2Client, DescribeKeyPairsCommand } from "@aws-sdk/client-ec2";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, DeleteUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { clientConfig } from "../clients";
@@ -122,6 +123,29 @@ describe("the front door", () => {
     // STS says who the door made of each: their own account.
     const who = await withCredentials(STSClient, ana).send(new GetCallerIdentityCommand({}));
     expect(who.Account).toBe(ana.account);
+  });
+
+  test("a key an attendee makes with IAM (lesson 01) speaks for that user, in their account only, until deleted", async () => {
+    const iam = withCredentials(IAMClient, ana);
+    const userName = `nt-door-user-${Date.now()}`;
+    const { User } = await iam.send(new CreateUserCommand({ UserName: userName }));
+    const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
+    const key = { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! };
+    try {
+      const who = await withCredentials(STSClient, key).send(new GetCallerIdentityCommand({}));
+      expect(who.Arn, "STS answers as the user whose key signed").toBe(User!.Arn);
+      expect(who.Account).toBe(ana.account);
+      expect((await withCredentials(S3Client, key).send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name), "the user's key sees ana's account").toEqual(
+        (await s3For(ana).send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name),
+      );
+      const forged = await withCredentials(STSClient, { ...key, secretAccessKey: "guessed" }).send(new GetCallerIdentityCommand({})).catch((e: Error) => e);
+      expect(nameOf(forged)).toBe("SignatureDoesNotMatch");
+    } finally {
+      await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: key.accessKeyId }));
+      await iam.send(new DeleteUserCommand({ UserName: userName }));
+    }
+    const after = await withCredentials(STSClient, key).send(new GetCallerIdentityCommand({})).catch((e: Error) => e);
+    expect(nameOf(after), "a deleted key is refused at the door").toBe("InvalidClientTokenId");
   });
 
   test("presigned URLs are checked: the attendee's works, a tampered or expired one does not", async () => {
