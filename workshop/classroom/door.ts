@@ -52,7 +52,8 @@ export interface Door {
 
 /** The largest body the door takes (a multipart upload's part is 5 MiB in the lessons). */
 const MAX_BODY = 64 * 1024 * 1024;
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]);
+// The door reads the whole body before it forwards it, so the emulator never needs to say "100 Continue".
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "expect"]);
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {

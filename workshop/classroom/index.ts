@@ -60,6 +60,8 @@ export async function openRoom(options: RoomOptions = {}): Promise<OpenRoom> {
     if (!(await ping(options.endpoint))) throw new Error(`The emulator at ${options.endpoint} does not answer.`);
     emulator = { kind: "endpoint", endpoint: options.endpoint, description: `the emulator at ${options.endpoint}`, stop: async () => {} };
   } else {
+    // moto puts every request in MOTO_ACCOUNT_ID's account when it is set: one account for the whole room.
+    delete process.env.MOTO_ACCOUNT_ID;
     // The emulator listens on this machine only: the door is the room's way in.
     emulator = await startEmulator({ kind: options.kind, host: "127.0.0.1" });
   }
