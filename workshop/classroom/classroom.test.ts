@@ -1,7 +1,8 @@
 // The room, end to end on a real moto: the door lets in only the room's attendees, each into an
 // account of their own (whatever the request claims), and holds thirty attendees at once;
 // `classroom end` leaves nothing behind.
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -18,6 +19,7 @@ import { openRoom, type OpenRoom } from ".";
 import { joinRoom, parseJoinCode, reportCheck } from "./attendee";
 import { roomCredentials, type JoinedRoom } from "./joined";
 import { readRoomState } from "./room";
+import { ROOT } from "../paths";
 import { s3For, simulateLesson04 } from "./simulate";
 
 let room: OpenRoom;
@@ -146,6 +148,45 @@ describe("the front door", () => {
     }
     const after = await withCredentials(STSClient, key).send(new GetCallerIdentityCommand({})).catch((e: Error) => e);
     expect(nameOf(after), "a deleted key is refused at the door").toBe("InvalidClientTokenId");
+  });
+
+  test("as an attendee types it: join, then cleanup and leave go to the room, in the attendee's account only", async () => {
+    const state = mkdtempSync(join(tmpdir(), "nt-attendee-"));
+    // Asynchronously: the door answering the command runs in this very process.
+    const cli = (...args: string[]) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const env: NodeJS.ProcessEnv = { ...process.env, WORKSHOP_STATE_DIR: state, NO_COLOR: "1" };
+        delete env.AWS_ENDPOINT_URL;
+        execFile(process.execPath, ["--import", "tsx", "workshop/cli/index.ts", ...args], { cwd: ROOT, env, encoding: "utf8", timeout: 60_000 }, (err, stdout, stderr) =>
+          resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    try {
+      const joined = await cli("join", room.joinCode, "--name", "Dora");
+      expect(joined.status, joined.stderr).toBe(0);
+      expect(joined.stdout).toMatch(/You are in room .* as Dora/);
+      const file = join(state, "room.json");
+      expect(statSync(file).mode & 0o777, "room.json is the attendee's alone").toBe(0o600);
+      const dora = JSON.parse(readFileSync(file, "utf8")) as JoinedRoom;
+      expect(joined.stdout, "the secret is never printed in full").not.toContain(dora.secretAccessKey);
+      await s3For(dora).send(new CreateBucketCommand({ Bucket: `nt-dora-${Date.now()}` }));
+
+      const dry = await cli("cleanup", "--dry-run", "--json");
+      expect(dry.status, dry.stderr).toBe(0);
+      const report = JSON.parse(dry.stdout) as { endpoint: string; services: Array<{ service: string; removed: string[] }> };
+      expect(report.endpoint, "cleanup goes to the room's door").toBe(room.localDoor);
+      const listed = report.services.flatMap((r) => r.removed);
+      expect(listed.filter((what) => what.startsWith("bucket nt-dora-")), "dora's own bucket").toHaveLength(1);
+      expect(listed.filter((what) => /nt-ana-/.test(what)), "nothing of ana's").toEqual([]);
+
+      const left = await cli("leave");
+      expect(left.status, left.stderr).toBe(0);
+      expect(left.stdout).toMatch(/removed S3 bucket nt-dora-.*You left room/s);
+      expect(existsSync(file), "leave forgets the room").toBe(false);
+      expect((await s3For(dora).send(new ListBucketsCommand({}))).Buckets ?? []).toEqual([]);
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 
   test("presigned URLs are checked: the attendee's works, a tampered or expired one does not", async () => {
