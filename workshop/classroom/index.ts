@@ -42,9 +42,10 @@ export interface OpenRoom {
   close(): Promise<void>;
 }
 
-/** This machine's address on the LAN (the first private IPv4 that is not loopback), for the join line. */
+/** This machine's address on the LAN (the first IPv4 that is not loopback nor a container bridge), for the join line. */
 export function lanAddress(): string | undefined {
-  for (const list of Object.values(networkInterfaces())) {
+  for (const [name, list] of Object.entries(networkInterfaces())) {
+    if (/^(docker|br-|veth|virbr|cni|flannel)/.test(name)) continue;
     for (const net of list ?? []) if (net.family === "IPv4" && !net.internal) return net.address;
   }
   return undefined;
