@@ -7,7 +7,8 @@
 //     and handed to a running workshop process (this one plays the dashboard);
 //   - the floor: the time of the lesson's own tests and hooks (its AWS calls) inside the check,
 //     and the ratio of the check to it;
-//   - the whole `npm test` (skip with --skip-suite).
+//   - the whole `npm test` (skip with --skip-suite);
+//   - a classroom: lesson 04 through the room's door for one, ten and thirty attendees at once (skip with --skip-classroom).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -127,10 +128,42 @@ const program = new Command()
   .option("--cold-runs <n>", "cold starts of moto to take the median of", "3")
   .option("--skip-suite", "do not time the whole `npm test`")
   .option("--install", "also time moto's first-run install, into a throwaway virtual environment (a minute or two)")
+  .option("--skip-classroom", "do not time a classroom of 1, 10 and 30 attendees")
   .option("--json", "print one JSON object instead of a table")
   .parse();
 
-const opts = program.opts<{ lesson: string; runs: string; processRuns: string; coldRuns: string; skipSuite?: boolean; install?: boolean; json?: boolean }>();
+const opts = program.opts<{ lesson: string; runs: string; processRuns: string; coldRuns: string; skipSuite?: boolean; skipClassroom?: boolean; install?: boolean; json?: boolean }>();
+
+/**
+ * A room on its own moto, behind its door: N attendees join and run lesson 04's solution through
+ * the door at once, each in their own account (the calls of a check, without N Vitest processes).
+ */
+async function classroomBench(sizes = [1, 10, 30]): Promise<Array<{ attendees: number; wallMs: number; slowestMs: number; medianMs: number; ok: boolean }>> {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { openRoom } = await import("../classroom");
+  const { joinRoom } = await import("../classroom/attendee");
+  const { simulateLesson04 } = await import("../classroom/simulate");
+  const { endRoom } = await import("./classroom");
+  const { readRoomState } = await import("../classroom/room");
+  const dir = mkdtempSync(join(tmpdir(), "nt-bench-room-"));
+  const room = await openRoom({ host: "127.0.0.1", port: 0, kind: "moto", fresh: true, file: join(dir, "classroom.json") });
+  const out = [];
+  try {
+    for (const size of sizes) {
+      log(`A classroom: lesson 04 through the door for ${size} attendee${size === 1 ? "" : "s"} at once…`);
+      const attendees = await Promise.all(Array.from({ length: size }, (_, i) => joinRoom(room.joinCode, `bench ${size}-${i}`)));
+      const { ms, value: runs } = await time(() => Promise.all(attendees.map((a) => simulateLesson04(a))));
+      out.push({ attendees: size, wallMs: ms, slowestMs: Math.max(...runs.map((r) => r.ms)), medianMs: stats(runs.map((r) => r.ms)).median, ok: runs.every((r) => r.ok) });
+    }
+    await endRoom(readRoomState(join(dir, "classroom.json"))!, room.localDoor, () => {});
+  } finally {
+    await room.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
 const lesson = findLesson(opts.lesson);
 const runs = Math.max(1, Number(opts.runs));
 
@@ -250,6 +283,8 @@ try {
     suite = { ms: run.ms, exitCode: run.code, summary: /^\s*(\d+ passed, \d+ failed.*)$/m.exec(run.tail)?.[1] };
   }
 
+  const classroom = opts.skipClassroom ? null : await classroomBench();
+
   const warm = stats(inProcess);
   const floor = stats(floors.map((f) => f.testsAndHooksMs));
   const result = {
@@ -277,6 +312,7 @@ try {
     testImportMs: stats(floors.map((f) => f.importMs)).median,
     rssGrowthMBOverWarmRuns: Math.round((rssEnd - rssStart) / 1024 ** 2),
     suite: suite ?? null,
+    classroom,
     targets: { saveToVerdictMs: 1000, checkProcessMs: 2000, suiteMs: 45_000 },
   };
 
@@ -303,6 +339,7 @@ try {
     row("`npm run check`, handed to a running one", `${s(ch.median)} (${s(ch.min)}–${s(ch.max)})`, target(ch.median <= 2000, "target 2.0 s"));
     row("The lesson's own AWS calls (tests and hooks)", `${s(floor.median)} (${s(floor.min)}–${s(floor.max)})`, "the floor");
     row("Warm check / floor", `${result.checkToFloorRatio}×`, pc.dim(`importing the tests and the SDK: ${s(result.testImportMs)}`));
+    for (const c of classroom ?? []) row(`Classroom: lesson 04 for ${c.attendees} attendee${c.attendees === 1 ? "" : "s"} at once`, `${s(c.wallMs)} (slowest ${s(c.slowestMs)})`, c.ok ? "" : pc.red("some failed"));
     if (suite) row("Whole `npm test`", s(suite.ms), target(suite.ms <= 45_000, "target 45 s") + pc.dim(` exit ${suite.exitCode}${suite.summary ? `, ${suite.summary}` : ""}`));
   }
 } finally {

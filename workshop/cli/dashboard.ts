@@ -13,6 +13,7 @@ import { resetLesson } from "./reset";
 import { page } from "./pager";
 import { describeSolution, describeStepSolution } from "./solution";
 import { countDone, pc, progressBar, statusTable, wrap } from "./ui";
+import { joinedRoom } from "../classroom/joined";
 import { describeCheckError, describeVerdict } from "./verdict";
 import { describeWatchMode, watchLesson, watchMode } from "./watcher";
 import type { FSWatcher } from "chokidar";
@@ -105,7 +106,8 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
     const columns = out.columns || 100;
     const rows = out.rows || 40;
     const titleWidth = Math.max(16, Math.min(44, columns - 50));
-    const header = [pc.bold("No toca BOTÓN") + pc.dim(" · learn AWS from TypeScript against a local emulator"), progressBar(countDone(lessons, progress), lessons.length), ""];
+    const inRoom = joinedRoom();
+    const header = [pc.bold("No toca BOTÓN") + (inRoom ? pc.cyan(` · in room ${inRoom.code} as ${inRoom.name}`) : pc.dim(" · learn AWS from TypeScript against a local emulator")), progressBar(countDone(lessons, progress), lessons.length), ""];
     let table = [...statusTable(lessons, progress, lesson.slug, titleWidth), ""];
     let intro = [
       pc.bold(`Lesson ${lesson.number} · ${lesson.title}`),

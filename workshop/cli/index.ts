@@ -14,6 +14,8 @@ import { currentLesson, lessonStatus, readProgress, recordCheck } from "./progre
 import { resetLesson } from "./reset";
 import { resolveLesson } from "./resolve";
 import { pc, statusReport } from "./ui";
+import { registerClassroom } from "./classroom";
+import { joinedRoom } from "../classroom/joined";
 import { clearSharedState, EmulatorSetupError, ping, readSharedState, startEmulator, useEmulator, writeSharedState } from "../emulator";
 import { listLessons, rel, UnknownLessonError } from "../lessons";
 import { realAwsAllowed, UnsafeTargetError } from "../clients/safety";
@@ -86,6 +88,7 @@ program
     const { runChecksHere } = await import("./remote");
     const results = await runChecksHere(lessons, target, spinner);
     if (target === "exercise") for (const result of results) await recordCheck(result);
+    else if (joinedRoom()) for (const result of results) await (await import("../classroom/attendee")).reportCheck(result); // the room's page sees solution checks too
     const { describeCheck } = await import("../check/verdict");
     if (!many) {
       const [result] = results;
@@ -198,7 +201,7 @@ program
   .option("--json", "print what was removed as JSON")
   .option("--run <id>", "only what one run created (its run id): on a shared emulator, leave everyone else's alone")
   .action(async (opts: { dryRun?: boolean; yes?: boolean; json?: boolean; run?: string }) => {
-    if (!process.env.AWS_ENDPOINT_URL && !realAwsAllowed() && !readSharedState()) {
+    if (!process.env.AWS_ENDPOINT_URL && !realAwsAllowed() && !readSharedState() && !joinedRoom()) {
       console.log(
         "No emulator is running: AWS_ENDPOINT_URL is not set and `npm run emulator` is not running.\n" +
           "Each check starts an emulator of its own and everything in it goes when it stops: nothing to clean.",
@@ -218,7 +221,7 @@ program
       }
       const spinner = ora({ text: "Looking for what the workshop created…", stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
       if (spinner.isEnabled) spinner.start();
-      if (emulator.kind === "shared" || emulator.kind === "endpoint") {
+      if ((emulator.kind === "shared" || emulator.kind === "endpoint") && !joinedRoom()) {
         if (!opts.run && !opts.json) console.error(pc.yellow(`This removes every workshop resource on ${emulator.endpoint}, also those of anyone else sharing it (--run <id> narrows it to one run).`));
       }
       const reports = await cleanup({ dryRun: opts.dryRun, run: opts.run }).finally(() => spinner.stop());
@@ -286,6 +289,8 @@ emulator
     console.log(`${up ? "running" : "not answering"}: ${state.kind} at ${state.endpoint} (process ${state.pid})`);
     process.exitCode = up ? 0 : 1;
   });
+
+registerClassroom(program);
 
 try {
   await program.parseAsync();

@@ -7,6 +7,7 @@ import lockfile from "proper-lockfile";
 import type { CheckResult } from "../check";
 import type { Lesson } from "../lessons";
 import { STATE_DIR } from "../paths";
+import { joinedRoom } from "../classroom/joined";
 
 export type LessonStatus = "not started" | "failing" | "done" | "complete";
 
@@ -97,6 +98,7 @@ export function isDone(status: LessonStatus): boolean {
  * is reported on stderr, never allowed to hide the verdict.
  */
 export async function recordCheck(result: CheckResult, file = PROGRESS_FILE): Promise<Progress | undefined> {
+  if (joinedRoom()) await (await import("../classroom/attendee")).reportCheck(result); // in a room, the instructor's page sees the verdict (never code)
   try {
     return await updateProgress((progress) => {
       const entry = (progress.lessons[result.lesson] ??= {});

@@ -4,6 +4,7 @@
 import { explainMalformedRequests } from "./malformed";
 import { addWorkshopMiddleware } from "./middleware";
 import { assertSafeTarget, DUMMY_CREDENTIALS, realAwsAllowed } from "./safety";
+import { roomCredentials } from "../classroom/joined";
 
 export const DEFAULT_REGION = "us-east-1";
 
@@ -30,7 +31,8 @@ export function clientConfig(env = process.env): WorkshopClientConfig {
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULT_REGION,
     ...(endpoint ? { endpoint } : {}),
     // An emulator accepts any credentials; these dummies mean real keys in your shell are never sent.
-    ...(real ? {} : { credentials: { ...DUMMY_CREDENTIALS } }),
+    // In a room (`npm start -- join`), the room's door gets the attendee's own credentials instead.
+    ...(real ? {} : { credentials: roomCredentials(endpoint) ?? { ...DUMMY_CREDENTIALS } }),
     forcePathStyle: true,
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 3000 },
