@@ -15,7 +15,7 @@ import { resetLesson } from "./reset";
 import { resolveLesson } from "./resolve";
 import { describeSolution } from "./solution";
 import { pc, statusReport } from "./ui";
-import { clearSharedState, EmulatorSetupError, ping, readSharedState, startEmulator, useEmulator, writeSharedState } from "../emulator";
+import { clearSharedState, EmulatorSetupError, pidAlive, ping, readSharedState, startEmulator, useEmulator, writeSharedState } from "../emulator";
 import { listLessons, rel, UnknownLessonError } from "../lessons";
 import { realAwsAllowed, UnsafeTargetError } from "../clients/safety";
 
@@ -235,16 +235,23 @@ emulator
     console.log(`  Checks, \`npm test\` and \`npx tsx lessons/…\` in this folder now reuse it.`);
     console.log(`  Elsewhere, use it with: AWS_ENDPOINT_URL=${endpoint}`);
     console.log(`  Stop it with Ctrl-C here, or \`npm start -- emulator stop\`.`);
-    // Ctrl-C or `emulator stop` ends this process; the emulator stops with it (see emulator.ts).
+    // Ctrl-C or `emulator stop` ends this process; the emulator stops with it (see emulator/index.ts).
+    // A container holds no handle in this process, so something must keep it alive until then.
+    setInterval(() => {}, 60_000);
     await new Promise(() => {});
   });
 emulator
   .command("stop")
   .description("stop the emulator started with `npm run emulator`")
-  .action(() => {
+  .action(async () => {
     const state = readSharedState();
     if (!state) return console.log("No shared emulator is running.");
     process.kill(state.pid, "SIGTERM");
+    // Wait until it has stopped its emulator (a container's stop takes a moment), so that what
+    // comes next finds nothing running.
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && pidAlive(state.pid)) await new Promise((resolve) => setTimeout(resolve, 200));
+    if (pidAlive(state.pid)) throw new CliError(`The emulator's process ${state.pid} did not stop within 30 s; stop it with \`kill ${state.pid}\`.`);
     console.log(`Stopped the emulator at ${state.endpoint} (process ${state.pid}).`);
   });
 emulator
