@@ -102,8 +102,11 @@ export async function pullImage(engine: DockerEngine, image: string): Promise<vo
 // Every container the workshop starts carries these labels, so that one left behind by a process
 // that was killed (kill -9, a crash) is found and removed by the next start, whatever ryuk did.
 export const OWNER_LABEL = "no-toca-boton.owner";
+export function ownerValue(pid = process.pid): string {
+  return `${hostname()}:${pid}`;
+}
 export function ownerLabels(): Record<string, string> {
-  return { [OWNER_LABEL]: `${hostname()}:${process.pid}`, "no-toca-boton": "emulator" };
+  return { [OWNER_LABEL]: ownerValue(), "no-toca-boton": "emulator" };
 }
 
 function ownerGone(owner: string): boolean {
@@ -131,6 +134,12 @@ export async function removeContainer(engine: DockerEngine, id: string): Promise
     .catch((err: { statusCode?: number }) => {
       if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
     });
+}
+
+/** Removes every container this process started (at once: for Ctrl-C, also while one is still starting). */
+export async function removeOwnContainers(engine: DockerEngine): Promise<void> {
+  const list = await engine.client.container.dockerode.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${ownerValue()}`] } });
+  await Promise.all(list.map((c) => removeContainer(engine, c.Id).catch(() => {})));
 }
 
 /** Removes the workshop's containers whose owning process is gone. Returns how many. */

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import getPort from "get-port";
-import { dockerEngine, type DockerEngine } from "./docker";
+import { dockerEngine, removeOwnContainers, type DockerEngine } from "./docker";
 import { LOCALSTACK_DEFAULT_IMAGE, LocalStackUnavailable, localStackImage, startLocalStack } from "./localstack";
 import { EmulatorSetupError, ensureMotoInstalled, spawnMoto } from "./moto";
 import { SHARED_EMULATOR_FILE, STATE_DIR } from "../paths";
@@ -147,7 +147,7 @@ export interface StartOptions {
 
 /** The line that says why moto runs although Docker answers, and how to choose. */
 export function fallbackMessage(reason: string): string {
-  return `LocalStack cannot run (${reason}): using moto instead. Choose with WORKSHOP_EMULATOR=moto or WORKSHOP_EMULATOR=localstack.`;
+  return `${reason}: using moto instead (choose with WORKSHOP_EMULATOR=moto or WORKSHOP_EMULATOR=localstack).`;
 }
 
 function requestedKind(options: StartOptions): "moto" | "localstack" | undefined {
@@ -212,8 +212,16 @@ async function startMoto(options: StartOptions): Promise<Emulator & { kind: "mot
 }
 
 async function startLocalStackEmulator(engine: DockerEngine, options: StartOptions, explicit: boolean): Promise<Emulator & { kind: "localstack" }> {
-  const started = await startLocalStack(engine, { host: options.host, port: options.port, explicit });
-  const unhook = stopOnExit({ stop: () => started.stop(), kill: () => started.abandon() });
+  // Registered before the container starts: a Ctrl-C while LocalStack is still starting removes
+  // it too. On a plain exit nothing can be awaited: the watchdog (localstack.ts) removes it then.
+  const unhook = stopOnExit({ stop: () => removeOwnContainers(engine), kill: () => {} });
+  let started;
+  try {
+    started = await startLocalStack(engine, { host: options.host, port: options.port, explicit });
+  } catch (err) {
+    unhook();
+    throw err;
+  }
   return {
     kind: "localstack",
     endpoint: started.endpoint,

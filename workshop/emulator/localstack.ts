@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { imagePresent, ownerLabels, removeContainer, ryukImage, sweepLeftovers, type DockerEngine } from "./docker";
+import { imagePresent, ownerLabels, ownerValue, removeContainer, ryukImage, sweepLeftovers, type DockerEngine } from "./docker";
 import { EmulatorSetupError } from "./moto";
 
 export const LOCALSTACK_DEFAULT_IMAGE = "localstack/localstack:4.14.0";
@@ -35,8 +35,6 @@ export interface StartedLocalStack {
   description: string;
   containerId: string;
   stop(): Promise<void>;
-  /** For process exit, when nothing can be awaited: leaves the removal to the watchdog. */
-  abandon(): void;
 }
 
 /** Is this address one of this machine's own? (Listening on it works only then, even on an interface that is down.) */
@@ -62,26 +60,25 @@ function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split("\n")[0].slice(0, 300);
 }
 
-function startWatchdog(engine: DockerEngine, containerId: string): () => void {
-  const script = fileURLToPath(new URL("./watchdog.mjs", import.meta.url));
-  try {
-    const child = spawn(process.execPath, [script, String(process.pid), containerId], {
-      detached: true,
-      stdio: "ignore",
-      env: { ...process.env, DOCKER_HOST: engine.uri },
-    });
-    child.on("error", () => {});
-    child.unref();
-    return () => {
-      try {
-        child.kill();
-      } catch {
-        // already gone
-      }
-    };
-  } catch {
-    return () => {};
-  }
+let watchdog: Promise<void> | undefined;
+/** One watchdog per process, started before its first container (see watchdog.mjs). */
+function startWatchdog(engine: DockerEngine): Promise<void> {
+  watchdog ??= new Promise((resolve) => {
+    const script = fileURLToPath(new URL("./watchdog.mjs", import.meta.url));
+    try {
+      const child = spawn(process.execPath, [script, String(process.pid), ownerValue()], {
+        detached: true,
+        stdio: "ignore",
+        env: { ...process.env, DOCKER_HOST: engine.uri },
+      });
+      child.once("error", () => resolve());
+      child.once("spawn", () => resolve());
+      child.unref();
+    } catch {
+      resolve();
+    }
+  });
+  return watchdog;
 }
 
 export async function startLocalStack(engine: DockerEngine, options: LocalStackOptions): Promise<StartedLocalStack> {
@@ -89,7 +86,7 @@ export async function startLocalStack(engine: DockerEngine, options: LocalStackO
   await sweepLeftovers(engine);
   const present = await imagePresent(engine, image);
   if (!present && !options.explicit) {
-    throw new LocalStackUnavailable(`its image ${image} is not on this machine, and a check never downloads it (\`npm run setup\` does)`);
+    throw new LocalStackUnavailable(`Docker answers, but LocalStack's image ${image} is not on this machine and a check never downloads it (\`npm run setup\` does)`);
   }
   // The reaper: used when its image is here; otherwise the workshop's own guarantees stand alone
   // (a check never waits for a download, and a pull of ryuk offline would stop everything).
@@ -122,6 +119,7 @@ export async function startLocalStack(engine: DockerEngine, options: LocalStackO
   if (options.port !== undefined) container = container.withExposedPorts({ container: 4566, host: options.port });
   if (local) container = container.publishOn(bindTo === "0.0.0.0" ? "0.0.0.0" : bindTo);
 
+  await startWatchdog(engine);
   console.error(present ? `Starting LocalStack (${image}) in Docker…` : `Downloading ${image} (about 600 MB, once), then starting LocalStack in Docker…`);
   let started;
   try {
@@ -139,7 +137,6 @@ export async function startLocalStack(engine: DockerEngine, options: LocalStackO
     );
   }
   const containerId = started.getId();
-  const stopWatchdog = startWatchdog(engine, containerId);
   const endpoint = local ? `http://${bindTo === "0.0.0.0" ? "127.0.0.1" : bindTo}:${started.getPort()}` : started.getConnectionUri();
   let stopping: Promise<void> | undefined;
   return {
@@ -152,14 +149,9 @@ export async function startLocalStack(engine: DockerEngine, options: LocalStackO
           await started.stop({ timeout: 0 });
         } catch {
           await removeContainer(engine, containerId).catch(() => {});
-        } finally {
-          stopWatchdog();
         }
       })();
       return stopping;
-    },
-    abandon() {
-      // The watchdog sees this process go and removes the container.
     },
   };
 }
