@@ -8,14 +8,14 @@
 import { Command } from "commander";
 import ora from "ora";
 import { askFirst } from "./confirm";
-import { CliError } from "./errors";
+import { CliError, explainStateError } from "./errors";
 import { describeHints, forgetHints, nextHint } from "./hint";
 import { currentLesson, lessonStatus, readProgress, recordCheck } from "./progress";
 import { resetLesson } from "./reset";
 import { resolveLesson } from "./resolve";
 import { describeSolution } from "./solution";
 import { pc, statusReport } from "./ui";
-import { clearSharedState, EmulatorSetupError, pidAlive, ping, readSharedState, startEmulator, useEmulator, writeSharedState } from "../emulator";
+import { assertStateWritable, clearSharedState, EmulatorSetupError, pidAlive, ping, readSharedState, startEmulator, useEmulator, writeSharedState } from "../emulator";
 import { listLessons, rel, UnknownLessonError } from "../lessons";
 import { realAwsAllowed, UnsafeTargetError } from "../clients/safety";
 
@@ -227,6 +227,7 @@ emulator
       console.log(`An emulator is already running at ${existing.endpoint} (process ${existing.pid}); checks and tests reuse it.`);
       return;
     }
+    assertStateWritable(); // before starting anything: its endpoint is kept in .workshop/emulator.json
     const started = await startEmulator({ port: Number(opts.port), host: opts.host, kind: opts.kind });
     const endpoint = started.endpoint!.replace("0.0.0.0", "127.0.0.1");
     writeSharedState({ endpoint, pid: process.pid, kind: started.kind, startedAt: new Date().toISOString() });
@@ -278,6 +279,11 @@ try {
   }
   if (err instanceof UnknownLessonError || err instanceof UnsafeTargetError || err instanceof EmulatorSetupError) {
     console.error(pc.red(err.message));
+    process.exit(2);
+  }
+  const plain = explainStateError(err);
+  if (plain) {
+    console.error(pc.red(plain));
     process.exit(2);
   }
   throw err;

@@ -9,6 +9,7 @@
 // LocalStack asked for by name makes its failure an error.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import { join } from "node:path";
 import getPort from "get-port";
 import { dockerEngine, removeOwnContainers, type DockerEngine } from "./docker";
 import { LOCALSTACK_DEFAULT_IMAGE, LocalStackUnavailable, localStackImage, startLocalStack } from "./localstack";
@@ -83,6 +84,14 @@ export function readSharedState(): SharedEmulatorState | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Throws the file system's error (explained by explainStateError) when .workshop/ cannot be written: asked before starting anything. */
+export function assertStateWritable(): void {
+  mkdirSync(STATE_DIR, { recursive: true });
+  const probe = join(STATE_DIR, `.write-test-${process.pid}`);
+  writeFileSync(probe, "");
+  rmSync(probe, { force: true });
 }
 
 export function writeSharedState(state: SharedEmulatorState): void {
