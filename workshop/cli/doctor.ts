@@ -122,7 +122,7 @@ export async function checkDocker(env: Env = process.env): Promise<{ findings: F
         ? { level: "ok", title: `LocalStack's image ${image} is on this machine` }
         : {
             level: "warn",
-            title: `LocalStack's image ${image} is not on this machine: ` + (chosen === "localstack" ? "the first check downloads it (about 600 MB)" : "checks use moto until it is there"),
+            title: `LocalStack's image ${image} is not on this machine: ` + (chosen === "localstack" ? "the first check downloads it (about 1 GB)" : "checks use moto until it is there"),
             fix: "Run `npm run setup` on a good network (the night before a workshop): it pulls LocalStack's images.",
           },
       ryuk || env.TESTCONTAINERS_RYUK_DISABLED === "true"

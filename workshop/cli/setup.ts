@@ -43,7 +43,7 @@ if (process.env.WORKSHOP_EMULATOR === "moto") {
         console.log(`✓ ${image} (${what}) is already on this machine.`);
         continue;
       }
-      console.log(`  Pulling ${image} (${what})${what === "LocalStack" ? ", about 600 MB" : ""}…`);
+      console.log(`  Pulling ${image} (${what})${what === "LocalStack" ? ", about 1 GB" : ""}…`);
       try {
         await pullImage(engine, image);
         console.log(`✓ ${image} pulled.`);

@@ -56,6 +56,8 @@ beforeAll(async () => {
   if (!EMPTY) emptySkip = "no engine without images: WORKSHOP_TEST_EMPTY_DOCKER_HOST is not set (`up --no-images` gives one)";
   else if (!(await answers(empty))) emptySkip = `no Docker engine answers at WORKSHOP_TEST_EMPTY_DOCKER_HOST=${EMPTY}`;
   else if (await hasImage(empty!, LOCALSTACK_DEFAULT_IMAGE)) emptySkip = `the engine at ${EMPTY} has ${LOCALSTACK_DEFAULT_IMAGE}: it is not offline-and-empty`;
+  // Said once, plainly, beside Vitest's own "skipped" marks.
+  for (const reason of new Set([labSkip, emptySkip].filter(Boolean))) console.warn(`Docker tests skipped: ${reason}`);
 });
 
 function needLab(ctx: TestContext): Docker {

@@ -120,7 +120,7 @@ export async function startLocalStack(engine: DockerEngine, options: LocalStackO
   if (local) container = container.publishOn(bindTo === "0.0.0.0" ? "0.0.0.0" : bindTo);
 
   await startWatchdog(engine);
-  console.error(present ? `Starting LocalStack (${image}) in Docker…` : `Downloading ${image} (about 600 MB, once), then starting LocalStack in Docker…`);
+  console.error(present ? `Starting LocalStack (${image}) in Docker…` : `Downloading ${image} (about 1 GB, once), then starting LocalStack in Docker…`);
   let started;
   try {
     started = await container.start();
