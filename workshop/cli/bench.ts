@@ -12,7 +12,8 @@ import { Command } from "commander";
 import pc from "picocolors";
 import { createVitest, type TestModule } from "vitest/node";
 import { runCheck } from "../check";
-import { findDockerEngine } from "../emulator/docker";
+import { dockerEngine, findDockerEngine, imagePresent } from "../emulator/docker";
+import { localStackImage } from "../emulator/localstack";
 import { readSharedState, startEmulator, type Emulator } from "../emulator";
 import { findLesson, type Lesson } from "../lessons";
 import { ensureMotoInstalled } from "../emulator/moto";
@@ -153,8 +154,9 @@ const runs = Math.max(1, Number(opts.runs));
 const docker = await findDockerEngine();
 log(`Cold start of moto (${opts.coldRuns} runs)…`);
 const cold: Record<string, Stats> = { moto: await coldStart("moto", Math.max(1, Number(opts.coldRuns))) };
-if (docker) {
-  log("Cold start of LocalStack (Docker answers)…");
+const engine = docker ? await dockerEngine() : undefined;
+if (engine && (await imagePresent(engine, localStackImage()))) {
+  log("Cold start of LocalStack (Docker answers, and its image is here)…");
   cold.localstack = await coldStart("localstack", 1);
 }
 
