@@ -1,6 +1,10 @@
 // What a lesson's tests import. The one switch between the attendee's exercise and the
 // reference solution lives here: LESSON_TARGET=exercise (the default) or LESSON_TARGET=solution.
 import { pathToFileURL } from "node:url";
+import { afterEach, beforeEach, onTestFinished } from "vitest";
+import { addFaults, clearAllFaults, setCurrentTest, type FaultRule, type FaultSet } from "./clients/faults";
+import { startRecording, type Recording } from "./clients/recorder";
+import { forgetWrites } from "./clients/stale";
 import { findLesson } from "./lessons";
 
 export type LessonTarget = "exercise" | "solution";
@@ -30,3 +34,57 @@ export async function loadLesson<T>(slug: string): Promise<T> {
 export { createClient, clientConfig, DEFAULT_REGION } from "./clients";
 export { uniqueName, RUN_ID, NotImplementedError, workshopTags, WORKSHOP_TAG } from "./lesson";
 export { waitFor, WaitedTooLongError, type WaitOptions } from "./check/wait";
+
+// ── Recorded calls and scripted faults (workshop/clients/middleware.ts does the work) ─────────
+
+export type { FaultKind, FaultRule, InjectedFault } from "./clients/faults";
+export { FaultSet } from "./clients/faults";
+export type { RecordedCall, Recording } from "./clients/recorder";
+export { describeFault } from "./clients/faults";
+
+/** Runs `fn` at the end of the current test, when called inside one (beforeEach counts). */
+function atTestEnd(fn: () => void): void {
+  try {
+    onTestFinished(fn);
+  } catch {
+    // Not inside a test (beforeAll, a describe body): the afterEach below, or the caller, ends it.
+  }
+}
+
+/**
+ * What the code sent: every SDK call of clients built by createClient, in this test file's
+ * process, from now until `stop()` (or the end of the test it was started in).
+ * `rec.calls`, `rec.names()` → ["S3.CreateBucket", "S3.PutObject"], `rec.find("S3", "PutObject")`.
+ */
+export function recordCalls(): Recording {
+  const recording = startRecording();
+  atTestEnd(() => recording.stop());
+  return recording;
+}
+
+/**
+ * Scripted faults, for a lesson's "when it fails" tests (deterministic). They apply to every
+ * client built by createClient in this process until `clear()` or the end of the test.
+ *   injectFaults([{ service: "SQS", operation: "SendMessageBatch", fault: "partial-failure", times: 1 }])
+ * `.injected` lists what was actually injected, in order.
+ */
+export function injectFaults(rules: FaultRule[]): FaultSet {
+  const set = addFaults(rules);
+  atTestEnd(() => set.clear());
+  return set;
+}
+
+// After each test: no scripted fault outlives it, and a stale read never reaches into the next test.
+try {
+  beforeEach((context) => {
+    const task = context.task as { name: string; fullName?: string };
+    setCurrentTest(task.fullName ?? task.name);
+  });
+  afterEach(() => {
+    clearAllFaults();
+    forgetWrites();
+    setCurrentTest(undefined);
+  });
+} catch {
+  // Imported outside a test run (by the harness, for its types): there are no tests to clean after.
+}

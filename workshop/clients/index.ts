@@ -1,5 +1,7 @@
 // The clients and their middleware. Every AWS client in the workshop is built here, so that the
-// endpoint, the region, the credentials and the safety check are decided in one place.
+// endpoint, the region, the credentials, the safety check and the middleware (recorded calls,
+// faults, cost: middleware.ts) are decided in one place.
+import { addWorkshopMiddleware } from "./middleware";
 import { assertSafeTarget, DUMMY_CREDENTIALS, realAwsAllowed } from "./safety";
 
 export const DEFAULT_REGION = "us-east-1";
@@ -39,5 +41,9 @@ export function clientConfig(env = process.env): WorkshopClientConfig {
  * `overrides` wins over the workshop defaults (for example other credentials).
  */
 export function createClient<C>(Client: new (config: never) => C, overrides: Record<string, unknown> = {}): C {
-  return new Client({ ...clientConfig(), ...overrides } as never);
+  const config = { ...clientConfig(), ...overrides };
+  const client = new Client(config as never);
+  // Records every call, injects the faults a test or WORKSHOP_CHAOS asks for, counts the cost.
+  addWorkshopMiddleware(client, typeof config.maxAttempts === "number" ? config.maxAttempts : 3);
+  return client;
 }
