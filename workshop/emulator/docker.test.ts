@@ -236,7 +236,9 @@ describe("the compose recipe", () => {
       const up = run(["up", "-d"]);
       expect(up.status, up.stdout + up.stderr).toBe(0);
       const endpoint = `http://localhost:${port}`;
-      await waitFor(`LocalStack of compose at ${endpoint}`, async () => (await fetch(`${endpoint}/_localstack/health`).then((r) => r.ok || undefined, () => undefined)), { timeoutMs: 120_000 });
+      // Each probe bounded: while the container starts, Docker's port proxy may accept a connection and never answer it.
+      const health = () => fetch(`${endpoint}/_localstack/health`, { signal: AbortSignal.timeout(3000) }).then((r) => r.ok || undefined, () => undefined);
+      await waitFor(`LocalStack of compose at ${endpoint}`, health, { timeoutMs: 120_000 });
       const check = await finished(cli(["check", "05", "--solution"], learnerEnv({ AWS_ENDPOINT_URL: endpoint, SNS_SUBSCRIBER_HOST: "host.docker.internal" })), 180_000);
       expect(check.code, check.out).toBe(0);
       expect(check.out).toContain(`against the emulator at ${endpoint} (AWS_ENDPOINT_URL)`);
