@@ -5,6 +5,7 @@
 // A lesson is named by number or slug; without one, the current lesson.
 // Heavy modules (Vitest, the AWS SDK clients, the file watcher, the prompts) are imported by the
 // commands that need them, so that `list`, `hint` and the status table answer at once.
+import { existsSync } from "node:fs";
 import { Command } from "commander";
 import ora from "ora";
 import { askFirst } from "./confirm";
@@ -18,6 +19,7 @@ import { pc, statusReport } from "./ui";
 import { assertStateWritable, clearSharedState, EmulatorSetupError, pidAlive, ping, readSharedState, startEmulator, useEmulator, writeSharedState } from "../emulator";
 import { listLessons, rel, UnknownLessonError } from "../lessons";
 import { realAwsAllowed, UnsafeTargetError } from "../clients/safety";
+import { SHARED_EMULATOR_FILE } from "../paths";
 
 const program = new Command()
   .name("npm start --")
@@ -249,10 +251,12 @@ emulator
     if (!state) return console.log("No shared emulator is running.");
     process.kill(state.pid, "SIGTERM");
     // Wait until it has stopped its emulator (a container's stop takes a moment), so that what
-    // comes next finds nothing running.
+    // comes next finds nothing running. Its last act is to remove emulator.json (a process that
+    // ended may linger as a zombie until its parent notices, so its pid alone does not tell).
+    const stopped = () => !existsSync(SHARED_EMULATOR_FILE) || !pidAlive(state.pid);
     const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && pidAlive(state.pid)) await new Promise((resolve) => setTimeout(resolve, 200));
-    if (pidAlive(state.pid)) throw new CliError(`The emulator's process ${state.pid} did not stop within 30 s; stop it with \`kill ${state.pid}\`.`);
+    while (Date.now() < deadline && !stopped()) await new Promise((resolve) => setTimeout(resolve, 200));
+    if (!stopped()) throw new CliError(`The emulator's process ${state.pid} did not stop within 30 s; stop it with \`kill ${state.pid}\`.`);
     console.log(`Stopped the emulator at ${state.endpoint} (process ${state.pid}).`);
   });
 emulator
