@@ -12,7 +12,7 @@ import net from "node:net";
 import { join } from "node:path";
 import getPort from "get-port";
 import { dockerEngine, removeOwnContainers, type DockerEngine } from "./docker";
-import { LOCALSTACK_DEFAULT_IMAGE, LocalStackUnavailable, localStackImage, startLocalStack } from "./localstack";
+import { LOCALSTACK_DEFAULT_IMAGE, LocalStackUnavailable, localStackImage, removeOwnContainersNow, startLocalStack } from "./localstack";
 import { EmulatorSetupError, ensureMotoInstalled, spawnMoto } from "./moto";
 import { SHARED_EMULATOR_FILE, STATE_DIR } from "../paths";
 import { assertSafeTarget, realAwsAllowed } from "../clients/safety";
@@ -136,6 +136,9 @@ function stopOnExit(entry: Running): () => void {
       process.on(signal, () => {
         if (stoppingForSignal) process.exit(SIGNAL_CODES[signal]); // a second Ctrl-C: leave now
         stoppingForSignal = true;
+        // First what must not be cut short, synchronously (another listener may exit the process
+        // right after this tick); then the stops that can be awaited.
+        for (const r of running) r.kill();
         const all = Promise.allSettled([...running].map((r) => r.stop()));
         const bound = new Promise((resolve) => setTimeout(resolve, 20_000).unref());
         void Promise.race([all, bound]).then(() => process.exit(SIGNAL_CODES[signal]));
@@ -222,8 +225,9 @@ async function startMoto(options: StartOptions): Promise<Emulator & { kind: "mot
 
 async function startLocalStackEmulator(engine: DockerEngine, options: StartOptions, explicit: boolean): Promise<Emulator & { kind: "localstack" }> {
   // Registered before the container starts: a Ctrl-C while LocalStack is still starting removes
-  // it too. On a plain exit nothing can be awaited: the watchdog (localstack.ts) removes it then.
-  const unhook = stopOnExit({ stop: () => removeOwnContainers(engine), kill: () => {} });
+  // it too. On exit and on signals the removal blocks until done; if this process is killed, the
+  // watchdog (localstack.ts) removes it.
+  const unhook = stopOnExit({ stop: () => removeOwnContainers(engine), kill: () => removeOwnContainersNow(engine) });
   let started;
   try {
     started = await startLocalStack(engine, { host: options.host, port: options.port, explicit });

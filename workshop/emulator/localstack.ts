@@ -6,7 +6,7 @@
 //     (index.ts), a watchdog removes it if this process dies without stopping it, Testcontainers'
 //     reaper (ryuk) does the same when its image is there, and the next start sweeps away any
 //     container of the workshop whose process is gone.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { imagePresent, ownerLabels, ownerValue, removeContainer, ryukImage, sweepLeftovers, type DockerEngine } from "./docker";
@@ -79,6 +79,15 @@ function startWatchdog(engine: DockerEngine): Promise<void> {
     }
   });
   return watchdog;
+}
+
+/**
+ * Removes this process's containers before returning, blocking: for process exit and signals,
+ * where an await could be cut short (Vitest, for one, exits 1 ms after SIGINT or SIGTERM).
+ */
+export function removeOwnContainersNow(engine: DockerEngine): void {
+  const script = fileURLToPath(new URL("./watchdog.mjs", import.meta.url));
+  spawnSync(process.execPath, [script, "--now", ownerValue()], { stdio: "ignore", timeout: 20_000, env: { ...process.env, DOCKER_HOST: engine.uri } });
 }
 
 export async function startLocalStack(engine: DockerEngine, options: LocalStackOptions): Promise<StartedLocalStack> {

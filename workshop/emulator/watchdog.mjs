@@ -7,7 +7,10 @@
 // Plain JavaScript, so that it starts in a blink without tsx.
 import Docker from "dockerode";
 
-const [parentArg, owner] = process.argv.slice(2);
+// `node watchdog.mjs --now <owner>`: remove them at once (a process that is exiting calls this
+// synchronously, so that nothing else, such as a test runner's own exit on a signal, cuts it short).
+const now = process.argv[2] === "--now";
+const [parentArg, owner] = now ? ["0", process.argv[3]] : process.argv.slice(2);
 const parent = Number(parentArg);
 const docker = new Docker(); // reads DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH like the docker CLI
 
@@ -23,6 +26,6 @@ function alive(pid) {
   }
 }
 
-while (alive(parent)) await new Promise((resolve) => setTimeout(resolve, 500));
+while (!now && alive(parent)) await new Promise((resolve) => setTimeout(resolve, 500));
 const left = await docker.listContainers({ all: true, filters: { label: [`no-toca-boton.owner=${owner}`] } }).catch(() => []);
 await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {})));
