@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import type { TestProject } from "vitest/node";
 import type { ServiceReport } from "../cli/cleanup";
 import { useEmulator, type Emulator } from "../emulator";
+import { ensureMotoInstalled, findPython, motoInstalled } from "../emulator/moto";
 import { newRunId } from "../lesson";
 import { ROOT } from "../paths";
 
@@ -46,7 +47,17 @@ const state: RunState = ((globalThis as Record<symbol, RunState>)[Symbol.for("no
 export default async function setup(project: TestProject) {
   state.users += 1;
   state.shared ??= (async () => {
-    const emulator = await useEmulator();
+    // The harness's own tests run moto in child processes (WORKSHOP_EMULATOR=moto): install it
+    // once here, before any test's timeout starts, also when this run itself uses LocalStack.
+    if (!motoInstalled() && findPython()) await ensureMotoInstalled().catch((err: Error) => console.error(err.message));
+    let emulator: Emulator;
+    try {
+      emulator = await useEmulator();
+    } catch (err) {
+      // test-all.ts reads this to say that no test ran, and why.
+      process.env.WORKSHOP_EMULATOR_FAILED = (err as Error).message;
+      throw err;
+    }
     if (!emulator.endpoint) throw new Error("The test suite only runs against an emulator, never real AWS.");
     console.log(`Tests run against ${emulator.description}`);
     // Every name a test makes carries this id (uniqueName), so the run's leftovers can be found.

@@ -23,11 +23,16 @@ const typecheck = new Promise<{ code: number | null; output: string }>((resolve)
 
 const filters = process.argv.slice(2);
 const vitest = await startVitest("test", filters, { run: true, watch: false, root: ROOT });
+// Set by the global setup when no emulator could be had: then no test ran at all, and the count
+// must say so rather than read as one failure beside a green typecheck.
+const emulatorFailed = process.env.WORKSHOP_EMULATOR_FAILED;
+let notRun = 0;
 if (vitest) {
   const counted = tally(vitest.state.getTestModules());
   passed += counted.passed;
   failed += counted.failed;
-  failed += vitest.state.getUnhandledErrors().length;
+  if (emulatorFailed) notRun = await vitest.globTestSpecifications(filters).then((specs) => specs.length, () => 1);
+  else failed += vitest.state.getUnhandledErrors().length;
   await vitest.close();
 } else {
   failed += 1;
@@ -35,7 +40,11 @@ if (vitest) {
 
 console.log("");
 const leftovers: string[] | undefined = process.env.WORKSHOP_LEFTOVERS === undefined ? undefined : JSON.parse(process.env.WORKSHOP_LEFTOVERS);
-if (leftovers === undefined) {
+if (emulatorFailed) {
+  failed += Math.max(1, notRun);
+  console.log(pc.red(`✗ No test ran: the emulator did not start (${notRun} test files not run, each counted as failed).`));
+  console.log(pc.red(`  ${emulatorFailed.split("\n").join("\n  ")}`));
+} else if (leftovers === undefined) {
   failed += 1;
   console.log(pc.red("✗ the run's leftovers were not looked for (the global teardown did not run)"));
 } else if (leftovers.length === 0) {

@@ -8,7 +8,8 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import getPort from "get-port";
 import ora from "ora";
 import { clientConfig } from "../clients";
-import { findDockerEngine } from "../emulator/docker";
+import { dockerEngine, imagePresent, ryukImage, type DockerEngine } from "../emulator/docker";
+import { localStackImage } from "../emulator/localstack";
 import { LOCALSTACK_DEFAULT_IMAGE, ping, portFree, readSharedState, startEmulator } from "../emulator";
 import { listLessons, rel } from "../lessons";
 import { findPython, motoInstalled, MOTO_VENV } from "../emulator/moto";
@@ -89,18 +90,47 @@ export function checkDependencies(root = ROOT): Finding {
   return { level: "ok", title: `All ${total} dependencies are installed` };
 }
 
-export async function checkDocker(env: Env = process.env): Promise<{ finding: Finding; engine?: string }> {
-  const engine = await findDockerEngine();
-  if (engine) return { engine, finding: { level: "ok", title: `A Docker engine answers (${engine}): LocalStack can run` } };
-  return {
-    finding: {
-      level: env.WORKSHOP_EMULATOR === "localstack" ? "fail" : "ok",
+export interface DockerStatus {
+  engine?: DockerEngine;
+  /** Is LocalStack's image on the engine (a check never downloads it)? */
+  localstackImage: boolean;
+  ryukImage: boolean;
+}
+
+/** The Docker engine as Testcontainers finds it, and whether LocalStack's images are on it. */
+export async function checkDocker(env: Env = process.env): Promise<{ findings: Finding[]; docker: DockerStatus }> {
+  const chosen = env.WORKSHOP_EMULATOR;
+  const findings: Finding[] = [];
+  if (chosen && chosen !== "moto" && chosen !== "localstack") {
+    findings.push({ level: "fail", title: `WORKSHOP_EMULATOR=${chosen} is neither moto nor localstack`, fix: "Set WORKSHOP_EMULATOR=moto or WORKSHOP_EMULATOR=localstack, or unset it to let the workshop choose." });
+  }
+  const engine = await dockerEngine();
+  if (!engine) {
+    findings.push({
+      level: chosen === "localstack" ? "fail" : "ok",
       title: "No Docker engine answers: the workshop uses moto (Python) instead, which is fine",
-      ...(env.WORKSHOP_EMULATOR === "localstack"
-        ? { fix: "WORKSHOP_EMULATOR=localstack needs Docker: start Docker (Docker Desktop, colima, …) or unset WORKSHOP_EMULATOR." }
-        : {}),
-    },
-  };
+      ...(chosen === "localstack" ? { fix: "WORKSHOP_EMULATOR=localstack needs Docker: start Docker (Docker Desktop, colima, …) or unset WORKSHOP_EMULATOR." } : {}),
+    });
+    return { findings, docker: { localstackImage: false, ryukImage: false } };
+  }
+  const image = localStackImage();
+  const [localstackImage, ryuk] = await Promise.all([imagePresent(engine, image), imagePresent(engine, ryukImage())]);
+  findings.push({ level: "ok", title: `A Docker engine answers (${engine.uri}), as Testcontainers finds it` + (chosen === "moto" ? pc.dim("; WORKSHOP_EMULATOR=moto: not used") : "") });
+  if (chosen !== "moto") {
+    findings.push(
+      localstackImage
+        ? { level: "ok", title: `LocalStack's image ${image} is on this machine` }
+        : {
+            level: "warn",
+            title: `LocalStack's image ${image} is not on this machine: ` + (chosen === "localstack" ? "the first check downloads it (about 1 GB)" : "checks use moto until it is there"),
+            fix: "Run `npm run setup` on a good network (the night before a workshop): it pulls LocalStack's images.",
+          },
+      ryuk || env.TESTCONTAINERS_RYUK_DISABLED === "true"
+        ? { level: "ok", title: ryuk ? `Testcontainers' reaper ${ryukImage()} is on this machine` : "TESTCONTAINERS_RYUK_DISABLED=true: LocalStack runs without the reaper" }
+        : { level: "ok", title: `Testcontainers' reaper ${ryukImage()} is not on this machine: LocalStack runs without it` + pc.dim(" (the workshop removes its containers itself; `npm run setup` pulls it)") },
+    );
+  }
+  return { findings, docker: { engine, localstackImage, ryukImage: ryuk } };
 }
 
 export function checkPython(needed: boolean): Finding[] {
@@ -123,7 +153,7 @@ export function checkPython(needed: boolean): Finding[] {
   } else {
     findings.push({
       level: needed ? "warn" : "ok",
-      title: needed ? "moto is not installed yet" : "moto is not installed (not needed while Docker or AWS_ENDPOINT_URL is used)",
+      title: needed ? "moto is not installed yet" : "moto is not installed (not needed now; it is what checks fall back to when LocalStack cannot start: `npm run setup` installs it)",
       ...(needed ? { fix: "Run `npm run setup` now (about 30 s); otherwise the first check installs it." } : {}),
     });
   }
@@ -144,8 +174,8 @@ async function answersAsAws(endpoint: string): Promise<string | undefined> {
   }
 }
 
-/** Which emulator a check would use, and whether it answers (mirrors useEmulator() in emulator.ts, without keeping anything running). */
-export async function checkEmulator(env: Env, docker: string | undefined, canStartMoto: boolean): Promise<Finding[]> {
+/** Which emulator a check would use right now, and whether it answers (the resolution of emulator/index.ts, without keeping anything running). */
+export async function checkEmulator(env: Env, docker: DockerStatus | undefined, canStartMoto: boolean): Promise<Finding[]> {
   const fromEnv = env.AWS_ENDPOINT_URL;
   if (fromEnv) {
     try {
@@ -170,24 +200,42 @@ export async function checkEmulator(env: Env, docker: string | undefined, canSta
     }
     return [{ level: "ok", title: `Checks reuse the shared ${shared.kind} at ${shared.endpoint} (npm run emulator): it answers` }];
   }
-  if (env.WORKSHOP_EMULATOR === "localstack" || (docker && env.WORKSHOP_EMULATOR !== "moto")) {
-    const image = env.LOCALSTACK_IMAGE || LOCALSTACK_DEFAULT_IMAGE;
-    return [{ level: "ok", title: `Each check starts LocalStack (${image}) in Docker; \`npm run emulator\` keeps one running for faster checks` }];
+  // What a check would start right now: the same decision as startEmulator(), then proven by
+  // starting it and sending one request.
+  const chosen = env.WORKSHOP_EMULATOR;
+  if (chosen && chosen !== "moto" && chosen !== "localstack") return []; // reported with Docker
+  if (chosen === "localstack" && !docker?.engine) return []; // reported with Docker
+  const image = env.LOCALSTACK_IMAGE || LOCALSTACK_DEFAULT_IMAGE;
+  if (chosen === "localstack" && !docker?.localstackImage) {
+    return [{ level: "warn", title: `Each check would start LocalStack (${image}), after downloading it`, fix: "Run `npm run setup` first: a check on a slow network would wait for the download." }];
   }
-  if (!canStartMoto) {
-    return [{ level: "warn", title: "Each check would start moto, which is not installed yet", fix: "Run `npm run setup`, then `npm start -- doctor` again." }];
+  const wantsLocalStack = chosen !== "moto" && Boolean(docker?.engine && docker.localstackImage);
+  if (!wantsLocalStack && !canStartMoto) {
+    const why = docker?.engine && chosen !== "moto" ? " (LocalStack's image is not here)" : "";
+    return [{ level: "warn", title: `Each check would start moto${why}, which is not installed yet`, fix: "Run `npm run setup`, then `npm start -- doctor` again." }];
   }
-  const spinner = ora({ text: "Starting moto to see that it answers…", stream: process.stderr, discardStdin: false }).start();
+  const spinner = ora({ text: `Starting ${wantsLocalStack ? "LocalStack" : "moto"} to see that it answers…`, stream: process.stderr, discardStdin: false }).start();
   const started = Date.now();
+  let fallback: string | undefined;
   let emulator;
   try {
-    emulator = await startEmulator({ kind: "moto" });
+    // Without moto ready, a LocalStack that fails must not turn into a 30 s install here.
+    emulator = await startEmulator({ kind: wantsLocalStack ? (canStartMoto ? undefined : "localstack") : "moto", onFallback: (reason) => (fallback = reason) });
     const account = await answersAsAws(emulator.endpoint!);
     spinner.stop();
-    return [{ level: account ? "ok" : "fail", title: `Each check starts moto on a free port: it started in ${((Date.now() - started) / 1000).toFixed(1)} s` + (account ? " and answers" : " but does not answer STS"), ...(account ? {} : { fix: "Delete .workshop/moto-venv and run `npm run setup` again." }) }];
+    const what = emulator.kind === "localstack" ? `LocalStack (${image}) in Docker` : "moto on a free port";
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    const findings: Finding[] = [];
+    if (fallback) findings.push({ level: "warn", title: `LocalStack would not start: ${fallback}`, fix: "Checks use moto, which works; WORKSHOP_EMULATOR=moto skips Docker, WORKSHOP_EMULATOR=localstack makes this an error." });
+    findings.push({
+      level: account ? "ok" : "fail",
+      title: `Each check starts ${what}: it started in ${secs} s` + (account ? ` and answers (account ${account})` : " but does not answer STS"),
+      ...(account ? {} : { fix: emulator.kind === "moto" ? "Delete .workshop/moto-venv and run `npm run setup` again." : "Try WORKSHOP_EMULATOR=moto, and look at `docker logs` of LocalStack's container." }),
+    });
+    return findings;
   } catch (err) {
     spinner.stop();
-    return [{ level: "fail", title: `moto did not start: ${(err as Error).message.split("\n")[0]}`, fix: "Delete .workshop/moto-venv and run `npm run setup` again; `npm start -- doctor` shows what is missing." }];
+    return [{ level: "fail", title: `The emulator did not start: ${(err as Error).message.split("\n")[0]}`, fix: "Run `npm run setup` again; WORKSHOP_EMULATOR=moto avoids Docker." }];
   } finally {
     await emulator?.stop();
   }
@@ -275,12 +323,12 @@ export function checkWorkspace(): Finding[] {
 
 export async function runDoctor(env: Env = process.env): Promise<Finding[]> {
   const findings: Finding[] = [checkNode(), checkDependencies()];
-  const docker = await checkDocker(env);
-  findings.push(docker.finding);
-  const needMoto = !env.AWS_ENDPOINT_URL && !realAwsAllowed(env) && !readSharedState() && (env.WORKSHOP_EMULATOR === "moto" || !docker.engine);
+  const { findings: dockerFindings, docker } = await checkDocker(env);
+  findings.push(...dockerFindings);
+  const needMoto = !env.AWS_ENDPOINT_URL && !realAwsAllowed(env) && !readSharedState() && (env.WORKSHOP_EMULATOR === "moto" || !docker.engine || !docker.localstackImage);
   const python = checkPython(needMoto);
   findings.push(...python);
-  findings.push(...(await checkEmulator(env, docker.engine, motoInstalled())));
+  findings.push(...(await checkEmulator(env, docker, motoInstalled())));
   findings.push(...(await checkPorts(env)));
   findings.push(...checkCredentials(env));
   findings.push(...checkWorkspace());

@@ -9,3 +9,5 @@ export class CliError extends Error {
     super(message);
   }
 }
+
+export { explainStateError } from "../paths";

@@ -5,10 +5,11 @@
 // A lesson is named by number or slug; without one, the current lesson.
 // Heavy modules (Vitest, the AWS SDK clients, the file watcher, the prompts) are imported by the
 // commands that need them, so that `list`, `hint` and the status table answer at once.
+import { existsSync } from "node:fs";
 import { Command } from "commander";
 import ora from "ora";
 import { askFirst } from "./confirm";
-import { CliError } from "./errors";
+import { CliError, explainStateError } from "./errors";
 import { currentTodo, describeHints, forgetHints, nextHint } from "./hint";
 import { currentLesson, lessonStatus, readProgress, recordCheck } from "./progress";
 import { resetLesson } from "./reset";
@@ -16,9 +17,10 @@ import { resolveLesson } from "./resolve";
 import { pc, statusReport } from "./ui";
 import { registerClassroom } from "./classroom";
 import { joinedRoom } from "../classroom/joined";
-import { clearSharedState, EmulatorSetupError, ping, readSharedState, startEmulator, useEmulator, writeSharedState } from "../emulator";
+import { assertStateWritable, clearSharedState, EmulatorSetupError, pidAlive, ping, readSharedState, startEmulator, useEmulator, writeSharedState } from "../emulator";
 import { listLessons, rel, UnknownLessonError } from "../lessons";
 import { realAwsAllowed, UnsafeTargetError } from "../clients/safety";
+import { SHARED_EMULATOR_FILE } from "../paths";
 
 const program = new Command()
   .name("npm start --")
@@ -246,6 +248,7 @@ emulator
       console.log(`An emulator is already running at ${existing.endpoint} (process ${existing.pid}); checks and tests reuse it.`);
       return;
     }
+    assertStateWritable(); // before starting anything: its endpoint is kept in .workshop/emulator.json
     const started = await startEmulator({ port: Number(opts.port), host: opts.host, kind: opts.kind });
     const endpoint = started.endpoint!.replace("0.0.0.0", "127.0.0.1");
     writeSharedState({ endpoint, pid: process.pid, kind: started.kind, startedAt: new Date().toISOString() });
@@ -263,16 +266,25 @@ emulator
     const current = currentLesson(listLessons(), readProgress());
     if (current) checker.warm([current]);
     console.log(`  \`npm run check\` in this folder hands its check to this process (a warm check, type check included).`);
-    // Ctrl-C or `emulator stop` ends this process; the emulator stops with it (see emulator.ts).
+    // Ctrl-C or `emulator stop` ends this process; the emulator stops with it (see emulator/index.ts).
+    // A container holds no handle in this process, so something must keep it alive until then.
+    setInterval(() => {}, 60_000);
     await new Promise(() => {});
   });
 emulator
   .command("stop")
   .description("stop the emulator started with `npm run emulator`")
-  .action(() => {
+  .action(async () => {
     const state = readSharedState();
     if (!state) return console.log("No shared emulator is running.");
     process.kill(state.pid, "SIGTERM");
+    // Wait until it has stopped its emulator (a container's stop takes a moment), so that what
+    // comes next finds nothing running. Its last act is to remove emulator.json (a process that
+    // ended may linger as a zombie until its parent notices, so its pid alone does not tell).
+    const stopped = () => !existsSync(SHARED_EMULATOR_FILE) || !pidAlive(state.pid);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !stopped()) await new Promise((resolve) => setTimeout(resolve, 200));
+    if (!stopped()) throw new CliError(`The emulator's process ${state.pid} did not stop within 30 s; stop it with \`kill ${state.pid}\`.`);
     console.log(`Stopped the emulator at ${state.endpoint} (process ${state.pid}).`);
   });
 emulator
@@ -301,6 +313,11 @@ try {
   }
   if (err instanceof UnknownLessonError || err instanceof UnsafeTargetError || err instanceof EmulatorSetupError) {
     console.error(pc.red(err.message));
+    process.exit(2);
+  }
+  const plain = explainStateError(err);
+  if (plain) {
+    console.error(pc.red(plain));
     process.exit(2);
   }
   throw err;

@@ -6,8 +6,9 @@ import { dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
 import type { CheckResult } from "../check";
 import type { Lesson } from "../lessons";
-import { STATE_DIR } from "../paths";
+import { explainStateError, STATE_DIR } from "../paths";
 import { joinedRoom } from "../classroom/joined";
+import { CliError } from "./errors";
 
 export type LessonStatus = "not started" | "failing" | "done" | "complete";
 
@@ -66,20 +67,26 @@ function write(file: string, progress: Progress): void {
  * in another terminal never overwrite each other's update.
  */
 export async function updateProgress(change: (progress: Progress) => void, file = PROGRESS_FILE): Promise<Progress> {
-  mkdirSync(dirname(file), { recursive: true });
-  const release = await lockfile.lock(dirname(file), {
-    lockfilePath: `${file}.lock`,
-    realpath: false,
-    stale: 10_000,
-    retries: { retries: 50, minTimeout: 20, maxTimeout: 200 },
-  });
   try {
-    const progress = readProgress(file);
-    change(progress);
-    write(file, progress);
-    return progress;
-  } finally {
-    await release();
+    mkdirSync(dirname(file), { recursive: true });
+    const release = await lockfile.lock(dirname(file), {
+      lockfilePath: `${file}.lock`,
+      realpath: false,
+      stale: 10_000,
+      retries: { retries: 50, minTimeout: 20, maxTimeout: 200 },
+    });
+    try {
+      const progress = readProgress(file);
+      change(progress);
+      write(file, progress);
+      return progress;
+    } finally {
+      await release();
+    }
+  } catch (err) {
+    // An unwritable .workshop/ is told in one plain sentence, never as a stack trace.
+    const plain = explainStateError(err);
+    throw plain ? new CliError(plain) : err;
   }
 }
 
@@ -112,7 +119,7 @@ export async function recordCheck(result: CheckResult, file = PROGRESS_FILE): Pr
       if (result.stretch) entry.stretch = { ...result.stretch };
     }, file);
   } catch (err) {
-    process.stderr.write(`(Your progress could not be saved in ${file}: ${(err as Error).message})\n`);
+    process.stderr.write(err instanceof CliError ? `Your progress was not saved. ${err.message}\n` : `(Your progress could not be saved in ${file}: ${(err as Error).message})\n`);
     return undefined;
   }
 }

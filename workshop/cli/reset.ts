@@ -64,14 +64,16 @@ export async function resetLesson(lesson: Lesson): Promise<ResetOutcome> {
   const mine = existsSync(lesson.exercise) ? readFileSync(lesson.exercise, "utf8") : undefined;
   if (mine === content) return { unchanged: true, commit };
   let backup: string | undefined;
-  if (mine !== undefined) {
-    mkdirSync(BACKUP_DIR, { recursive: true });
-    backup = join(BACKUP_DIR, `${lesson.slug}-${timestamp()}.ts`);
-    writeFileSync(backup, mine);
-  }
-  writeFileSync(lesson.exercise, content);
-  // The untouched exercise does not pass: the lesson starts over.
+  // All under the progress file's lock, taken first: if .workshop/ cannot be written, the lock
+  // fails before anything is touched, and the exercise is rewritten only once its backup is saved.
   await updateProgress((progress) => {
+    if (mine !== undefined) {
+      mkdirSync(BACKUP_DIR, { recursive: true });
+      backup = join(BACKUP_DIR, `${lesson.slug}-${timestamp()}.ts`);
+      writeFileSync(backup, mine);
+    }
+    writeFileSync(lesson.exercise, content);
+    // The untouched exercise does not pass: the lesson starts over.
     const entry = progress.lessons[lesson.slug];
     if (entry) {
       delete entry.status;

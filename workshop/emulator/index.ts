@@ -1,19 +1,24 @@
 // The emulator and its lifecycle. One resolution, used alike by the tests, the CLI and an exercise run with tsx:
 //   1. AWS_ENDPOINT_URL is set: use it as is (after the safety check).
 //   2. A shared emulator started with `npm run emulator` answers: reuse it.
-//   3. A Docker engine answers: LocalStack through Testcontainers.
+//   3. A Docker engine answers (as Testcontainers finds one) and LocalStack can start there:
+//      LocalStack through Testcontainers (localstack.ts). When it cannot (its image is not on the
+//      machine, the engine fails), moto instead, with one line saying why: nobody is stranded.
 //   4. Otherwise moto's server, installed on first use into .workshop/moto-venv.
-// WORKSHOP_EMULATOR=moto|localstack skips the detection and asks for one of them.
+// WORKSHOP_EMULATOR=moto|localstack skips the detection and asks for one of them; only a
+// LocalStack asked for by name makes its failure an error.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import { join } from "node:path";
 import getPort from "get-port";
-import { findDockerEngine } from "./docker";
+import { dockerEngine, removeOwnContainers, type DockerEngine } from "./docker";
+import { LOCALSTACK_DEFAULT_IMAGE, LocalStackUnavailable, localStackImage, removeOwnContainersNow, startLocalStack } from "./localstack";
 import { EmulatorSetupError, ensureMotoInstalled, spawnMoto } from "./moto";
 import { SHARED_EMULATOR_FILE, STATE_DIR } from "../paths";
 import { assertSafeTarget, realAwsAllowed } from "../clients/safety";
 import { joinedRoom } from "../classroom/joined";
 
-export const LOCALSTACK_DEFAULT_IMAGE = "localstack/localstack:4.14.0";
+export { LOCALSTACK_DEFAULT_IMAGE, localStackImage };
 
 export type EmulatorKind = "endpoint" | "shared" | "localstack" | "moto" | "aws";
 
@@ -59,7 +64,7 @@ export function emulatorDownMessage(endpoint: string, source: string): string {
   );
 }
 
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -82,6 +87,14 @@ export function readSharedState(): SharedEmulatorState | undefined {
   }
 }
 
+/** Throws the file system's error (explained by explainStateError) when .workshop/ cannot be written: asked before starting anything. */
+export function assertStateWritable(): void {
+  mkdirSync(STATE_DIR, { recursive: true });
+  const probe = join(STATE_DIR, `.write-test-${process.pid}`);
+  writeFileSync(probe, "");
+  rmSync(probe, { force: true });
+}
+
 export function writeSharedState(state: SharedEmulatorState): void {
   mkdirSync(STATE_DIR, { recursive: true });
   writeFileSync(SHARED_EMULATOR_FILE, JSON.stringify(state, null, 2) + "\n");
@@ -101,49 +114,92 @@ export function portFree(port: number, host = "127.0.0.1"): Promise<boolean> {
   });
 }
 
-// Everything this process started, stopped when it ends: normally, on Ctrl-C or on a crash.
-const running = new Set<() => void>();
+// Everything this process started, stopped when it ends. On Ctrl-C, SIGTERM or SIGHUP the stops
+// are awaited before the process exits (a container stop is a request to Docker, which must be
+// heard); on a plain exit or a crash nothing can be awaited, so each emulator's own guarantee
+// takes over (moto is a child process that is killed; LocalStack has its watchdog and ryuk).
+interface Running {
+  stop(): Promise<void>;
+  /** Synchronous, for process exit. */
+  kill(): void;
+}
+const running = new Set<Running>();
 let exitHooked = false;
-function stopOnExit(kill: () => void): () => void {
-  running.add(kill);
+const SIGNAL_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+function stopOnExit(entry: Running): () => void {
+  running.add(entry);
   if (!exitHooked) {
     exitHooked = true;
     process.once("exit", () => {
-      for (const k of running) k();
+      for (const r of running) r.kill();
     });
-    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-      process.once(signal, () => {
-        for (const k of running) k();
-        process.exit(signal === "SIGINT" ? 130 : 143);
+    for (const signal of Object.keys(SIGNAL_CODES) as Array<keyof typeof SIGNAL_CODES>) {
+      process.on(signal, () => {
+        if (stoppingForSignal) process.exit(SIGNAL_CODES[signal]); // a second Ctrl-C: leave now
+        stoppingForSignal = true;
+        // First what must not be cut short, synchronously (another listener may exit the process
+        // right after this tick); then the stops that can be awaited.
+        for (const r of running) r.kill();
+        const all = Promise.allSettled([...running].map((r) => r.stop()));
+        const bound = new Promise((resolve) => setTimeout(resolve, 20_000).unref());
+        void Promise.race([all, bound]).then(() => process.exit(SIGNAL_CODES[signal]));
       });
     }
   }
-  return () => running.delete(kill);
+  return () => running.delete(entry);
 }
+let stoppingForSignal = false;
 
 export interface StartOptions {
   kind?: "moto" | "localstack";
   host?: string;
   port?: number;
+  /** Called with the reason when LocalStack cannot start and moto is used instead (default: one line on stderr). */
+  onFallback?: (reason: string) => void;
+}
+
+/** The line that says why moto runs although Docker answers, and how to choose. */
+export function fallbackMessage(reason: string): string {
+  return `${reason}: using moto instead (choose with WORKSHOP_EMULATOR=moto or WORKSHOP_EMULATOR=localstack).`;
+}
+
+function requestedKind(options: StartOptions): "moto" | "localstack" | undefined {
+  const forced = options.kind ?? (process.env.WORKSHOP_EMULATOR || undefined);
+  if (forced && forced !== "moto" && forced !== "localstack") {
+    throw new EmulatorSetupError(`WORKSHOP_EMULATOR must be "moto" or "localstack", not "${forced}".`);
+  }
+  return forced as "moto" | "localstack" | undefined;
 }
 
 /** Starts a new emulator owned by this process (never reuses one). */
 export async function startEmulator(options: StartOptions = {}): Promise<Emulator & { kind: "moto" | "localstack" }> {
-  const forced = options.kind ?? (process.env.WORKSHOP_EMULATOR as StartOptions["kind"] | undefined);
-  if (forced && forced !== "moto" && forced !== "localstack") {
-    throw new EmulatorSetupError(`WORKSHOP_EMULATOR must be "moto" or "localstack", not "${forced}".`);
-  }
-  let kind = forced;
-  if (!kind) kind = (await findDockerEngine()) ? "localstack" : "moto";
+  const forced = requestedKind(options);
   if (options.port !== undefined && !(await portFree(options.port, options.host))) {
-    const busy = `http://${options.host ?? "127.0.0.1"}:${options.port}`;
+    const busy = `http://${options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1"}:${options.port}`;
     throw new EmulatorSetupError(
       `Port ${options.port} is already in use.` +
         ((await ping(busy)) ? ` Something answers at ${busy}: if it is an emulator, use it with AWS_ENDPOINT_URL=${busy}.` : "") +
         `\nChoose another port with --port, or stop what is using it.`,
     );
   }
-  return kind === "localstack" ? startLocalStack(options) : startMoto(options);
+  if (forced === "moto") return startMoto(options);
+  const engine = await dockerEngine();
+  if (!engine) {
+    if (forced === "localstack") {
+      throw new EmulatorSetupError(
+        `WORKSHOP_EMULATOR=localstack, but no Docker engine answers (as Testcontainers looks for one: DOCKER_HOST, ~/.testcontainers.properties, the Docker socket).\n` +
+          `Start Docker (Docker Desktop, colima, …), or unset WORKSHOP_EMULATOR to use moto.`,
+      );
+    }
+    return startMoto(options);
+  }
+  try {
+    return await startLocalStackEmulator(engine, options, forced === "localstack");
+  } catch (err) {
+    if (!(err instanceof LocalStackUnavailable)) throw err;
+    (options.onFallback ?? ((reason: string) => console.error(fallbackMessage(reason))))(err.message);
+    return startMoto(options);
+  }
 }
 
 async function startMoto(options: StartOptions): Promise<Emulator & { kind: "moto" }> {
@@ -151,56 +207,42 @@ async function startMoto(options: StartOptions): Promise<Emulator & { kind: "mot
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? (await getPort({ host }));
   const moto = await spawnMoto(host, port);
-  const unhook = stopOnExit(() => moto.child.kill());
+  const stop = async () => {
+    unhook();
+    if (moto.child.exitCode === null && moto.child.signalCode === null) {
+      const exited = new Promise((resolve) => moto.child.once("exit", resolve));
+      moto.child.stdin?.end();
+      moto.child.kill();
+      await exited;
+    }
+  };
+  const unhook = stopOnExit({ stop, kill: () => moto.child.kill() });
   if (!(await ping(moto.endpoint, 5000))) {
     moto.child.kill();
     throw new EmulatorSetupError(`moto started but does not answer at ${moto.endpoint}.`);
   }
-  return {
-    kind: "moto",
-    endpoint: moto.endpoint,
-    description: `moto's server at ${moto.endpoint}`,
-    async stop() {
-      unhook();
-      if (moto.child.exitCode === null) {
-        const exited = new Promise((resolve) => moto.child.once("exit", resolve));
-        moto.child.stdin?.end();
-        moto.child.kill();
-        await exited;
-      }
-    },
-  };
+  return { kind: "moto", endpoint: moto.endpoint, description: `moto's server at ${moto.endpoint}`, stop };
 }
 
-async function startLocalStack(options: StartOptions): Promise<Emulator & { kind: "localstack" }> {
-  // Loaded only when Docker is there: Testcontainers is large and moto users never need it.
-  const { LocalstackContainer } = await import("@testcontainers/localstack");
-  const image = process.env.LOCALSTACK_IMAGE || LOCALSTACK_DEFAULT_IMAGE;
-  console.error(`Starting LocalStack (${image}) in Docker; the first run pulls the image…`);
-  // The lessons' own HTTP endpoints (lesson 05's SNS subscriber) run on this machine: let the
-  // container reach them by name, and tell the lessons which name to advertise.
-  let container = new LocalstackContainer(image).withExtraHosts([{ host: "host.docker.internal", ipAddress: "host-gateway" }]);
-  process.env.SNS_SUBSCRIBER_HOST ??= "host.docker.internal";
-  if (process.env.LOCALSTACK_AUTH_TOKEN) container = container.withEnvironment({ LOCALSTACK_AUTH_TOKEN: process.env.LOCALSTACK_AUTH_TOKEN });
-  if (options.port !== undefined) container = container.withExposedPorts({ container: 4566, host: options.port });
+async function startLocalStackEmulator(engine: DockerEngine, options: StartOptions, explicit: boolean): Promise<Emulator & { kind: "localstack" }> {
+  // Registered before the container starts: a Ctrl-C while LocalStack is still starting removes
+  // it too. On exit and on signals the removal blocks until done; if this process is killed, the
+  // watchdog (localstack.ts) removes it.
+  const unhook = stopOnExit({ stop: () => removeOwnContainers(engine), kill: () => removeOwnContainersNow(engine) });
   let started;
   try {
-    started = await container.start();
+    started = await startLocalStack(engine, { host: options.host, port: options.port, explicit });
   } catch (err) {
-    throw new EmulatorSetupError(
-      `LocalStack (${image}) did not start: ${(err as Error).message}\n` +
-        `Images newer than ${LOCALSTACK_DEFAULT_IMAGE} need LOCALSTACK_AUTH_TOKEN. Or run without Docker: WORKSHOP_EMULATOR=moto.`,
-    );
+    unhook();
+    throw err;
   }
-  const endpoint = started.getConnectionUri();
-  const unhook = stopOnExit(() => void started.stop().catch(() => {}));
   return {
     kind: "localstack",
-    endpoint,
-    description: `LocalStack (${image}) at ${endpoint}`,
+    endpoint: started.endpoint,
+    description: started.description,
     async stop() {
-      unhook();
       await started.stop();
+      unhook();
     },
   };
 }
@@ -231,6 +273,8 @@ export async function useEmulator(): Promise<Emulator> {
       throw new EmulatorSetupError(emulatorDownMessage(shared.endpoint, `started by \`npm run emulator\`, process ${shared.pid}`));
     }
     process.env.AWS_ENDPOINT_URL = shared.endpoint;
+    // A LocalStack in Docker reaches this machine's HTTP subscribers (lesson 05) by this name.
+    if (shared.kind === "localstack") process.env.SNS_SUBSCRIBER_HOST ??= "host.docker.internal";
     return { kind: "shared", endpoint: shared.endpoint, description: `the shared ${shared.kind} at ${shared.endpoint} (npm run emulator)`, stop: async () => {} };
   }
   const emulator = await startEmulator();
