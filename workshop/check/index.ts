@@ -4,6 +4,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, sep } from "node:path";
 import { createVitest } from "vitest/node";
 import type { TestModule } from "vitest/node";
+import type { CostSummary } from "../clients/cost";
+import type { InjectedFault } from "../clients/faults";
+import { collectJournal, describeRunExtras, openJournal, saveRuns } from "../clients/run-report";
 import { useEmulator, type Emulator } from "../emulator";
 import { rel, type Lesson } from "../lessons";
 import { ROOT } from "../paths";
@@ -39,6 +42,10 @@ export interface CheckResult {
   /** Set when the lesson's file could not even be loaded (a syntax error, say). */
   loadError?: string;
   durationMs: number;
+  /** The run's chaos (--chaos): its seed and the faults injected in this lesson. */
+  chaos?: { seed: number; faults: InjectedFault[] };
+  /** The requests made and what they would have cost on AWS (workshop/clients/cost.ts). */
+  cost?: CostSummary;
 }
 
 const TODO_MESSAGE = /TODO (\d+) is not done yet: (.*)/;
@@ -118,6 +125,8 @@ export interface CheckOptions {
   target?: LessonTarget;
   /** An emulator already resolved by the caller (the dashboard keeps one for its session). */
   emulator?: Emulator;
+  /** Random chaos with this seed (`--chaos=SEED`): workshop/clients/chaos.ts. */
+  chaos?: number;
 }
 
 function commonDir(dirs: string[]): string {
@@ -150,6 +159,8 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
   }
   if (present.length > 0) {
     const emulator = options.emulator ?? (await useEmulator());
+    // Each test worker writes what it did (calls, faults) to this run's journal.
+    const journal = openJournal(options.chaos);
     try {
       const vitest = await createVitest(
         "test",
@@ -164,7 +175,7 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
           passWithNoTests: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          env: { LESSON_TARGET: target, ...(emulator.endpoint ? { AWS_ENDPOINT_URL: emulator.endpoint } : {}) },
+          env: { LESSON_TARGET: target, ...journal.env, ...(emulator.endpoint ? { AWS_ENDPOINT_URL: emulator.endpoint } : {}) },
         },
         { logLevel: "silent" },
       );
@@ -175,7 +186,10 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
       } finally {
         await vitest.close();
       }
+      const reports = collectJournal(journal, present.map((l) => l.slug), present.length === 1 ? present[0].slug : undefined);
+      saveRuns(reports, "check", emulator.description, options.chaos);
       for (const lesson of present) {
+        const report = reports.get(lesson.slug);
         const own = modules.filter((m) => m.moduleId.startsWith(lesson.dir + sep));
         const { passed, failed, skipped, failures, skipNotes, loadErrors } = tally(own, fileOf(lesson));
         const todos = failures.flatMap((f) => (f.todo ? [f.todo] : [])).sort((a, b) => a.n - b.n);
@@ -192,6 +206,8 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
           nextTodo: todos[0],
           loadError,
           durationMs: Date.now() - started,
+          ...(options.chaos !== undefined ? { chaos: { seed: options.chaos, faults: report?.faults ?? [] } } : {}),
+          ...(report ? { cost: report.cost } : {}),
         });
       }
     } finally {
@@ -203,6 +219,12 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
 
 /** The verdict in plain words. `color` wraps text; identity for no colour. */
 export function describeCheck(result: CheckResult, color: { red(s: string): string; green(s: string): string; bold(s: string): string; dim(s: string): string } ): string {
+  // Then the faults chaos injected, if any, and the cost line (workshop/clients/run-report.ts).
+  const extras = describeRunExtras(result.cost ? { faults: result.chaos?.faults ?? [], cost: result.cost } : undefined, result.chaos?.seed);
+  return [describeVerdict(result, color), ...extras.map((line) => color.dim(line))].join("\n");
+}
+
+function describeVerdict(result: CheckResult, color: { red(s: string): string; green(s: string): string; bold(s: string): string; dim(s: string): string }): string {
   const lines: string[] = [];
   const what = result.target === "solution" ? "the reference solution" : "your exercise";
   lines.push(color.dim(`Lesson ${result.lesson}: ${what} (${result.file}) against ${result.emulator}`));

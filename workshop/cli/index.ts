@@ -73,8 +73,12 @@ program
   .option("--solution", "check the reference solution instead of your exercise")
   .option("--all", "check every lesson, in one test run (with --solution: does every solution still pass?)")
   .option("--json", "print the result as JSON")
-  .action(async (ref: string | undefined, opts: { solution?: boolean; all?: boolean; json?: boolean }) => {
+  .option("--chaos [seed]", "meet what AWS does: throttling, 5xx, timeouts, latency, partial failures, stale reads (a seed replays the same faults)")
+  .action(async (ref: string | undefined, opts: { solution?: boolean; all?: boolean; json?: boolean; chaos?: boolean | string }) => {
     if (opts.all && ref !== undefined) throw new CliError("Name a lesson or use --all, not both.");
+    const { chaosSeed } = await import("../clients/run-report");
+    const chaos = chaosSeed(opts.chaos);
+    if (chaos !== undefined && !opts.json) console.error(pc.yellow(`Chaos: seed ${chaos} (replay with --chaos=${chaos})`));
     const lessons = opts.all ? listLessons() : [resolveLesson(ref)];
     if (lessons.length === 0) throw new CliError("There are no lessons yet: lessons/ has no NN-slug folders.");
     const { describeCheck, runChecks } = await import("../check");
@@ -82,7 +86,7 @@ program
     const what = opts.all ? `${lessons.length} lessons` : rel(target === "solution" ? lessons[0].solution : lessons[0].exercise);
     const spinner = ora({ text: `Checking ${what}…`, stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
     if (spinner.isEnabled) spinner.start();
-    const results = await runChecks(lessons, { target }).finally(() => spinner.stop());
+    const results = await runChecks(lessons, { target, chaos }).finally(() => spinner.stop());
     if (target === "exercise") for (const result of results) await recordCheck(result);
     if (!opts.all) {
       const [result] = results;
@@ -97,6 +101,12 @@ program
       }
       const passing = results.filter((r) => r.ok).length;
       console.log(`\n${passing} of ${results.length} lessons pass (${target === "solution" ? "reference solutions" : "your exercises"}).`);
+      if (chaos !== undefined) {
+        const { describeFault } = await import("../clients/faults");
+        const faults = results.flatMap((r) => (r.chaos?.faults ?? []).map((f) => `  ${r.lesson}: ${describeFault(f)}${f.test ? ` · in "${f.test}"` : ""}`));
+        console.log(pc.dim(`Chaos: seed ${chaos} (replay with --chaos=${chaos}): ${faults.length} fault(s) injected.`));
+        if (faults.length) console.log(pc.dim(faults.join("\n")));
+      }
     }
     process.exitCode = results.every((r) => r.ok) ? 0 : 1;
   });
