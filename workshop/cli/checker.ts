@@ -7,6 +7,8 @@ import { recordCheck } from "./progress";
 
 export class Checker {
   private emulator: Emulator | undefined;
+  /** Random chaos for the session's checks, with this seed (the dashboard's x key). */
+  chaos: number | undefined;
 
   /** What the checks run against, once known. */
   get description(): string | undefined {
@@ -25,7 +27,7 @@ export class Checker {
 
   async check(lesson: Lesson): Promise<CheckResult> {
     const emulator = await this.ensureEmulator();
-    const result = await runCheck(lesson, { target: "exercise", emulator });
+    const result = await runCheck(lesson, { target: "exercise", emulator, chaos: this.chaos });
     await recordCheck(result);
     return result;
   }

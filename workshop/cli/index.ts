@@ -1,7 +1,7 @@
 // The command line: `npm start` and its subcommands, one file per command beside this one.
 //   npm start                 the dashboard (in a terminal) or the status table (in a pipe, in CI)
 //   npm start -- list | check [lesson] | watch [lesson] | hint [lesson] | reset [lesson]
-//              | solution [lesson] | doctor | emulator start|stop|status | cleanup
+//              | solution [lesson] | cost [lesson] | doctor | emulator start|stop|status | cleanup
 // A lesson is named by number or slug; without one, the current lesson.
 // Heavy modules (Vitest, the AWS SDK clients, the file watcher, the prompts) are imported by the
 // commands that need them, so that `list`, `hint` and the status table answer at once.
@@ -74,8 +74,17 @@ program
   .option("--all", "check every lesson, in one test run (with --solution: does every solution still pass?)")
   .option("--json", "print the result as JSON")
   .option("--chaos [seed]", "meet what AWS does: throttling, 5xx, timeouts, latency, partial failures, stale reads (a seed replays the same faults)")
-  .action(async (ref: string | undefined, opts: { solution?: boolean; all?: boolean; json?: boolean; chaos?: boolean | string }) => {
+  .option("-y, --yes", "with WORKSHOP_REAL_AWS=1: do not ask before spending")
+  .action(async (ref: string | undefined, opts: { solution?: boolean; all?: boolean; json?: boolean; chaos?: boolean | string; yes?: boolean }) => {
     if (opts.all && ref !== undefined) throw new CliError("Name a lesson or use --all, not both.");
+    if (realAwsAllowed() && !process.env.AWS_ENDPOINT_URL) {
+      const { confirmSpend, SpendRefused } = await import("../clients/spend");
+      for (const lesson of opts.all ? listLessons() : [resolveLesson(ref)]) {
+        await confirmSpend(lesson.slug, { yes: opts.yes }).catch((err: Error) => {
+          throw err instanceof SpendRefused ? new CliError(err.message, 1) : err;
+        });
+      }
+    }
     const { chaosSeed } = await import("../clients/run-report");
     const chaos = chaosSeed(opts.chaos);
     if (chaos !== undefined && !opts.json) console.error(pc.yellow(`Chaos: seed ${chaos} (replay with --chaos=${chaos})`));
@@ -109,6 +118,24 @@ program
       }
     }
     process.exitCode = results.every((r) => r.ok) ? 0 : 1;
+  });
+
+program
+  .command("cost")
+  .description("what the lesson's last check or demo would have cost on AWS, request by request, from the dated price table")
+  .argument(...LESSON_ARG)
+  .option("--json", "print the last run's summary as JSON")
+  .action(async (ref: string | undefined, opts: { json?: boolean }) => {
+    const lesson = resolveLesson(ref);
+    if (opts.json) {
+      const { readLessonRun } = await import("../clients/cost");
+      const run = readLessonRun(lesson.slug);
+      console.log(JSON.stringify(run ?? null, null, 2));
+      process.exitCode = run ? 0 : 1;
+      return;
+    }
+    const { describeLessonCost } = await import("./cost");
+    console.log(describeLessonCost(lesson));
   });
 
 program

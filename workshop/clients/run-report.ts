@@ -1,8 +1,8 @@
 // What a run's processes did, read back from its journal by the process that started them (the
 // check, a demo): the faults injected, by lesson, and each lesson's cost summary.
+import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { newRunId } from "../lesson";
 import { STATE_DIR } from "../paths";
 import { chaos } from "./chaos";
 import { costLine, saveLessonRun, summarize, type CostSummary, type LessonRun } from "./cost";
@@ -18,7 +18,7 @@ export interface RunJournal {
 
 /** A fresh journal directory for one run, under .workshop/runs/. */
 export function openJournal(seed?: number): RunJournal {
-  const dir = join(STATE_DIR, "runs", newRunId());
+  const dir = join(STATE_DIR, "runs", `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`);
   return { dir, seed, env: { [JOURNAL_ENV]: dir, ...(seed !== undefined ? { WORKSHOP_CHAOS: String(seed) } : {}) } };
 }
 
