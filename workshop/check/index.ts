@@ -6,7 +6,7 @@ import { createVitest } from "vitest/node";
 import type { TestModule } from "vitest/node";
 import type { CostSummary } from "../clients/cost";
 import type { InjectedFault } from "../clients/faults";
-import { collectJournal, describeRunExtras, openJournal, saveRuns } from "../clients/run-report";
+import { collectJournal, describeRunExtras, openJournal } from "../clients/run-report";
 import { useEmulator, type Emulator } from "../emulator";
 import { rel, type Lesson } from "../lessons";
 import { ROOT } from "../paths";
@@ -187,7 +187,6 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
         await vitest.close();
       }
       const reports = collectJournal(journal, present.map((l) => l.slug), present.length === 1 ? present[0].slug : undefined);
-      saveRuns(reports, "check", emulator.description, options.chaos);
       for (const lesson of present) {
         const report = reports.get(lesson.slug);
         const own = modules.filter((m) => m.moduleId.startsWith(lesson.dir + sep));

@@ -11,10 +11,11 @@ import { cpus, totalmem, type as osType, release as osRelease } from "node:os";
 import { Command } from "commander";
 import pc from "picocolors";
 import { createVitest, type TestModule } from "vitest/node";
-import { runCheck } from "../check";
+import { runCheck, runChecks } from "../check";
+import { FIXED_TEST_SEED } from "../clients/chaos";
 import { findDockerEngine } from "../emulator/docker";
 import { readSharedState, startEmulator, type Emulator } from "../emulator";
-import { findLesson, type Lesson } from "../lessons";
+import { findLesson, listLessons, type Lesson } from "../lessons";
 import { ensureMotoInstalled } from "../emulator/moto";
 import { ROOT } from "../paths";
 
@@ -80,6 +81,24 @@ async function floorRun(lesson: Lesson, endpoint: string): Promise<{ wallMs: num
     ok &&= module.ok();
   }
   return { wallMs, testsAndHooksMs: Math.round(testsAndHooksMs), importMs: Math.round(importMs), ok };
+}
+
+/**
+ * Chaos's price in time (issue 12: a chaos check within twice a plain one; npm test, which runs
+ * every solution once more under chaos, grown by at most a quarter): warm checks of the lesson
+ * under npm test's fixed seed, and, with the suite, every lesson once plain and once under chaos.
+ */
+async function chaosFigures(lesson: Lesson, emulator: Emulator, runs: number, plainMedian: number, withAll: boolean) {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push((await time(() => runCheck(lesson, { target: "solution", emulator, chaos: FIXED_TEST_SEED }))).ms);
+  const check = stats(times);
+  let allLessons: { plainMs: number; chaosMs: number; ok: boolean } | undefined;
+  if (withAll) {
+    const plain = await time(() => runChecks(listLessons(), { target: "solution", emulator }));
+    const chaos = await time(() => runChecks(listLessons(), { target: "solution", emulator, chaos: FIXED_TEST_SEED }));
+    allLessons = { plainMs: plain.ms, chaosMs: chaos.ms, ok: chaos.value.every((r) => r.ok) };
+  }
+  return { seed: FIXED_TEST_SEED, warmCheckMs: check, ratioToPlain: Math.round((check.median / Math.max(1, plainMedian)) * 100) / 100, allLessons: allLessons ?? null };
 }
 
 function npm(): { command: string; shell: boolean } {
@@ -175,6 +194,9 @@ try {
     processTimes.push(run.ms);
   }
 
+  log(`Warm checks of ${lesson.slug} under chaos (seed ${FIXED_TEST_SEED}, ${runs} runs)${opts.skipSuite ? "" : ", and every lesson plain and under chaos"}…`);
+  const chaos = await chaosFigures(lesson, emulator, runs, stats(inProcess).median, !opts.skipSuite);
+
   let suite: { ms: number; exitCode: number | null; summary?: string } | undefined;
   if (!opts.skipSuite) {
     log("The whole `npm test` (against the same running emulator)…");
@@ -200,7 +222,8 @@ try {
     testImportMs: stats(floors.map((f) => f.importMs)).median,
     rssGrowthMBOverWarmRuns: Math.round((rssEnd - rssStart) / 1024 ** 2),
     suite: suite ?? null,
-    targets: { warmCheckMs: 1500, suiteMs: 60_000 },
+    chaos,
+    targets: { warmCheckMs: 1500, suiteMs: 60_000, chaosCheckRatio: 2, suiteGrowthRatio: 1.25 },
   };
 
   if (opts.json) {
@@ -221,6 +244,8 @@ try {
     row("The lesson's own AWS calls (tests and hooks)", `${s(floor.median)} (${s(floor.min)}–${s(floor.max)})`, "the floor");
     row("Warm check / floor", `${result.checkToFloorRatio}×`, pc.dim(`importing the tests and the SDK: ${s(result.testImportMs)}`));
     if (suite) row("Whole `npm test`", s(suite.ms), target(suite.ms <= 60_000, "target 60 s") + pc.dim(` exit ${suite.exitCode}${suite.summary ? `, ${suite.summary}` : ""}`));
+    row(`Warm check under chaos (seed ${chaos.seed})`, `${s(chaos.warmCheckMs.median)} (${chaos.ratioToPlain}× plain)`, target(chaos.ratioToPlain <= 2, "target 2× plain"));
+    if (chaos.allLessons) row("Every lesson: plain, then under chaos", `${s(chaos.allLessons.plainMs)}, ${s(chaos.allLessons.chaosMs)}`, pc.dim("npm test runs the second on top of the first"));
   }
 } finally {
   await own?.stop();

@@ -4,6 +4,7 @@ import { runCheck, type CheckResult } from "../check";
 import { ping, useEmulator, type Emulator } from "../emulator";
 import type { Lesson } from "../lessons";
 import { recordCheck } from "./progress";
+import { saveCheckResults } from "../clients/run-report";
 
 export class Checker {
   private emulator: Emulator | undefined;
@@ -29,6 +30,7 @@ export class Checker {
     const emulator = await this.ensureEmulator();
     const result = await runCheck(lesson, { target: "exercise", emulator, chaos: this.chaos });
     await recordCheck(result);
+    saveCheckResults([result]);
     return result;
   }
 

@@ -96,6 +96,8 @@ program
     const spinner = ora({ text: `Checking ${what}…`, stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
     if (spinner.isEnabled) spinner.start();
     const results = await runChecks(lessons, { target, chaos }).finally(() => spinner.stop());
+    const { saveCheckResults } = await import("../clients/run-report");
+    saveCheckResults(results);
     if (target === "exercise") for (const result of results) await recordCheck(result);
     if (!opts.all) {
       const [result] = results;

@@ -32,14 +32,15 @@ export const CHAOS_KINDS: readonly FaultKind[] = ["latency", "throttle", "server
 /** How often each kind is injected, per attempt or per eligible call. */
 export const CHAOS_RATES: Record<FaultKind, number> = {
   latency: 0.25,
-  throttle: 0.04,
+  // A throttled attempt waits longest (the SDK's backoff for throttling starts at 500 ms): rarer.
+  throttle: 0.02,
   "server-error": 0.05,
   timeout: 0.03,
   "partial-failure": 0.5,
   "stale-read": 0.5,
 };
 /** Random latency, in milliseconds. */
-export const CHAOS_LATENCY_MS: [number, number] = [5, 80];
+export const CHAOS_LATENCY_MS: [number, number] = [5, 50];
 
 /** The seed npm test uses for its run of every solution under chaos. */
 export const FIXED_TEST_SEED = 20250715;

@@ -52,6 +52,13 @@ export function saveRuns(reports: Map<string, LessonReport>, kind: LessonRun["ki
   }
 }
 
+/** Saves the last check of each lesson checked (the CLI and the dashboard do; the harness's own tests do not). */
+export function saveCheckResults(results: Array<{ lesson: string; emulator: string; cost?: CostSummary; chaos?: { seed: number; faults: InjectedFault[] } }>): void {
+  for (const r of results) {
+    if (r.cost) saveLessonRun({ lesson: r.lesson, kind: "check", at: new Date().toISOString(), emulator: r.emulator, summary: r.cost, ...(r.chaos ? { chaos: r.chaos } : {}) });
+  }
+}
+
 /** The chaos seed for a run: `--chaos` (random), `--chaos=7`, or WORKSHOP_CHAOS; undefined for none. */
 export function chaosSeed(option: boolean | string | undefined, env: NodeJS.ProcessEnv = process.env): number | undefined {
   if (option === undefined || option === false) return chaos(env)?.seed;
