@@ -112,9 +112,12 @@ program
       }
       const passing = results.filter((r) => r.ok).length;
       console.log(`\n${passing} of ${results.length} lessons pass (${target === "solution" ? "reference solutions" : "your exercises"}).`);
+      const { costLine } = await import("../clients/cost");
+      for (const r of results) if (r.cost) console.log(pc.dim(`${r.lesson}: ${costLine(r.cost)}`));
       if (chaos !== undefined) {
         const { describeFault } = await import("../clients/faults");
-        const faults = results.flatMap((r) => (r.chaos?.faults ?? []).map((f) => `  ${r.lesson}: ${describeFault(f)}${f.test ? ` · in "${f.test}"` : ""}`));
+        const { sortFaults } = await import("../clients/run-report");
+        const faults = results.flatMap((r) => sortFaults(r.chaos?.faults ?? []).map((f) => `  ${r.lesson}: ${describeFault(f)}${f.test ? ` · in "${f.test}"` : ""}`));
         console.log(pc.dim(`Chaos: seed ${chaos} (replay with --chaos=${chaos}): ${faults.length} fault(s) injected.`));
         if (faults.length) console.log(pc.dim(faults.join("\n")));
       }

@@ -67,13 +67,17 @@ export function chaosSeed(option: boolean | string | undefined, env: NodeJS.Proc
   return Number(option);
 }
 
+/** In the order of the code, not of time: the same seed prints the same list, whatever the timing. */
+export function sortFaults(faults: InjectedFault[]): InjectedFault[] {
+  const order = (f: InjectedFault) => `${f.lesson ?? ""}|${f.test ?? ""}|${f.where ?? ""}|${f.service}.${f.operation}|${String(f.attempt ?? 0).padStart(2, "0")}|${f.fault}|${f.detail}`;
+  return [...faults].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+}
+
 /** The lines a check or demo ends with: the faults injected (by chaos) and the cost line. */
 export function describeRunExtras(report: LessonReport | undefined, seed: number | undefined, limit = 20): string[] {
   const lines: string[] = [];
   if (seed !== undefined) {
-    // In the order of the code, not of time: the same seed prints the same list, whatever the timing.
-    const order = (f: InjectedFault) => `${f.test ?? ""}|${f.where ?? ""}|${f.service}.${f.operation}|${String(f.attempt ?? 0).padStart(2, "0")}|${f.fault}|${f.detail}`;
-    const faults = [...(report?.faults ?? [])].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+    const faults = sortFaults(report?.faults ?? []);
     lines.push(`Chaos: seed ${seed} (replay the same faults with --chaos=${seed}): ${faults.length ? `${faults.length} fault(s) injected` : "no fault was injected"}.`);
     for (const f of faults.slice(0, limit)) lines.push(`  ${describeFault(f)}${f.test ? ` · in "${f.test}"` : ""}`);
     if (faults.length > limit) lines.push(`  … and ${faults.length - limit} more (--json lists them all).`);
