@@ -125,7 +125,7 @@ export function runMain(metaUrl: string, main: () => Promise<void>): void {
     }
     if (process.env[JOURNAL_ENV] === journal.dir) {
       const reports = collectJournal(journal, [lesson], lesson);
-      console.log(`\n${describeRunExtras(reports.get(lesson), seed).join("\n")}`);
+      console.log(`\n${describeRunExtras(reports.get(lesson), seed, 20, `WORKSHOP_CHAOS=${seed}`).join("\n")}`);
       // The estimate before a real-AWS run comes from the emulator's runs only.
       if (emulator.kind !== "aws") saveRuns(reports, "demo", emulator.description, seed);
     }

@@ -38,8 +38,8 @@ interface CallState {
   /** The line of the test file the call came from ("lessons/06-sqs/06-sqs.test.ts:140"). */
   testFrame?: string;
   site: CallSite;
-  /** This call's number among this process's calls of the operation (chaos decisions use it). */
-  n: number;
+  /** The call's place in the code and its number among the calls made from there (chaos decides by it). */
+  n: string;
   /** Attempts that went out (or were answered by an injected fault). */
   attempts: number;
   /** Requests that reached the emulator (what AWS would bill). */
@@ -178,7 +178,8 @@ const callMiddleware: Middleware = (next, context) => async (args) => {
   const testFrame = frames.find((f) => /\.test\.ts:/.test(f));
   // Chaos decides by the call's place in the code and how many calls were made from there, not
   // by the order of all calls (which concurrent tests change from run to run).
-  const n = nextCallNumber(`${service}.${operation}|${frames.join("<")}`);
+  const place = frames.join("<");
+  const n = `${place}#${nextCallNumber(`${service}.${operation}|${place}`)}`;
   const st: CallState = { call, lesson, testFrame, site: { service, operation, fromLesson: call.fromLesson }, n, attempts: 0, sent: 0, answeredLocally: false };
   context[CALL] = st;
   recordStart(call);

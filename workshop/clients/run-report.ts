@@ -74,11 +74,11 @@ export function sortFaults(faults: InjectedFault[]): InjectedFault[] {
 }
 
 /** The lines a check or demo ends with: the faults injected (by chaos) and the cost line. */
-export function describeRunExtras(report: LessonReport | undefined, seed: number | undefined, limit = 20): string[] {
+export function describeRunExtras(report: LessonReport | undefined, seed: number | undefined, limit = 20, replay = `--chaos=${seed}`): string[] {
   const lines: string[] = [];
   if (seed !== undefined) {
     const faults = sortFaults(report?.faults ?? []);
-    lines.push(`Chaos: seed ${seed} (replay the same faults with --chaos=${seed}): ${faults.length ? `${faults.length} fault(s) injected` : "no fault was injected"}.`);
+    lines.push(`Chaos: seed ${seed} (replay the same faults with ${replay}): ${faults.length ? `${faults.length} fault(s) injected` : "no fault was injected"}.`);
     for (const f of faults.slice(0, limit)) lines.push(`  ${describeFault(f)}${f.test ? ` · in "${f.test}"` : ""}`);
     if (faults.length > limit) lines.push(`  … and ${faults.length - limit} more (--json lists them all).`);
   }
