@@ -285,9 +285,10 @@ const attemptMiddleware: Middleware = (next, context) => async (args) => {
   const { site } = st;
   const key = `${st.n}|${attempt}`;
   const base = { service: site.service, operation: site.operation, attempt, where: st.call.where };
-  // Random chaos never fails the SDK's last attempt: the call always gets through.
+  // Random chaos fails only a call's first attempt, and never the SDK's last: the call always gets
+  // through, after one retry at most (which keeps a chaos check within about twice a plain one).
   const maxAttempts = Number(context[MAX_ATTEMPTS] ?? 3);
-  const retryable = (kind: FaultKind) => kind !== "latency" && attempt < maxAttempts;
+  const retryable = (kind: FaultKind) => kind !== "latency" && attempt === 1 && attempt < maxAttempts;
 
   const slow = decide(site, ["latency"], key, () => true);
   if (slow) {
