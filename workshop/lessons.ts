@@ -1,14 +1,35 @@
 // The lessons on disk, found by their folders (lessons/NN-slug) so that a new lesson
-// needs no code change. Each folder's lesson.json holds its metadata: title, summary, hints.
+// needs no code change. Each folder's lesson.json holds its metadata (see CONTRIBUTING.md):
+// title, summary, minutes { core, stretch }, and one entry per TODO with its own hints.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { LESSONS_DIR, ROOT, SOLUTIONS_DIR } from "./paths";
 
+/** One TODO of a lesson, as lesson.json describes it. */
+export interface TodoMeta {
+  /** The number in `todo(n, "…")` and in the `// TODO n:` comment. */
+  n: number;
+  /** What the step does, in a few words: "Create a bucket". */
+  step: string;
+  /** The exported function of exercise.ts (and solution.ts) that holds this TODO. */
+  function?: string;
+  /** Part of the lesson's core (what a newcomer does in 30–40 minutes); otherwise stretch. */
+  core: boolean;
+  /** One to three progressive hints, from a nudge to nearly the answer. */
+  hints: string[];
+}
+
 export interface LessonMeta {
   title: string;
   summary: string;
-  /** Progressive hints, from a nudge to nearly the answer. */
-  hints: string[];
+  /** Honest estimates for a newcomer, in minutes. */
+  minutes?: { core?: number; stretch?: number };
+  todos: TodoMeta[];
+  /**
+   * Hints of no particular TODO: the old lesson.json's top-level "hints" (read during the move
+   * to per-TODO hints, shown when the current TODO has none of its own).
+   */
+  generalHints: string[];
 }
 
 export interface Lesson extends LessonMeta {
@@ -25,6 +46,43 @@ export class UnknownLessonError extends Error {
   override name = "UnknownLessonError";
 }
 
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((h): h is string => typeof h === "string") : []);
+
+/** Reads lesson.json, new format or old; anything missing or damaged gets a harmless default. */
+export function parseLessonMeta(raw: unknown, slug: string): LessonMeta {
+  const data = raw && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
+  const todos: TodoMeta[] = (Array.isArray(data.todos) ? data.todos : [])
+    .filter((t): t is Record<string, unknown> => Boolean(t) && typeof t === "object" && Number.isInteger((t as { n?: unknown }).n))
+    .map((t) => ({
+      n: t.n as number,
+      step: typeof t.step === "string" ? t.step : `TODO ${t.n}`,
+      ...(typeof t.function === "string" ? { function: t.function } : {}),
+      // A lesson that marks nothing as core has no stretch: all of it is the core.
+      core: t.core === undefined ? true : t.core === true,
+      hints: strings(t.hints),
+    }))
+    .sort((a, b) => a.n - b.n);
+  const minutes = data.minutes && typeof data.minutes === "object" ? (data.minutes as { core?: unknown; stretch?: unknown }) : undefined;
+  return {
+    title: typeof data.title === "string" ? data.title : slug.slice(3),
+    summary: typeof data.summary === "string" ? data.summary : "",
+    ...(minutes
+      ? { minutes: { ...(typeof minutes.core === "number" ? { core: minutes.core } : {}), ...(typeof minutes.stretch === "number" ? { stretch: minutes.stretch } : {}) } }
+      : {}),
+    todos,
+    generalHints: strings(data.hints),
+  };
+}
+
+function readMeta(file: string): unknown {
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    return {};
+  }
+}
+
 export function listLessons(): Lesson[] {
   if (!existsSync(LESSONS_DIR)) return [];
   return readdirSync(LESSONS_DIR, { withFileTypes: true })
@@ -33,19 +91,25 @@ export function listLessons(): Lesson[] {
     .sort()
     .map((slug) => {
       const dir = join(LESSONS_DIR, slug);
-      const metaFile = join(dir, "lesson.json");
-      const meta: Partial<LessonMeta> = existsSync(metaFile) ? JSON.parse(readFileSync(metaFile, "utf8")) : {};
       return {
         number: slug.slice(0, 2),
         slug,
         dir,
         exercise: join(dir, "exercise.ts"),
         solution: join(SOLUTIONS_DIR, slug, "solution.ts"),
-        title: meta.title ?? slug.slice(3),
-        summary: meta.summary ?? "",
-        hints: meta.hints ?? [],
+        ...parseLessonMeta(readMeta(join(dir, "lesson.json")), slug),
       };
     });
+}
+
+/** The TODO numbered n, if lesson.json describes it. */
+export function todoMeta(lesson: Pick<LessonMeta, "todos">, n: number): TodoMeta | undefined {
+  return lesson.todos.find((t) => t.n === n);
+}
+
+/** Is step n part of the core? Steps lesson.json does not describe count as core (nothing is hidden). */
+export function isCore(lesson: Pick<LessonMeta, "todos">, n: number): boolean {
+  return todoMeta(lesson, n)?.core ?? true;
 }
 
 /** Finds a lesson by number ("4", "04"), slug ("04-s3") or name ("s3"). */

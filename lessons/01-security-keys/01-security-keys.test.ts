@@ -1,5 +1,7 @@
-import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createHash, createHmac, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteKeyPairCommand, DescribeKeyPairsCommand, EC2Client } from "@aws-sdk/client-ec2";
@@ -26,7 +28,7 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createClient, loadLesson, uniqueName } from "../../workshop/testing";
+import { createClient, injectFaults, loadLesson, NotImplementedError, recordCalls, uniqueName, type RecordedCall } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("01-security-keys");
 const sts = createClient(STSClient);
@@ -109,7 +111,7 @@ afterAll(async () => {
 // ------------------------------------------------------------------------------------------------
 
 describe("step 1: who am I", () => {
-  test("getCallerIdentity answers with an account and an ARN in it", async () => {
+  test("step 1: getCallerIdentity answers with an account and an ARN in it", async () => {
     const me = await lesson.getCallerIdentity(sts);
     const direct = await sts.send(new GetCallerIdentityCommand({}));
     expect(me, "getCallerIdentity should return { account, arn, userId } from STS's answer").toEqual({
@@ -122,8 +124,8 @@ describe("step 1: who am I", () => {
   });
 });
 
-describe("steps 2–7: IAM", () => {
-  test("createUser makes a user tagged for the workshop", async () => {
+describe("IAM: a user of your own", () => {
+  test("step 2: createUser makes a user tagged for the workshop", async () => {
     const userName = uniqueName("t-user");
     users.add(userName);
     const user = await lesson.createUser(iam, userName);
@@ -136,7 +138,7 @@ describe("steps 2–7: IAM", () => {
     });
   });
 
-  test("readOnlyBucketPolicy lets the user list one bucket and read its objects, and nothing else", () => {
+  test("step 3: readOnlyBucketPolicy lets the user list one bucket and read its objects, and nothing else", () => {
     const doc = lesson.readOnlyBucketPolicy("photos", "aws");
     const shown = JSON.stringify(doc);
     expect(doc.Version, "IAM policies use the language version 2012-10-17").toBe("2012-10-17");
@@ -156,12 +158,12 @@ describe("steps 2–7: IAM", () => {
     }
   });
 
-  test("readOnlyBucketPolicy takes the partition it is given", () => {
+  test("step 3: readOnlyBucketPolicy takes the partition it is given", () => {
     const doc = lesson.readOnlyBucketPolicy("photos", "aws-cn");
     expect(allows(doc, "s3:GetObject", "arn:aws-cn:s3:::photos/a.jpg"), JSON.stringify(doc)).toBe(true);
   });
 
-  test("createAndAttachPolicy creates a managed policy with that document and attaches it to the user", async () => {
+  test("step 4: createAndAttachPolicy creates a managed policy with that document and attaches it to the user", async () => {
     const { userName } = await newUser();
     const document = {
       Version: "2012-10-17" as const,
@@ -181,7 +183,7 @@ describe("steps 2–7: IAM", () => {
     expect(Tags ?? [], `the policy's tags are: ${JSON.stringify(Tags ?? [])}`).toContainEqual({ Key: "workshop", Value: "no-toca-boton" });
   });
 
-  test("createAccessKey makes a key for the user and returns its secret", async () => {
+  test("step 5: createAccessKey makes a key for the user and returns its secret", async () => {
     const { userName } = await newUser();
     const key = await lesson.createAccessKey(iam, userName);
     const ids = await accessKeyIds(userName);
@@ -189,7 +191,7 @@ describe("steps 2–7: IAM", () => {
     expect(key.secretAccessKey, "the secret is only in CreateAccessKey's answer: return it").toBeTruthy();
   });
 
-  test("stsClientFor builds a client that STS recognises as the new user", async () => {
+  test("step 6: stsClientFor builds a client that STS recognises as the new user", async () => {
     const { userName, arn } = await newUser();
     const key = await newAccessKey(userName);
     const client = lesson.stsClientFor(key);
@@ -197,15 +199,43 @@ describe("steps 2–7: IAM", () => {
     expect(identity.Arn, "with the user's access key, GetCallerIdentity should answer with the user's ARN (from IAM GetUser)").toBe(arn);
   });
 
-  test("rotateAccessKey leaves exactly one key, the new one, and it works", async () => {
+  test("step 7: rotateAccessKey switches to a new key, deactivates the old one, then deletes it", async () => {
     const { userName, arn } = await newUser();
     const old = await newAccessKey(userName);
-    const fresh = await lesson.rotateAccessKey(iam, userName, old.accessKeyId);
+    const rec = recordCalls();
+    let switchedAt = -1;
+    const rotation = await lesson.rotateAccessKey(iam, userName, old.accessKeyId, async (key) => {
+      switchedAt = rec.calls.length;
+      const asNewKey = await stsAs(key).send(new GetCallerIdentityCommand({}));
+      expect(asNewKey.Arn, "the key handed to switchTo should identify the user").toBe(arn);
+    });
+    rec.stop();
+    const fresh = rotation.newKey;
     expect(fresh.accessKeyId, "rotation makes a new key").not.toBe(old.accessKeyId);
     const ids = await accessKeyIds(userName);
     expect(ids, `after rotating, IAM lists: ${ids.join(", ") || "no keys"}`).toEqual([fresh.accessKeyId]);
-    const asUser = await stsAs(fresh).send(new GetCallerIdentityCommand({}));
-    expect(asUser.Arn, "the new key should identify the user").toBe(arn);
+    if (rotation.oldKeyLastUsed !== undefined) {
+      expect(rotation.oldKeyLastUsed, "oldKeyLastUsed is GetAccessKeyLastUsed's LastUsedDate").toBeInstanceOf(Date);
+    }
+
+    // AWS's order (IAM User Guide, "Update access keys"): new key, switch, check last use, Inactive, delete.
+    // Other calls (listing the keys, say) may come anywhere in between.
+    const lessonCalls = rec.calls.filter((c) => c.fromLesson);
+    const shown = callList(lessonCalls);
+    const index = (op: string, test: (input: Record<string, unknown>) => boolean = () => true) =>
+      rec.calls.findIndex((c) => c.fromLesson && c.service === "IAM" && c.operation === op && c.ok && test(c.input));
+    const aboutOld = (input: Record<string, unknown>) => input.AccessKeyId === old.accessKeyId;
+    const created = index("CreateAccessKey");
+    const lastUsed = index("GetAccessKeyLastUsed", aboutOld);
+    const deactivated = index("UpdateAccessKey", (input) => aboutOld(input) && input.Status === "Inactive");
+    const deleted = index("DeleteAccessKey", aboutOld);
+    expect(created, `the new key comes from CreateAccessKey; the lesson sent:\n  ${shown}`).toBeGreaterThanOrEqual(0);
+    expect(switchedAt, `switchTo is called with the new key, after CreateAccessKey; the lesson sent:\n  ${shown}`).toBeGreaterThan(created);
+    expect(lastUsed, `GetAccessKeyLastUsed is asked about the old key; the lesson sent:\n  ${shown}`).toBeGreaterThanOrEqual(0);
+    expect(deactivated, `the old key is set Inactive (UpdateAccessKey) after the switch; the lesson sent:\n  ${shown}`).toBeGreaterThanOrEqual(switchedAt);
+    expect(deleted, `the old key is deleted only after it was deactivated; the lesson sent:\n  ${shown}`).toBeGreaterThan(deactivated);
+    expect(lastUsed, `GetAccessKeyLastUsed comes before the delete; the lesson sent:\n  ${shown}`).toBeLessThan(deleted);
+
     // AWS refuses a deleted key (InvalidClientTokenId); the emulators answer with a default identity instead.
     // Either way, the old key no longer speaks for the user.
     const oldIdentity = await stsAs(old)
@@ -213,10 +243,40 @@ describe("steps 2–7: IAM", () => {
       .then((answer) => answer.Arn, (err: Error) => err.name);
     expect(oldIdentity, "the deleted key must not identify the user any more").not.toBe(arn);
   });
+
+  test("step 7: rotateAccessKey still rotates when IAM throttles a call once (the SDK retries it)", async () => {
+    const { userName } = await newUser();
+    const old = await newAccessKey(userName);
+    injectFaults([
+      { service: "IAM", operation: "UpdateAccessKey", fault: "throttle", times: 1, from: "lesson" },
+      { service: "IAM", operation: "DeleteAccessKey", fault: "server-error", times: 1, from: "lesson" },
+    ]);
+    const { newKey } = await lesson.rotateAccessKey(iam, userName, old.accessKeyId, async () => {});
+    const ids = await accessKeyIds(userName);
+    expect(ids, `after rotating, IAM lists: ${ids.join(", ") || "no keys"}`).toEqual([newKey.accessKeyId]);
+  });
+
+  test("step 7: rotateAccessKey keeps the old key when the switch fails", async () => {
+    const { userName } = await newUser();
+    const old = await newAccessKey(userName);
+    const outcome = await lesson
+      .rotateAccessKey(iam, userName, old.accessKeyId, async () => {
+        throw new Error("the application could not use the new key");
+      })
+      .then(
+        () => "rotateAccessKey returned",
+        (err: Error) => err,
+      );
+    if (outcome instanceof NotImplementedError) throw outcome;
+    expect(String(outcome), "a failed switch should reach the caller as an error").toMatch(/could not use the new key/);
+    const { AccessKeyMetadata } = await iam.send(new ListAccessKeysCommand({ UserName: userName }));
+    const oldKey = (AccessKeyMetadata ?? []).find((k) => k.AccessKeyId === old.accessKeyId);
+    expect(oldKey?.Status, "until the application runs on the new key, the old key stays Active").toBe("Active");
+  });
 });
 
-describe("steps 8–9: signing a request by hand", () => {
-  test("signGetCallerIdentity signs an STS Query request with SigV4 and the key's secret", async () => {
+describe("signing a request by hand (stretch)", () => {
+  test("step 9: signGetCallerIdentity signs an STS Query request with SigV4 and the key's secret", async () => {
     const key = { accessKeyId: "AKIAWORKSHOPEXAMPLE1", secretAccessKey: "not-a-real-secret-just-for-signing" };
     const signed = await lesson.signGetCallerIdentity(key, endpoint, region);
     expect(signed.method).toBe("POST");
@@ -232,23 +292,57 @@ describe("steps 8–9: signing a request by hand", () => {
     expect(signedHeaders.split(";"), "the host is signed, so the request cannot be sent elsewhere").toContain("host");
     expect(auth, "the secret signs; it is never sent").not.toContain(key.secretAccessKey);
 
-    // Sign the same request again, independently: only the right secret gives the same signature.
+    // Check the signature independently, from what the learner signed (its SignedHeaders, its date), with
+    // AWS's documented algorithm: only the right secret gives the same signature.
     const date = signed.headers["x-amz-date"] ?? "";
     expect(date, "SignatureV4 dates the request in the x-amz-date header").toMatch(/^\d{8}T\d{6}Z$/);
-    const signingDate = new Date(date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z"));
-    const again = await new SignatureV4({ service: "sts", region, credentials: key, sha256: Sha256 }).sign(
-      new HttpRequest({ ...signed, headers: withoutAuthorization(signed.headers) }),
-      { signingDate },
-    );
-    expect(auth, "the signature should be SigV4's, made with the key's secret").toBe(again.headers.authorization);
+    noProblem(sigV4Problem(signed, key.secretAccessKey), "the signature should be SigV4's, made with the key's secret");
   });
 
-  test("fetchCallerArn sends a signed request and reads the Arn from STS's XML", async () => {
+  test("lesson: the signature check accepts every valid SigV4 signature, and only those", async () => {
+    const key = { accessKeyId: "AKIAWORKSHOPEXAMPLE1", secretAccessKey: "not-a-real-secret-just-for-signing" };
+    // As the SDK signs by default (with x-amz-content-sha256), and as the AWS CLI signs for STS
+    // (content-type;host;x-amz-date, no payload header): both are valid for STS.
+    for (const applyChecksum of [true, false]) {
+      const request = await signForTest(key, { applyChecksum });
+      noProblem(sigV4Problem(request, key.secretAccessKey), `signed with applyChecksum: ${applyChecksum}`);
+    }
+    const wrong = await signForTest({ ...key, secretAccessKey: "another-secret" });
+    expect(sigV4Problem(wrong, key.secretAccessKey), "a signature made with another secret is refused").toBeDefined();
+  });
+
+  test("step 10: fetchCallerArn sends a signed request and reads the Arn from STS's XML", async () => {
     const { userName, arn } = await newUser();
     const key = await newAccessKey(userName);
     const request = await signForTest(key);
     const got = await lesson.fetchCallerArn(request);
     expect(got, "STS should answer with the ARN of the user whose key signed the request").toBe(arn);
+  });
+
+  test("step 10: fetchCallerArn names its error after STS's error code", async () => {
+    // STS's documented error answer, as a 403 from a local stand-in for STS: moto answers any key.
+    const server = createServer((_, response) => {
+      response.writeHead(403, { "content-type": "text/xml" });
+      response.end(
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>' +
+          "<Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message>" +
+          "</Error><RequestId>4b1e2c1a-0000-0000-0000-000000000000</RequestId></ErrorResponse>",
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const key = { accessKeyId: "AKIAWORKSHOPEXAMPLE1", secretAccessKey: "not-a-real-secret-just-for-signing" };
+      const request = await signForTest(key, { endpoint: `http://127.0.0.1:${port}/` });
+      const error = await lesson.fetchCallerArn(request).then(
+        (arn) => new Error(`no error, but the ARN ${arn}`),
+        (err: Error) => err,
+      );
+      if (error instanceof NotImplementedError) throw error;
+      expect(error.name, `STS answered 403 InvalidClientTokenId; fetchCallerArn threw ${error.name}: ${error.message}`).toBe("InvalidClientTokenId");
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
@@ -261,13 +355,13 @@ const VECTOR = {
 };
 const vectorKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: VECTOR.x }, format: "jwk" });
 
-describe("steps 10–13: key pairs", () => {
-  test("toOpenSshPublicKey writes the same line as ssh-keygen", () => {
+describe("key pairs (stretch)", () => {
+  test("step 11: toOpenSshPublicKey writes the same line as ssh-keygen", () => {
     const line = lesson.toOpenSshPublicKey(vectorKey, "vector");
     expect(line, "expected the line ssh-keygen wrote for this key").toBe(`${VECTOR.line} vector`);
   });
 
-  test("the key blob is string \"ssh-ed25519\" then the raw 32-byte key, each length-prefixed", () => {
+  test("step 11: the key blob is string \"ssh-ed25519\" then the raw 32-byte key, each length-prefixed", () => {
     const { publicKey } = generateKeyPairSync("ed25519");
     const blob = lesson.sshPublicKeyBlob(publicKey);
     const fields = readSshStrings(blob);
@@ -276,11 +370,11 @@ describe("steps 10–13: key pairs", () => {
     expect(fields[1].toString("base64url"), "the second field is the raw public key").toBe(publicKey.export({ format: "jwk" }).x);
   });
 
-  test("sshFingerprint is the base64 SHA-256 that AWS documents (and ssh-keygen prints)", () => {
+  test("step 12: sshFingerprint is the base64 SHA-256 that AWS documents (and ssh-keygen prints)", () => {
     expect(lesson.sshFingerprint(vectorKey)).toBe(VECTOR.fingerprint);
   });
 
-  test("importKeyPair hands EC2 the public key; the emulator's fingerprint is one recipe or the other", async () => {
+  test("step 13: importKeyPair hands EC2 the public key; the emulator's fingerprint is one recipe or the other", async () => {
     const keyName = uniqueName("t-laptop");
     keyPairs.add(keyName);
     const pair = await lesson.importKeyPair(ec2, keyName, `${VECTOR.line} vector`);
@@ -300,7 +394,7 @@ describe("steps 10–13: key pairs", () => {
     expect(described?.KeyFingerprint, "ImportKeyPair and DescribeKeyPairs agree").toBe(pair.fingerprint);
   });
 
-  test("createKeyPair saves the private key AWS made in a .pem only its owner can read", async () => {
+  test("step 14: createKeyPair saves the private key AWS made in a .pem only its owner can read", async () => {
     const keyName = uniqueName("t-aws-made");
     keyPairs.add(keyName);
     const created = await lesson.createKeyPair(ec2, keyName, pemDir);
@@ -317,11 +411,11 @@ describe("steps 10–13: key pairs", () => {
   });
 });
 
-describe("step 14: clean up", () => {
-  test("deleteUser removes the user's access keys, its own policy and the user", async () => {
+describe("clean up", () => {
+  /** A user with two access keys and a managed policy of its own, made with the SDK directly. */
+  async function userWithKeysAndPolicy(): Promise<{ userName: string; keyIds: string[]; policyArn: string }> {
     const { userName } = await newUser();
-    await newAccessKey(userName);
-    await newAccessKey(userName);
+    const keyIds = [(await newAccessKey(userName)).accessKeyId, (await newAccessKey(userName)).accessKeyId];
     const { Policy } = await iam.send(
       new CreatePolicyCommand({
         PolicyName: uniqueName("t-policy"),
@@ -330,19 +424,64 @@ describe("step 14: clean up", () => {
     );
     policies.add(Policy!.Arn!);
     await iam.send(new AttachUserPolicyCommand({ UserName: userName, PolicyArn: Policy!.Arn! }));
+    return { userName, keyIds, policyArn: Policy!.Arn! };
+  }
 
-    await lesson.deleteUser(iam, userName);
-
+  async function expectGone(userName: string, policyArn: string): Promise<void> {
     const user = await iam.send(new GetUserCommand({ UserName: userName })).then(
       () => "still there",
       (err: Error) => err.name,
     );
     expect(user, "the user should be gone").toMatch(/NoSuchEntity/);
-    const policy = await iam.send(new GetPolicyCommand({ PolicyArn: Policy!.Arn! })).then(
+    const policy = await iam.send(new GetPolicyCommand({ PolicyArn: policyArn })).then(
       () => "still there",
       (err: Error) => err.name,
     );
     expect(policy, "the user's own policy should be deleted with it").toMatch(/NoSuchEntity/);
+  }
+
+  test("step 8: deleteUser removes the user's access keys, its own policy and the user", async () => {
+    const { userName, policyArn } = await userWithKeysAndPolicy();
+    await lesson.deleteUser(iam, userName);
+    await expectGone(userName, policyArn);
+  });
+
+  test("step 8: deleteUser empties the user before DeleteUser, in the order AWS requires", async () => {
+    // IAM's DeleteUser answers DeleteConflict while the user has access keys or attached policies, and
+    // DeletePolicy does while the policy is attached (IAM API Reference); moto deletes anyway. So the
+    // check looks at what was sent: every key deleted and the policy detached before DeleteUser, the
+    // policy detached before DeletePolicy. Any order among those independent calls is fine.
+    const { userName, keyIds, policyArn } = await userWithKeysAndPolicy();
+    const rec = recordCalls();
+    await lesson.deleteUser(iam, userName);
+    rec.stop();
+    const calls = rec.calls.filter((c) => c.fromLesson && c.service === "IAM");
+    const shown = callList(calls);
+    const last = (op: string, test: (input: Record<string, unknown>) => boolean) =>
+      calls.map((c, i) => (c.operation === op && c.ok && test(c.input) ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
+    const deleteUser = last("DeleteUser", (input) => input.UserName === userName);
+    expect(deleteUser, `deleteUser should send DeleteUser; it sent:\n  ${shown}`).toBeGreaterThanOrEqual(0);
+    for (const keyId of keyIds) {
+      const deleted = last("DeleteAccessKey", (input) => input.AccessKeyId === keyId);
+      expect(deleted, `access key ${keyId} should be deleted before DeleteUser (AWS: DeleteConflict); it sent:\n  ${shown}`).toBeGreaterThanOrEqual(0);
+      expect(deleted, `access key ${keyId} should be deleted before DeleteUser (AWS: DeleteConflict); it sent:\n  ${shown}`).toBeLessThan(deleteUser);
+    }
+    const detached = last("DetachUserPolicy", (input) => input.PolicyArn === policyArn);
+    const policyDeleted = last("DeletePolicy", (input) => input.PolicyArn === policyArn);
+    expect(detached, `the policy should be detached before DeleteUser (AWS: DeleteConflict); it sent:\n  ${shown}`).toBeGreaterThanOrEqual(0);
+    expect(detached, `the policy should be detached before DeleteUser (AWS: DeleteConflict); it sent:\n  ${shown}`).toBeLessThan(deleteUser);
+    expect(policyDeleted, `the policy should be detached before DeletePolicy (AWS: DeleteConflict); it sent:\n  ${shown}`).toBeGreaterThan(detached);
+  });
+
+  test("step 8: deleteUser still cleans up when IAM fails a call once (a 500 the SDK retries)", async () => {
+    const { userName, policyArn } = await userWithKeysAndPolicy();
+    const faults = injectFaults([
+      { service: "IAM", operation: "DeleteAccessKey", fault: "server-error", times: 1, from: "lesson" },
+      { service: "IAM", operation: "DetachUserPolicy", fault: "throttle", times: 1, from: "lesson" },
+    ]);
+    await lesson.deleteUser(iam, userName);
+    expect(faults.injected.length, "the faults were injected").toBeGreaterThan(0);
+    await expectGone(userName, policyArn);
   });
 });
 
@@ -353,8 +492,11 @@ function stsAs(key: { accessKeyId: string; secretAccessKey: string }): STSClient
   return createClient(STSClient, { credentials: key, maxAttempts: 1 });
 }
 
-async function signForTest(key: { accessKeyId: string; secretAccessKey: string }): Promise<HttpRequest> {
-  const url = new URL(endpoint);
+async function signForTest(
+  key: { accessKeyId: string; secretAccessKey: string },
+  options: { applyChecksum?: boolean; endpoint?: string } = {},
+): Promise<HttpRequest> {
+  const url = new URL(options.endpoint ?? endpoint);
   const request = new HttpRequest({
     method: "POST",
     protocol: url.protocol,
@@ -364,11 +506,65 @@ async function signForTest(key: { accessKeyId: string; secretAccessKey: string }
     headers: { host: url.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
     body: "Action=GetCallerIdentity&Version=2011-06-15",
   });
-  return (await new SignatureV4({ service: "sts", region, credentials: key, sha256: Sha256 }).sign(request)) as HttpRequest;
+  const signer = new SignatureV4({ service: "sts", region, credentials: key, sha256: Sha256, applyChecksum: options.applyChecksum ?? true });
+  return (await signer.sign(request)) as HttpRequest;
 }
 
-function withoutAuthorization(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== "authorization"));
+/**
+ * Checks a SigV4 Authorization header the way AWS does (General Reference, "Signing AWS API requests"):
+ * rebuild the canonical request from the headers the signer listed in SignedHeaders, derive the signing
+ * key from the secret, date, region and service, and compare. Returns what is wrong, or undefined.
+ */
+function sigV4Problem(request: HttpRequest, secret: string): string | undefined {
+  const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), String(value)]));
+  const auth = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
+    headers.authorization ?? "",
+  );
+  if (!auth) return `the Authorization header is not SigV4's: ${headers.authorization ?? "missing"}`;
+  const [, , day, scopeRegion, service, signedHeaderList, signature] = auth;
+  const amzDate = headers["x-amz-date"] ?? "";
+  if (!amzDate.startsWith(day)) return `the credential's date ${day} is not the request's x-amz-date ${amzDate}`;
+  const signedHeaders = signedHeaderList.split(";");
+  const missing = signedHeaders.filter((name) => !(name in headers));
+  if (missing.length > 0) return `SignedHeaders lists ${missing.join(", ")}, which the request does not carry`;
+  const body = String(request.body ?? "");
+  const payloadHash = createHash("sha256").update(body).digest("hex");
+  if (headers["x-amz-content-sha256"] && headers["x-amz-content-sha256"] !== payloadHash) return "x-amz-content-sha256 is not the body's hash";
+  const query = Object.entries(request.query ?? {})
+    .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => `${encodeURIComponent(name)}=${encodeURIComponent(String(v ?? ""))}`))
+    .sort()
+    .join("&");
+  const canonical = [
+    request.method,
+    request.path.split("/").map((segment) => encodeURIComponent(decodeURIComponent(segment))).join("/") || "/",
+    query,
+    signedHeaders.map((name) => `${name}:${headers[name].trim().replace(/\s+/g, " ")}\n`).join(""),
+    signedHeaderList,
+    payloadHash,
+  ].join("\n");
+  const scope = `${day}/${scopeRegion}/${service}/aws4_request`;
+  const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, createHash("sha256").update(canonical).digest("hex")].join("\n");
+  const hmac = (k: string | Buffer, data: string) => createHmac("sha256", k).update(data).digest();
+  const signingKey = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), scopeRegion), service), "aws4_request");
+  const expected = createHmac("sha256", signingKey).update(stringToSign).digest("hex");
+  return expected === signature ? undefined : "the signature does not match the one the key's secret gives for what was signed";
+}
+
+/** Fails the check with the whole sentence (an assertion would cut a long message short). */
+function noProblem(problem: string | undefined, what: string): void {
+  if (problem) throw new Error(`${what}: ${problem}`);
+}
+
+/** Recorded calls, one a line: "IAM.DeleteAccessKey AKIA… (ok)". */
+function callList(calls: RecordedCall[]): string {
+  if (calls.length === 0) return "(nothing)";
+  return calls
+    .map((c) => {
+      const input = c.input as { AccessKeyId?: string; PolicyArn?: string; UserName?: string; Status?: string };
+      const about = [input.AccessKeyId ?? input.PolicyArn ?? input.UserName, input.Status].filter(Boolean).join(" ");
+      return `${c.service}.${c.operation}${about ? ` ${about}` : ""} (${c.ok ? "ok" : c.errorName})`;
+    })
+    .join("\n  ");
 }
 
 /** IAM returns policy documents URL-encoded (RFC 3986); some emulators return them as plain JSON. */

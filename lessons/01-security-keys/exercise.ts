@@ -19,15 +19,17 @@ import {
   DeletePolicyCommand,
   DeleteUserCommand,
   DetachUserPolicyCommand,
+  GetAccessKeyLastUsedCommand,
   IAMClient,
   paginateListAccessKeys,
   paginateListAttachedUserPolicies,
+  UpdateAccessKeyCommand,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { clientConfig, createClient, mask, runMain, todo, uniqueName, workshopTags } from "../../workshop/lesson";
+import { clientConfig, createClient, mask, NotImplementedError, runMain, todo, uniqueName, workshopTags } from "../../workshop/lesson";
 
 /** Who AWS thinks is calling: the answer of STS GetCallerIdentity. */
 export interface Identity {
@@ -45,6 +47,12 @@ export interface WorkshopUser {
 export interface AccessKey {
   accessKeyId: string;
   secretAccessKey: string;
+}
+
+/** What a rotation did: the new key, and when the old one was last used (undefined: never, as far as IAM knows). */
+export interface Rotation {
+  newKey: AccessKey;
+  oldKeyLastUsed?: Date;
 }
 
 export interface PolicyStatement {
@@ -76,18 +84,17 @@ export interface CreatedKeyPair extends KeyPairInfo {
 
 /** STS GetCallerIdentity needs no permission at all: any valid credentials may ask who they are. */
 export async function getCallerIdentity(sts: STSClient): Promise<Identity> {
-  // TODO 1: send a GetCallerIdentityCommand with `sts` and return { account, arn, userId } from its answer
-  // (the answer's Account, Arn and UserId).
-  return todo(1, "ask STS who you are: send a GetCallerIdentityCommand and return { account, arn, userId }");
+  // TODO 1: ask STS who these credentials belong to (GetCallerIdentity) and return its account, ARN and user id.
+  return todo(1, "ask STS who you are: GetCallerIdentity");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Steps 2–7: IAM, a user of your own with only the rights it needs.
+// Steps 2–8: IAM, a user of your own with only the rights it needs, and cleaning it up.
 
 export async function createUser(iam: IAMClient, userName: string): Promise<WorkshopUser> {
-  // TODO 2: send a CreateUserCommand with UserName and Tags: workshopTags(), then return the new user's
-  // UserName and Arn from the answer's User.
-  return todo(2, "create the IAM user with CreateUserCommand (Tags: workshopTags()) and return { userName, arn }");
+  // TODO 2: create the IAM user (CreateUser) with the workshop's tags, so that cleanup can find it,
+  //   and return its name and ARN.
+  return todo(2, "create the IAM user with CreateUser, tagged");
 }
 
 /** The partition of an ARN: "aws", or "aws-cn", "aws-us-gov"… Take it from an ARN you got, never assume it. */
@@ -97,11 +104,9 @@ export function partitionOf(arn: string): string {
 
 /** Least privilege: list one bucket and read its objects. Nothing else, nowhere else. */
 export function readOnlyBucketPolicy(bucket: string, partition: string): PolicyDocument {
-  // TODO 3: return a policy document (Version "2012-10-17") with two Allow statements:
-  //   s3:ListBucket on the bucket itself:   arn:<partition>:s3:::<bucket>
-  //   s3:GetObject  on the bucket's objects: arn:<partition>:s3:::<bucket>/*
-  // No "*" actions, no other buckets: least privilege.
-  return todo(3, "write the policy document: s3:ListBucket on the bucket's ARN, s3:GetObject on its objects (…/*)");
+  // TODO 3: least privilege: allow listing this one bucket and reading the objects in it, nothing else.
+  //   The bucket and its objects are two resources, with two ARNs in the given partition.
+  return todo(3, "write the least-privilege policy document: list one bucket, read its objects");
 }
 
 /** A managed policy of the user's own (CreatePolicy), attached to the user (AttachUserPolicy). Returns its ARN. */
@@ -111,22 +116,24 @@ export async function createAndAttachPolicy(
   policyName: string,
   document: PolicyDocument,
 ): Promise<string> {
-  // TODO 4: create the policy with CreatePolicyCommand (PolicyName, PolicyDocument: JSON.stringify(document),
-  // Tags: workshopTags()), attach it with AttachUserPolicyCommand (UserName, PolicyArn), and return its ARN.
-  return todo(4, "create the managed policy with CreatePolicyCommand, attach it with AttachUserPolicyCommand, return its ARN");
+  // TODO 4: make the document a managed policy of its own (CreatePolicy, tagged), attach it to the user
+  //   (AttachUserPolicy), and return the policy's ARN.
+  return todo(4, "create the managed policy and attach it to the user");
 }
 
-/** The secret is shown once, in this answer, and never again: AWS keeps only what it needs to check signatures. */
+/**
+ * The secret is shown once, in this answer, and never again. SigV4 is HMAC, symmetric crypto: AWS keeps the secret
+ * too and derives the same signing key to check every signature, but IAM will not hand the secret back to anyone.
+ */
 export async function createAccessKey(iam: IAMClient, userName: string): Promise<AccessKey> {
-  // TODO 5: send a CreateAccessKeyCommand for the user and return the AccessKeyId and SecretAccessKey of its answer.
-  return todo(5, "create an access key with CreateAccessKeyCommand and return { accessKeyId, secretAccessKey }");
+  // TODO 5: ask IAM for an access key for the user (CreateAccessKey): the secret is in this answer, and only here.
+  return todo(5, "create an access key with CreateAccessKey and return its id and secret");
 }
 
 /** A client is whoever its credentials say: the same code, another identity. */
 export function stsClientFor(key: AccessKey): STSClient {
-  // TODO 6: build the client with createClient(STSClient, { credentials: { accessKeyId, secretAccessKey } }):
-  // the second argument overrides the workshop's dummy credentials.
-  return todo(6, "build an STSClient that signs with this key: createClient(STSClient, { credentials: {…} })");
+  // TODO 6: build an STS client that signs with this key instead of the workshop's own credentials.
+  return todo(6, "build an STSClient that signs with this key");
 }
 
 export async function listAccessKeyIds(iam: IAMClient, userName: string): Promise<string[]> {
@@ -137,15 +144,33 @@ export async function listAccessKeyIds(iam: IAMClient, userName: string): Promis
   return ids;
 }
 
-/** Rotation: a user may hold two keys, so make the new one first, switch, then delete the old one. */
-export async function rotateAccessKey(iam: IAMClient, userName: string, oldAccessKeyId: string): Promise<AccessKey> {
-  // TODO 7: create the new key first (createAccessKey), then delete the old one with DeleteAccessKeyCommand
-  // (UserName, AccessKeyId), and return the new key.
-  return todo(7, "rotate: create the second key, then delete the first with DeleteAccessKeyCommand");
+/**
+ * Rotation, in AWS's order: make the second key (a user may hold two, so it is never keyless), switch the
+ * application to it, see when the old key was last used, deactivate the old key, and only then delete it.
+ * `switchTo` is the application's part: it starts using the new key, and throws if it cannot.
+ */
+export async function rotateAccessKey(
+  iam: IAMClient,
+  userName: string,
+  oldAccessKeyId: string,
+  switchTo: (key: AccessKey) => Promise<void>,
+): Promise<Rotation> {
+  // TODO 7: rotate in AWS's order: a second key; the application switched to it (switchTo); when the old key
+  //   was last used (GetAccessKeyLastUsed); the old key deactivated (UpdateAccessKey); only then deleted.
+  return todo(7, "rotate: new key, switch, check last use, deactivate the old key, then delete it");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Steps 8–9: what an access key really does. The SDK signs every request; here we sign one by hand.
+// Step 8: clean up. IAM deletes a user only when nothing hangs off it any more.
+
+export async function deleteUser(iam: IAMClient, userName: string): Promise<void> {
+  // TODO 8: IAM refuses to delete a user that something still hangs off: remove its access keys, detach its
+  //   policies (deleting the ones that are its own, not AWS's), and only then delete the user.
+  return todo(8, "delete the access keys, detach (and delete) the user's policies, then the user");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps 9–10 (stretch): what an access key really does. The SDK signs every request; here we sign one by hand.
 
 /** Where STS answers: the emulator, or (only with WORKSHOP_REAL_AWS=1) STS's regional endpoint. */
 export function stsEndpoint(config = clientConfig()): string {
@@ -154,18 +179,28 @@ export function stsEndpoint(config = clientConfig()): string {
 
 /** An STS Query request (POST, form-encoded), signed with Signature Version 4. The secret signs; it is never sent. */
 export async function signGetCallerIdentity(key: AccessKey, endpoint: string, region: string): Promise<HttpRequest> {
-  // TODO 8: build a new HttpRequest: method "POST"; protocol, hostname, port and path from new URL(endpoint);
-  // headers host and "content-type": "application/x-www-form-urlencoded; charset=utf-8";
-  // body "Action=GetCallerIdentity&Version=2011-06-15". Sign it with a SignatureV4 for service "sts" in
-  // this region, with the key as credentials and Sha256 as sha256, and return the signed request.
-  return todo(8, "build the STS Query request as an HttpRequest and sign it with SignatureV4 (service \"sts\")");
+  // TODO 9: build STS's GetCallerIdentity Query request (a form-encoded POST to the endpoint) as an HttpRequest,
+  //   and sign it with the SDK's SignatureV4 for the service "sts" in this region.
+  return todo(9, "build the STS Query request as an HttpRequest and sign it with SignatureV4");
 }
 
 /** Sends a signed request with plain fetch and reads the caller's ARN out of STS's XML answer. */
 export async function fetchCallerArn(request: HttpRequest): Promise<string> {
-  // TODO 9: fetch(`${protocol}//${hostname}:${port}${path}`, { method, headers, body }) with the request's own
-  // fields, read the answer as text, throw if it is not ok, and return what is between <Arn> and </Arn>.
-  return todo(9, "send the signed request with fetch and return the <Arn> from STS's XML answer");
+  // TODO 10: send the signed request exactly as it is, with fetch: its method, its URL (a request without a port
+  //   has none in its URL), its headers and body. Turn an error answer into stsError(…); return the <Arn>.
+  return todo(10, "send the signed request with fetch and return the <Arn> of STS's answer");
+}
+
+/**
+ * STS's error answer, `<ErrorResponse><Error><Code>…</Code><Message>…</Message></Error>…`, as an Error named
+ * after its code ("InvalidClientTokenId", "SignatureDoesNotMatch"…), the way the SDK names the errors it throws.
+ */
+export function stsError(status: number, xml: string): Error {
+  const code = /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+  const message = /<Message>([^<]*)<\/Message>/.exec(xml)?.[1];
+  const error = new Error(`STS answered HTTP ${status}${code ? ` ${code}` : ""}: ${message ?? xml.slice(0, 300)}`);
+  error.name = code ?? `HTTP${status}`;
+  return error;
 }
 
 /** The Authorization header with the key id and the signature masked: enough to read, never enough to reuse. */
@@ -176,7 +211,7 @@ export function maskAuthorization(header: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Steps 10–13: key pairs. Asymmetric crypto: the private half stays with you, EC2 keeps the public half.
+// Steps 11–14 (stretch): key pairs. Asymmetric crypto: the private half stays with you, EC2 keeps the public half.
 
 /** Made here, on this laptop: the private key never leaves it. */
 export function generateKeyPair(): { publicKey: KeyObject; privateKey: KeyObject } {
@@ -192,9 +227,8 @@ function sshString(bytes: Buffer): Buffer {
 
 /** The OpenSSH public key blob: string "ssh-ed25519", then the raw 32-byte key, each length-prefixed. */
 export function sshPublicKeyBlob(publicKey: KeyObject): Buffer {
-  // TODO 10: get the raw 32-byte key (publicKey.export({ format: "jwk" }).x is it, in base64url), and return
-  // the two fields one after the other, each as an sshString: the text "ssh-ed25519", then the raw key.
-  return todo(10, "build the OpenSSH key blob: sshString(\"ssh-ed25519\") then sshString(the raw 32-byte key)");
+  // TODO 11: OpenSSH's wire format: the key type's name, then the raw 32-byte public key, each as an sshString.
+  return todo(11, "build the OpenSSH key blob: the key type, then the raw key, each length-prefixed");
 }
 
 /** The line you would find in ~/.ssh/id_ed25519.pub: "ssh-ed25519 AAAA… comment". */
@@ -207,8 +241,8 @@ export function toOpenSshPublicKey(publicKey: KeyObject, comment = "no-toca-boto
  * `ssh-keygen -lf key.pub` prints the same digest as "SHA256:…" without the padding.
  */
 export function sshFingerprint(publicKey: KeyObject): string {
-  // TODO 11: hash the blob from sshPublicKeyBlob() with createHash("sha256") and digest it as "base64".
-  return todo(11, "compute the fingerprint AWS documents: base64 of the SHA-256 of the key blob");
+  // TODO 12: the fingerprint AWS documents for ed25519 keys: the SHA-256 of the key blob, in base64.
+  return todo(12, "compute the fingerprint AWS documents: base64 of the SHA-256 of the key blob");
 }
 
 /**
@@ -222,32 +256,20 @@ export function motoFingerprint(publicKey: KeyObject): string {
 
 /** ImportKeyPair: you hand EC2 only the public half. */
 export async function importKeyPair(ec2: EC2Client, keyName: string, openSshPublicKey: string): Promise<KeyPairInfo> {
-  // TODO 12: send an ImportKeyPairCommand with KeyName, PublicKeyMaterial: Buffer.from(openSshPublicKey) and
-  // TagSpecifications: [{ ResourceType: "key-pair", Tags: workshopTags() }]; return KeyName, KeyPairId, KeyFingerprint.
-  return todo(12, "import the public key with ImportKeyPairCommand (tagged) and return { keyName, keyPairId, fingerprint }");
+  // TODO 13: hand EC2 only the public half (ImportKeyPair), tagged like everything else; return what EC2 reports.
+  return todo(13, "import the public key with ImportKeyPair, tagged");
 }
 
 /** CreateKeyPair: AWS makes the key and hands you the private half once. Save it where only you can read it. */
 export async function createKeyPair(ec2: EC2Client, keyName: string, dir: string): Promise<CreatedKeyPair> {
-  // TODO 13: send a CreateKeyPairCommand (KeyName, KeyType "ed25519", KeyFormat "pem", tagged like TODO 12).
-  // Write its KeyMaterial to join(dir, `${keyName}.pem`) with writeFile(…, { mode: 0o600, flag: "wx" }), then
-  // chmod(pemPath, 0o600) to be sure. Return keyName, keyPairId, fingerprint and pemPath.
-  return todo(13, "create the key pair with CreateKeyPairCommand and save its KeyMaterial to a .pem file with mode 0600");
+  // TODO 14: let EC2 make an ed25519 key pair (CreateKeyPair, PEM, tagged), save the private half it returns
+  //   once to <dir>/<keyName>.pem readable by you alone (mode 0600), and return it with that path.
+  return todo(14, "create the key pair with CreateKeyPair and save its private key in a .pem file, mode 0600");
 }
 
 export async function deleteKeyPair(ec2: EC2Client, keyName: string, pemPath?: string): Promise<void> {
   await ec2.send(new DeleteKeyPairCommand({ KeyName: keyName }));
   if (pemPath) await rm(pemPath, { force: true });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Step 14: clean up. IAM deletes a user only when nothing hangs off it any more.
-
-export async function deleteUser(iam: IAMClient, userName: string): Promise<void> {
-  // TODO 14: in this order: delete each access key (listAccessKeyIds, DeleteAccessKeyCommand); for each policy
-  // that paginateListAttachedUserPolicies finds, DetachUserPolicyCommand and, unless it is AWS's own
-  // (":iam::aws:policy/" in its ARN), DeletePolicyCommand; last, DeleteUserCommand.
-  return todo(14, "delete the access keys, detach and delete the user's policy, then delete the user");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -265,6 +287,16 @@ async function untilTheKeyWorks<T>(call: () => Promise<T>): Promise<T> {
       if ((err as Error).name !== "InvalidClientTokenId" || attempt >= 10) throw err;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
+  }
+}
+
+/** Runs a stretch step of the demo: one whose TODO is not done yet is skipped, saying so. */
+async function stretch(step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    if (!(err instanceof NotImplementedError)) throw err;
+    console.log(`(Stretch TODO ${err.todo} is not done yet: skipped.)`);
   }
 }
 
@@ -300,39 +332,46 @@ export async function main(): Promise<void> {
     console.log(`6. With the new key, STS says: ${asUser.arn}`);
     console.log(`   ${asUser.arn === user.arn ? "✓ that is the user IAM created" : `✗ IAM says the user is ${user.arn}`}`);
 
-    const second = await rotateAccessKey(iam, userName, first.accessKeyId);
+    const { newKey: second, oldKeyLastUsed } = await rotateAccessKey(iam, userName, first.accessKeyId, async (key) => {
+      await untilTheKeyWorks(() => getCallerIdentity(stsClientFor(key))); // "the application" switches to the new key
+    });
     const keys = await listAccessKeyIds(iam, userName);
-    console.log(`7. Rotated: ${mask(first.accessKeyId)} is deleted; the user's keys are now ${keys.map(mask).join(", ")}.`);
+    const lastUsed = oldKeyLastUsed ? `last used ${oldKeyLastUsed.toISOString()}` : "never used, as far as IAM knows";
+    console.log(`7. Rotated: ${mask(first.accessKeyId)} (${lastUsed}) was deactivated, then deleted; the user's keys are now ${keys.map(mask).join(", ")}.`);
 
-    const signed = await signGetCallerIdentity(second, stsEndpoint(config), config.region);
-    console.log(`8. Signed by hand: POST ${stsEndpoint(config)} ${String(signed.body)}`);
-    console.log(`   Authorization: ${maskAuthorization(signed.headers.authorization)}`);
-    const arn = await untilTheKeyWorks(() => fetchCallerArn(signed));
-    console.log(`9. Sent with fetch; STS answered <Arn>${arn}</Arn>.`);
+    await stretch(async () => {
+      const signed = await signGetCallerIdentity(second, stsEndpoint(config), config.region);
+      console.log(`9. Signed by hand: POST ${stsEndpoint(config)} ${String(signed.body)}`);
+      console.log(`   Authorization: ${maskAuthorization(signed.headers.authorization)}`);
+      const arn = await untilTheKeyWorks(() => fetchCallerArn(signed));
+      console.log(`10. Sent with fetch; STS answered <Arn>${arn}</Arn>.`);
+    });
 
-    const { publicKey } = generateKeyPair();
-    const line = toOpenSshPublicKey(publicKey);
-    console.log(`10. Made an ed25519 key pair here. Public half: ${line.slice(0, 40)}…`);
-    const local = sshFingerprint(publicKey);
-    const pair = await importKeyPair(ec2, importedName, line);
-    imported = true;
-    console.log(`11–12. Imported it as ${pair.keyName} (${pair.keyPairId}).`);
-    console.log(`   Fingerprint computed here (what AWS documents): ${local}`);
-    console.log(`   Fingerprint the emulator reports:               ${pair.fingerprint}`);
-    if (pair.fingerprint === local) console.log("   ✓ they match");
-    else if (pair.fingerprint === motoFingerprint(publicKey)) {
-      console.log("   ✓ it is moto's recipe (hex SHA-256 of the DER public key) for this same key; AWS would report the first.");
-    } else console.log("   ✗ neither recipe gives the emulator's fingerprint");
+    await stretch(async () => {
+      const { publicKey } = generateKeyPair();
+      const line = toOpenSshPublicKey(publicKey);
+      console.log(`11. Made an ed25519 key pair here. Public half: ${line.slice(0, 40)}…`);
+      const local = sshFingerprint(publicKey);
+      const pair = await importKeyPair(ec2, importedName, line);
+      imported = true;
+      console.log(`12–13. Imported it as ${pair.keyName} (${pair.keyPairId}).`);
+      console.log(`   Fingerprint computed here (what AWS documents): ${local}`);
+      console.log(`   Fingerprint the emulator reports:               ${pair.fingerprint}`);
+      if (pair.fingerprint === local) console.log("   ✓ they match");
+      else if (pair.fingerprint === motoFingerprint(publicKey)) {
+        console.log("   ✓ it is moto's recipe (hex SHA-256 of the DER public key) for this same key; AWS would report the first.");
+      } else console.log("   ✗ neither recipe gives the emulator's fingerprint");
 
-    created = await createKeyPair(ec2, createdName, keyDir);
-    const mode = ((await stat(created.pemPath)).mode & 0o777).toString(8);
-    console.log(`13. CreateKeyPair: AWS made ${created.keyName}; its private half is saved in ${created.pemPath} (mode ${mode}).`);
+      created = await createKeyPair(ec2, createdName, keyDir);
+      const mode = ((await stat(created.pemPath)).mode & 0o777).toString(8);
+      console.log(`14. CreateKeyPair: AWS made ${created.keyName}; its private half is saved in ${created.pemPath} (mode ${mode}).`);
+    });
   } finally {
     if (created) await deleteKeyPair(ec2, created.keyName, created.pemPath);
     if (imported) await deleteKeyPair(ec2, importedName);
     await rm(keyDir, { recursive: true, force: true });
     if (user) await deleteUser(iam, userName);
-    console.log(`14. Cleaned up: the key pairs, the .pem file, the access keys, the policy and the user.`);
+    console.log(`8. Cleaned up: the key pairs, the .pem file, the access keys, the policy and the user.`);
   }
 }
 

@@ -19,11 +19,11 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { workshopTags } from "../../workshop/lesson";
-import { createClient, loadLesson, NotImplementedError, uniqueName } from "../../workshop/testing";
+import { createClient, injectFaults, loadLesson, NotImplementedError, recordCalls, uniqueName, waitFor, type Recording } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("02-ec2-instances");
 const ec2 = createClient(EC2Client);
-const FAST = { client: ec2, minDelay: 1, maxDelay: 2, maxWaitTime: 30 };
+const FAST = { client: ec2, minDelay: 1, maxDelay: 2, maxWaitTime: 8 };
 const LIVE = ["pending", "running", "shutting-down", "stopping", "stopped"];
 const AL2023 = { owners: ["amazon"], name: "al2023-ami-2023.*-x86_64", architecture: "x86_64" as const };
 
@@ -31,6 +31,43 @@ const AL2023 = { owners: ["amazon"], name: "al2023-ami-2023.*-x86_64", architect
 const fleets: string[] = [];
 const keyNames: string[] = [];
 let imageId = "";
+
+/**
+ * The lesson's waiters may wait up to 2 minutes (real instances are slow); the emulator's are instant.
+ * A waiter that waits for a state that never comes (the wrong waiter after a call) ends the check here,
+ * within 8 s, saying what it waited for.
+ */
+async function settles<T>(what: string, promise: Promise<T>): Promise<T> {
+  const outcome: { done: boolean; value?: T; error?: unknown } = { done: false };
+  promise.then(
+    (value) => Object.assign(outcome, { done: true, value }),
+    (error: unknown) => Object.assign(outcome, { done: true, error }),
+  );
+  await waitFor(what, () => (outcome.done ? true : undefined), { timeoutMs: 8000, intervalMs: 50 });
+  if (outcome.error !== undefined) throw outcome.error;
+  return outcome.value as T;
+}
+
+/**
+ * AWS answers RunInstances, StopInstances, StartInstances and TerminateInstances while the change is
+ * still under way ("pending", "stopping"…); moto is done at once, so only what the code sent can show
+ * whether it waited. A waiter, or a loop of DescribeInstances or DescribeInstanceStatus calls of its
+ * own: any of them counts, as long as one came after the call that changed the state.
+ */
+function waitedAfter(rec: Recording, operation: string): string | undefined {
+  const calls = rec.calls.filter((c) => c.fromLesson && c.service === "EC2");
+  const changed = calls.findIndex((c) => c.operation === operation && c.ok);
+  const shown = calls.map((c) => `EC2.${c.operation} (${c.ok ? "ok" : c.errorName})`).join("\n  ") || "(nothing)";
+  if (changed < 0) return `the lesson never sent a successful ${operation}; it sent:\n  ${shown}`;
+  const looked = calls.slice(changed + 1).some((c) => ["DescribeInstances", "DescribeInstanceStatus"].includes(c.operation));
+  if (looked) return undefined;
+  return `after ${operation} the lesson returned without asking EC2 for the new state (a waiter, or DescribeInstances until it holds); on AWS the instances are still changing then. It sent:\n  ${shown}`;
+}
+
+/** Fails the check with the whole sentence (an assertion would cut a long message short). */
+function noProblem(problem: string | undefined, what: string): void {
+  if (problem) throw new Error(`${what}: ${problem}`);
+}
 
 function newFleet(): string {
   const fleet = uniqueName("fleet");
@@ -104,17 +141,17 @@ afterAll(async () => {
 });
 
 describe("the client", () => {
-  test("createEc2Client retries more than the SDK's default, adaptively, in the region asked for", async () => {
+  test("lesson: createEc2Client retries more than the SDK's default, in standard mode, in the region asked for", async () => {
     const client = lesson.createEc2Client("sa-east-1");
     const attempts = await client.config.maxAttempts();
     expect(attempts, `the client makes ${attempts} attempts per call`).toBeGreaterThan(3);
-    expect(client.config.retryMode, "the client's retryMode").toBe("adaptive");
+    expect(client.config.retryMode, "the client's retryMode (standard is what AWS's SDK guide recommends)").toBe("standard");
     expect(await client.config.region(), "the client's region").toBe("sa-east-1");
   });
 });
 
-describe("step 1: regions and availability zones", () => {
-  test("describeRegions lists every region the emulator knows, this client's among them", async () => {
+describe("step 7: regions and availability zones (stretch)", () => {
+  test("step 7: describeRegions lists the regions enabled for the account, this client's among them", async () => {
     const regions = await lesson.describeRegions(ec2);
     const names = regions.map((r) => r.name);
     const { Regions = [] } = await ec2.send(new DescribeRegionsCommand({}));
@@ -123,7 +160,7 @@ describe("step 1: regions and availability zones", () => {
     expect(names, `the regions found: ${names.join(", ")}`).toContain("sa-east-1");
   });
 
-  test("describeAvailabilityZones lists the zones of the client's region (São Paulo here)", async () => {
+  test("step 8: describeAvailabilityZones lists the zones of the client's region (São Paulo here)", async () => {
     const saoPaulo = createClient(EC2Client, { region: "sa-east-1" });
     const zones = await lesson.describeAvailabilityZones(saoPaulo);
     const { AvailabilityZones = [] } = await saoPaulo.send(new DescribeAvailabilityZonesCommand({}));
@@ -137,8 +174,8 @@ describe("step 1: regions and availability zones", () => {
   });
 });
 
-describe("step 2: images", () => {
-  test("findLatestImage finds the newest Amazon Linux 2023 image for x86_64", async () => {
+describe("step 1: images", () => {
+  test("step 1: findLatestImage finds the newest Amazon Linux 2023 image for x86_64", async () => {
     const image = await lesson.findLatestImage(ec2, AL2023);
     const { Images = [] } = await ec2.send(
       new DescribeImagesCommand({
@@ -157,13 +194,13 @@ describe("step 2: images", () => {
     expect(key(match!), `found "${key(match!)}", but the newest (by date, then name) is "${newest}"; the matches are:\n  ${candidates}\n`).toBe(newest);
   });
 
-  test("findLatestImage follows the query: arm64 gives an arm64 image", async () => {
+  test("step 1: findLatestImage follows the query: arm64 gives an arm64 image", async () => {
     const image = await lesson.findLatestImage(ec2, { owners: ["amazon"], name: "al2023-ami-2023.*-arm64", architecture: "arm64" });
     expect(image.architecture, `${image.imageId} (${image.name})`).toBe("arm64");
     expect(image.name, "the image's name").toMatch(/^al2023-ami-2023\..*-arm64$/);
   });
 
-  test("findLatestImage says so when no image matches", async () => {
+  test("step 1: findLatestImage says so when no image matches", async () => {
     const query = { owners: ["amazon"], name: "nt-no-such-image-*", architecture: "x86_64" as const };
     const error = await lesson.findLatestImage(ec2, query).then(
       (image) => new Error(`no error, but the image ${image.imageId} (${image.name})`),
@@ -174,8 +211,8 @@ describe("step 2: images", () => {
   });
 });
 
-describe("step 3: key pairs", () => {
-  test("createKeyPair creates a tagged key pair and hands out its private key", async () => {
+describe("step 2: key pairs", () => {
+  test("step 2: createKeyPair creates a tagged key pair and hands out its private key", async () => {
     const keyName = uniqueName("key");
     keyNames.push(keyName);
     const key = await lesson.createKeyPair(ec2, keyName);
@@ -189,12 +226,18 @@ describe("step 3: key pairs", () => {
   });
 });
 
-describe("step 4: a reservation of instances", () => {
-  test("launchInstances launches N instances in one reservation, tagged, with the key and the client token", async () => {
+describe("step 3: a reservation of instances", () => {
+  test("step 3: launchInstances launches N instances in one reservation, tagged, with the key and the client token", async () => {
     const fleet = newFleet();
     const keyName = await newKeyPair();
     const clientToken = uniqueName("token");
-    const launched = await lesson.launchInstances(ec2, { imageId, count: 2, keyName, name: "web", fleet, clientToken });
+    const rec = recordCalls();
+    const launched = await settles(
+      "launchInstances to return (its waiter waits for the instances to run)",
+      lesson.launchInstances(ec2, { imageId, count: 2, keyName, name: "web", fleet, clientToken }),
+    );
+    rec.stop();
+    noProblem(waitedAfter(rec, "RunInstances"), "launchInstances waits until the instances run");
     expect(launched.instanceIds, "the instance ids returned").toHaveLength(2);
 
     const { Reservations = [] } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: launched.instanceIds }));
@@ -216,8 +259,8 @@ describe("step 4: a reservation of instances", () => {
   });
 });
 
-describe("step 5: finding instances by tag", () => {
-  test("describeInstancesByTag finds the fleet's instances, grouped by reservation, and nothing else", async () => {
+describe("step 4: finding instances by tag", () => {
+  test("step 4: describeInstancesByTag finds the fleet's instances, grouped by reservation, and nothing else", async () => {
     const fleet = newFleet();
     const first = await launch(fleet, 2);
     const second = await launch(fleet, 1);
@@ -235,7 +278,7 @@ describe("step 5: finding instances by tag", () => {
     }
   });
 
-  test("describeInstancesByTag can keep only the states asked for", async () => {
+  test("step 4: describeInstancesByTag can keep only the states asked for", async () => {
     const fleet = newFleet();
     const [gone, kept] = await launch(fleet, 2);
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [gone] }));
@@ -245,33 +288,42 @@ describe("step 5: finding instances by tag", () => {
   });
 });
 
-describe("step 6: stop, start, terminate", () => {
-  test("stopInstances stops the instances and waits until they are stopped", async () => {
+describe("stop, start, terminate", () => {
+  test("step 9: stopInstances stops the instances and waits until they are stopped", async () => {
     const ids = await launch(newFleet(), 2);
-    await lesson.stopInstances(ec2, ids);
+    const rec = recordCalls();
+    await settles("stopInstances to return (its waiter waits for \"stopped\")", lesson.stopInstances(ec2, ids));
+    rec.stop();
+    noProblem(waitedAfter(rec, "StopInstances"), "stopInstances waits until the instances are stopped");
     const states = await statesOf(ids);
     expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["stopped", "stopped"]);
   });
 
-  test("startInstances starts stopped instances and waits until they run", async () => {
+  test("step 10: startInstances starts stopped instances and waits until they run", async () => {
     const ids = await launch(newFleet(), 2);
     await ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
     await waitUntilInstanceStopped(FAST, { InstanceIds: ids });
-    await lesson.startInstances(ec2, ids);
+    const rec = recordCalls();
+    await settles("startInstances to return (its waiter waits for \"running\")", lesson.startInstances(ec2, ids));
+    rec.stop();
+    noProblem(waitedAfter(rec, "StartInstances"), "startInstances waits until the instances are running");
     const states = await statesOf(ids);
     expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["running", "running"]);
   });
 
-  test("terminateInstances terminates the instances and waits until they are terminated", async () => {
+  test("step 5: terminateInstances terminates the instances and waits until they are terminated", async () => {
     const ids = await launch(newFleet(), 2);
-    await lesson.terminateInstances(ec2, ids);
+    const rec = recordCalls();
+    await settles("terminateInstances to return (its waiter waits for \"terminated\")", lesson.terminateInstances(ec2, ids));
+    rec.stop();
+    noProblem(waitedAfter(rec, "TerminateInstances"), "terminateInstances waits until the instances are terminated");
     const states = await statesOf(ids);
     expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["terminated", "terminated"]);
   });
 });
 
-describe("step 7: cleanup", () => {
-  test("cleanup terminates everything of the fleet, running or stopped, deletes the key pair, and touches nothing else", async () => {
+describe("step 6: cleanup", () => {
+  test("step 6: cleanup terminates everything of the fleet, running or stopped, deletes the key pair, and touches nothing else", async () => {
     const fleet = newFleet();
     const keyName = await newKeyPair();
     const ids = await launch(fleet, 3);
@@ -280,7 +332,7 @@ describe("step 7: cleanup", () => {
     await waitUntilInstanceTerminated(FAST, { InstanceIds: [ids[1]] });
     const [other] = await launch(newFleet(), 1);
 
-    const terminated = await lesson.cleanup(ec2, fleet, keyName);
+    const terminated = await settles("cleanup to return (it waits for the instances to terminate)", lesson.cleanup(ec2, fleet, keyName));
 
     expect([...terminated].sort(), "cleanup returns the ids it terminated (the ones still alive)").toEqual([ids[0], ids[2]].sort());
     const alive = await instancesOfFleet(fleet, LIVE);
@@ -293,5 +345,48 @@ describe("step 7: cleanup", () => {
     expect(KeyPairs.map((k) => k.KeyName), "key pairs left with the fleet's key name").toEqual([]);
     const states = await statesOf([other]);
     expect(states[other], `another fleet's instance ${other} is left alone`).toBe("running");
+  });
+});
+
+describe("when it fails", () => {
+  test("step 3: a throttled RunInstances is retried by the SDK with the same ClientToken: one reservation, not two", async () => {
+    const fleet = newFleet();
+    const keyName = await newKeyPair();
+    const faults = injectFaults([{ service: "EC2", operation: "RunInstances", fault: "throttle", times: 1, from: "lesson" }]);
+    const rec = recordCalls();
+    const launched = await settles(
+      "launchInstances to return after a throttled RunInstances",
+      lesson.launchInstances(ec2, { imageId, count: 2, keyName, name: "web", fleet, clientToken: uniqueName("token") }),
+    );
+    rec.stop();
+    expect(faults.injected.length, "the throttle was injected").toBe(1);
+    expect(rec.filter("EC2", "RunInstances").filter((c) => c.fromLesson), "one RunInstances call (the SDK retried it)").toHaveLength(1);
+    const instances = await instancesOfFleet(fleet, LIVE);
+    const held = instances.map((i) => `${i.InstanceId}`).join(", ");
+    expect(instances.map((i) => i.InstanceId).sort(), `the fleet holds ${held}`).toEqual([...launched.instanceIds].sort());
+  });
+
+  test("step 3: launchInstances rides out a DescribeInstances that fails once while it waits (503)", async () => {
+    const fleet = newFleet();
+    const keyName = await newKeyPair();
+    injectFaults([{ service: "EC2", operation: "DescribeInstances", fault: "server-error", times: 1, from: "lesson" }]);
+    const launched = await settles(
+      "launchInstances to return after a failed DescribeInstances",
+      lesson.launchInstances(ec2, { imageId, count: 1, keyName, name: "web", fleet, clientToken: uniqueName("token") }),
+    );
+    const states = await statesOf(launched.instanceIds);
+    expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["running"]);
+  });
+
+  test("step 6: cleanup still terminates everything when TerminateInstances fails once (a 503 the SDK retries)", async () => {
+    const fleet = newFleet();
+    const keyName = await newKeyPair();
+    const ids = await launch(fleet, 2);
+    const faults = injectFaults([{ service: "EC2", operation: "TerminateInstances", fault: "server-error", times: 1, from: "lesson" }]);
+    const terminated = await settles("cleanup to return after a failed TerminateInstances", lesson.cleanup(ec2, fleet, keyName));
+    expect(faults.injected.length, "the 503 was injected").toBe(1);
+    expect([...terminated].sort(), "cleanup returns the ids it terminated").toEqual([...ids].sort());
+    const alive = await instancesOfFleet(fleet, LIVE);
+    expect(alive.map((i) => `${i.InstanceId}=${i.State?.Name}`).join(", "), "instances of the fleet that are not terminated").toBe("");
   });
 });

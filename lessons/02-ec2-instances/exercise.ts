@@ -114,44 +114,28 @@ export const WAITER = { minDelay: 1, maxDelay: 5, maxWaitTime: 120 } as const;
 
 /**
  * An EC2 client for one region. "Everything can fail at any time" and "latency is variable"
- * ("todo puede fallar en cualquier momento", "la latencia es variable"): the SDK retries
- * throttling, 5xx and network errors with exponential backoff. "adaptive" also slows the client
- * down when AWS answers "slow down", so a burst of calls does not make things worse.
+ * ("todo puede fallar en cualquier momento", "la latencia es variable"): in "standard" mode, the
+ * mode AWS's SDK guide recommends, the SDK retries throttling, 5xx and network errors with
+ * exponential backoff and jitter, within a retry quota. Five attempts instead of three, for a
+ * conference network.
  */
 export function createEc2Client(region?: string): EC2Client {
   return createClient(EC2Client, {
     maxAttempts: 5,
-    retryMode: "adaptive",
+    retryMode: "standard",
     ...(region ? { region } : {}),
   });
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 1: regions and availability zones.
-
-export async function describeRegions(ec2: EC2Client): Promise<RegionSummary[]> {
-  // TODO 1: list the regions with DescribeRegionsCommand, and turn each one into a RegionSummary
-  //         (RegionName → name, Endpoint → endpoint, OptInStatus → optInStatus).
-  return todo(1, "list the regions with DescribeRegionsCommand");
-}
-
-/** The zones of the client's own region: a client talks to exactly one region. */
-export async function describeAvailabilityZones(ec2: EC2Client): Promise<ZoneSummary[]> {
-  // TODO 2: list the zones with DescribeAvailabilityZonesCommand (no input: the client's region),
-  //         and turn each one into a ZoneSummary (ZoneName, ZoneId, RegionName, State).
-  return todo(2, "list the availability zones with DescribeAvailabilityZonesCommand");
-}
-
-// ---------------------------------------------------------------------------------------------
-// Step 2: find an image (the template).
+// Step 1: find an image (the template).
 
 /** The newest image that matches: latest CreationDate first, and by name when dates tie. */
 export async function findLatestImage(ec2: EC2Client, query: ImageQuery): Promise<ImageSummary> {
-  // TODO 3: page through paginateDescribeImages with Owners: query.owners and three filters,
-  //         "name" (query.name), "architecture" (query.architecture) and "state" ("available").
-  //         Collect ImageSummary objects, sort them with newestFirst, and return the first one.
-  //         When nothing matches, throw an Error that names the pattern (query.name).
-  return todo(3, "find the newest matching image with paginateDescribeImages");
+  // TODO 1: ask EC2 for the images that match the query (DescribeImages, through its paginator): owned by
+  //   query.owners, filtered on name, architecture and an available state. Return the newest (newestFirst);
+  //   when none matches, throw an Error that names the pattern.
+  return todo(1, "find the newest matching image with paginateDescribeImages");
 }
 
 /** Sorts images newest first: by CreationDate (ISO 8601 sorts as text), then by name. */
@@ -160,69 +144,81 @@ export function newestFirst(a: ImageSummary, b: ImageSummary): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 3: a key pair, to log in to the instances with SSH.
+// Step 2: a key pair, to log in to the instances with SSH.
 
 export async function createKeyPair(ec2: EC2Client, keyName: string): Promise<KeyPairSummary> {
-  // TODO 4: create the key pair with CreateKeyPairCommand, tagged with workshopTags()
-  //         (TagSpecifications, ResourceType "key-pair"). Return its name, KeyPairId,
-  //         KeyFingerprint and KeyMaterial (the private key).
-  return todo(4, "create a tagged key pair with CreateKeyPairCommand");
+  // TODO 2: let EC2 make a key pair (CreateKeyPair), tagged with the workshop's tags; return its name, id,
+  //   fingerprint and the private key, which AWS hands out this once.
+  return todo(2, "create a tagged key pair with CreateKeyPair");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 4: launch a reservation of several instances in one call.
+// Step 3: launch a reservation of several instances in one call.
 
 export async function launchInstances(ec2: EC2Client, request: LaunchRequest): Promise<LaunchedReservation> {
-  // TODO 5: launch request.count instances in ONE RunInstancesCommand: MinCount = MaxCount = count,
-  //         ImageId, InstanceType (default "t3.micro"), KeyName and ClientToken from the request, and
-  //         TagSpecifications for ResourceType "instance": workshopTags(), plus Name = request.name
-  //         and FLEET_TAG = request.fleet. Then waitUntilInstanceRunning({ client: ec2, ...WAITER }, …)
-  //         and return the ReservationId and the instance ids.
-  return todo(5, "launch a tagged reservation with RunInstancesCommand and wait until it runs");
+  // TODO 3: launch the whole reservation in ONE RunInstances call, all or nothing, with the request's image, type
+  //   (t3.micro by default), key pair and idempotency token, tagged (workshop, Name, fleet). RunInstances
+  //   answers while the instances are still pending: wait until they run, then return the reservation.
+  return todo(3, "launch a tagged reservation with RunInstances and wait until it runs");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 5: find them again, by tag, grouped by reservation.
+// Step 4: find them again, by tag, grouped by reservation.
 
 export async function describeInstancesByTag(
   ec2: EC2Client,
   tag: { Key: string; Value: string },
   states?: InstanceStateName[],
 ): Promise<ReservationSummary[]> {
-  // TODO 6: page through paginateDescribeInstances (pageSize 5) with a filter "tag:<Key>" = [Value],
-  //         plus "instance-state-name" = states when states are given. Return one ReservationSummary
-  //         per reservation, with its instances (InstanceId, State.Name, Placement.AvailabilityZone,
-  //         the Name tag, KeyName, ClientToken).
-  return todo(6, "find instances by tag with paginateDescribeInstances, grouped by reservation");
+  // TODO 4: find the instances by their tag (and, when states are given, by state) with DescribeInstances'
+  //   paginator, small pages; return one ReservationSummary per reservation with its instances.
+  return todo(4, "find instances by tag with paginateDescribeInstances, grouped by reservation");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 6: stop, start, terminate, each followed by its waiter.
-
-export async function stopInstances(ec2: EC2Client, instanceIds: string[]): Promise<void> {
-  // TODO 7: stop them with StopInstancesCommand, then waitUntilInstanceStopped.
-  return todo(7, "stop the instances with StopInstancesCommand and waitUntilInstanceStopped");
-}
-
-export async function startInstances(ec2: EC2Client, instanceIds: string[]): Promise<void> {
-  // TODO 8: start them with StartInstancesCommand, then waitUntilInstanceRunning.
-  return todo(8, "start the instances with StartInstancesCommand and waitUntilInstanceRunning");
-}
+// Step 5: terminate, followed by its waiter: every change of state is a call, then a waiter.
 
 export async function terminateInstances(ec2: EC2Client, instanceIds: string[]): Promise<void> {
-  // TODO 9: terminate them with TerminateInstancesCommand, then waitUntilInstanceTerminated.
-  return todo(9, "terminate the instances with TerminateInstancesCommand and waitUntilInstanceTerminated");
+  // TODO 5: terminate them (TerminateInstances), then wait until they are terminated.
+  return todo(5, "terminate the instances and wait until they are terminated");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 7: clean up. Nothing of this run may be left running (and billing) when we are done.
+// Step 6: clean up. Nothing of this run may be left running (and billing) when we are done.
 
 /** Terminates every instance of the fleet that is not terminated yet, and deletes the key pair. */
 export async function cleanup(ec2: EC2Client, fleet: string, keyName: string): Promise<string[]> {
-  // TODO 10: find the fleet's instances that are still alive (describeInstancesByTag with FLEET_TAG
-  //          and LIVE_STATES), terminate them (terminateInstances, if there are any), delete the key
-  //          pair with DeleteKeyPairCommand, and return the ids you terminated.
-  return todo(10, "terminate the fleet's live instances and delete the key pair");
+  // TODO 6: find the fleet's instances that are still alive (any of LIVE_STATES), terminate them if there are any,
+  //   delete the key pair, and return the ids you terminated.
+  return todo(6, "terminate the fleet's live instances and delete the key pair");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps 7–8 (stretch): regions and availability zones.
+
+/** The regions enabled for this account (DescribeRegions with AllRegions: true would list the others too). */
+export async function describeRegions(ec2: EC2Client): Promise<RegionSummary[]> {
+  // TODO 7: list the regions enabled for this account (DescribeRegions) as RegionSummary objects.
+  return todo(7, "list the regions with DescribeRegions");
+}
+
+/** The zones of the client's own region: a client talks to exactly one region. */
+export async function describeAvailabilityZones(ec2: EC2Client): Promise<ZoneSummary[]> {
+  // TODO 8: list the zones of the client's own region (DescribeAvailabilityZones) as ZoneSummary objects.
+  return todo(8, "list the availability zones with DescribeAvailabilityZones");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps 9–10 (stretch): stop and start again, each followed by its waiter.
+
+export async function stopInstances(ec2: EC2Client, instanceIds: string[]): Promise<void> {
+  // TODO 9: stop them (StopInstances), then wait until they are stopped.
+  return todo(9, "stop the instances and wait until they are stopped");
+}
+
+export async function startInstances(ec2: EC2Client, instanceIds: string[]): Promise<void> {
+  // TODO 10: start them again (StartInstances), then wait until they run.
+  return todo(10, "start the instances and wait until they run");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -235,14 +231,26 @@ function printReservations(reservations: ReservationSummary[]): void {
   }
 }
 
+/** Runs a stretch step of the demo: one whose TODO is not done yet is skipped, saying so. */
+async function stretch(step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    if (!(err instanceof NotImplementedError)) throw err;
+    console.log(`(Stretch TODO ${err.todo} is not done yet: skipped.)`);
+  }
+}
+
 /** The demo; `launched` collects the ids it launches, for main() to report if cleanup cannot run. */
 async function demo(ec2: EC2Client, fleet: string, keyName: string, launched: string[]): Promise<void> {
-  const regions = await describeRegions(ec2);
-  console.log(`${regions.length} regions, for example: ${regions.slice(0, 5).map((r) => r.name).join(", ")}, …`);
-  const saoPaulo = await describeAvailabilityZones(createEc2Client("sa-east-1"));
-  console.log(`South America (São Paulo) has ${saoPaulo.length} zones: ${saoPaulo.map((z) => z.name).join(", ")}`);
-  const zones = await describeAvailabilityZones(ec2);
-  console.log(`This client's region, ${zones[0]?.region}, has ${zones.length} zones.`);
+  await stretch(async () => {
+    const regions = await describeRegions(ec2);
+    console.log(`${regions.length} regions enabled for this account, for example: ${regions.slice(0, 5).map((r) => r.name).join(", ")}, …`);
+    const saoPaulo = await describeAvailabilityZones(createEc2Client("sa-east-1"));
+    console.log(`South America (São Paulo) has ${saoPaulo.length} zones: ${saoPaulo.map((z) => z.name).join(", ")}`);
+    const zones = await describeAvailabilityZones(ec2);
+    console.log(`This client's region, ${zones[0]?.region}, has ${zones.length} zones.`);
+  });
 
   const image = await findLatestImage(ec2, { owners: ["amazon"], name: "al2023-ami-2023.*-x86_64", architecture: "x86_64" });
   console.log(`\nNewest Amazon Linux 2023 image: ${image.imageId} (${image.name})`);
@@ -255,23 +263,26 @@ async function demo(ec2: EC2Client, fleet: string, keyName: string, launched: st
   launched.push(...reservation.instanceIds);
   console.log(`\nLaunched reservation ${reservation.reservationId}: ${reservation.instanceIds.join(", ")}`);
 
+  // What your code would do after catching a timeout: send the same launch again, with the same token.
   const again = await launchInstances(ec2, request);
   launched.push(...again.instanceIds);
   console.log(
     again.reservationId === reservation.reservationId
-      ? `The same ClientToken again: the same reservation ${again.reservationId}, nothing new launched.`
-      : `The same ClientToken again: a new reservation ${again.reservationId}. This emulator does not honour ` +
-          `ClientToken; AWS would have answered ${reservation.reservationId}.`,
+      ? `The same launch sent again with the same ClientToken: the same reservation ${again.reservationId}, nothing new launched.`
+      : `The same launch sent again with the same ClientToken: a new reservation ${again.reservationId}. This emulator ` +
+          `does not honour ClientToken; AWS would have answered ${reservation.reservationId}.`,
   );
 
   console.log(`\nInstances tagged ${FLEET_TAG}=${fleet}:`);
   printReservations(await describeInstancesByTag(ec2, { Key: FLEET_TAG, Value: fleet }));
 
   const [first] = reservation.instanceIds;
-  await stopInstances(ec2, [first]);
-  console.log(`\nStopped ${first}.`);
-  await startInstances(ec2, [first]);
-  console.log(`Started ${first} again.`);
+  await stretch(async () => {
+    await stopInstances(ec2, [first]);
+    console.log(`\nStopped ${first}.`);
+    await startInstances(ec2, [first]);
+    console.log(`Started ${first} again.`);
+  });
   const last = reservation.instanceIds[reservation.instanceIds.length - 1];
   await terminateInstances(ec2, [last]);
   console.log(`Terminated ${last}.`);

@@ -1,4 +1,5 @@
 import {
+  CreateTopicCommand,
   DeleteTopicCommand,
   GetSubscriptionAttributesCommand,
   GetTopicAttributesCommand,
@@ -7,9 +8,9 @@ import {
   SNSClient,
   UnsubscribeCommand,
 } from "@aws-sdk/client-sns";
-import { DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
 import { afterAll, expect, test } from "vitest";
-import { createClient, loadLesson, uniqueName } from "../../workshop/testing";
+import { createClient, injectFaults, loadLesson, recordCalls, uniqueName, waitFor } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("05-sns");
 type HttpSubscriber = Awaited<ReturnType<typeof lesson.startHttpSubscriber>>;
@@ -72,7 +73,10 @@ const subscriptions = once(async () => {
 
 const published = once(async () => {
   const topicArn = await topic();
+  const { audit } = await queues();
   await subscriptions();
+  // As on AWS, where a new queue policy takes a moment and a refused delivery is lost: probe first.
+  await lesson.waitUntilTopicDelivers(sns, sqs, topicArn, audit.url, { maxWaitSeconds: 5 });
   const cancelled = JSON.stringify({ orderId: uniqueName("order"), event: "cancelled" });
   const placed = JSON.stringify({ orderId: uniqueName("order"), event: "placed" });
   // The cancelled order goes first: if the filter let it through, it would be waiting in the warehouse queue.
@@ -117,6 +121,15 @@ const httpConfirmed = once(async () => {
   return http;
 });
 
+/** A probe of waitUntilTopicDelivers, in SNS's envelope: not one of the test's messages. */
+function isProbe(message: Message): boolean {
+  try {
+    return (JSON.parse(message.Body ?? "{}") as { MessageAttributes?: Record<string, { Value?: string }> }).MessageAttributes?.eventType?.Value === "probe";
+  } catch {
+    return false;
+  }
+}
+
 /** Long-polls a queue (the test's own reader, independent of step 5) until `expected` messages or 5 polls. */
 async function drain(queueUrl: string, expected: number): Promise<Message[]> {
   const messages: Message[] = [];
@@ -124,9 +137,24 @@ async function drain(queueUrl: string, expected: number): Promise<Message[]> {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ["All"] }),
     );
-    messages.push(...Messages);
+    messages.push(...Messages.filter((m) => !isProbe(m)));
   }
   return messages;
+}
+
+/**
+ * Waits for a call of the lesson, at most 8 s: a receive loop that never stops (it ignores
+ * maxAttempts, say) fails with a sentence naming it instead of a runner timeout.
+ */
+async function within<T>(what: string, promise: Promise<T>): Promise<T> {
+  let outcome: { value: T } | { error: unknown } | undefined;
+  promise.then(
+    (value) => (outcome = { value }),
+    (error: unknown) => (outcome = { error }),
+  );
+  await waitFor(`${what} to return`, () => outcome, { timeoutMs: 8000, intervalMs: 20 });
+  if ("value" in outcome!) return outcome.value;
+  throw outcome!.error;
 }
 
 /** One statement of an IAM policy, loosely typed: a field can hold one value or a list. */
@@ -215,24 +243,43 @@ test("step 5: receiveMessages long-polls: only the placed order reaches the ware
   const { warehouse } = await queues();
   const { placed } = await published();
 
-  const received = await lesson.receiveMessages(sqs, warehouse.url, { expected: 1, maxAttempts: 5 });
+  const received = await within("receiveMessages (expected 1, maxAttempts 5)", lesson.receiveMessages(sqs, warehouse.url, { expected: 1, maxAttempts: 5 }));
   const bodies = received.map((m) => m.Body);
   expect(bodies, `the warehouse queue gave ${JSON.stringify(bodies)}: the placed order, as published (raw, no envelope)`).toEqual([placed]);
   expect(received[0].MessageAttributes?.eventType?.StringValue, `its message attributes are ${JSON.stringify(received[0].MessageAttributes)}`).toBe("order_placed");
 
   // The cancelled order never comes: the filter policy kept it out. Asking again waits (long polling) and gives up.
-  const started = Date.now();
-  const more = await lesson.receiveMessages(sqs, warehouse.url, { expected: 1, maxAttempts: 1 });
-  const waited = Date.now() - started;
-  expect(more.map((m) => m.Body), "the filter policy should keep the cancelled order out of the warehouse queue").toEqual([]);
-  expect(waited, `an empty receive returned after ${waited} ms: use WaitTimeSeconds (long polling) instead of asking in a tight loop`).toBeGreaterThanOrEqual(800);
-
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: warehouse.url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+  const rec = recordCalls();
+  const more = await within(
+    "receiveMessages (expected 1, maxAttempts 1) on a queue where nothing more comes",
+    lesson.receiveMessages(sqs, warehouse.url, { expected: 1, maxAttempts: 1 }),
   );
-  expect(Attributes, "a message that was read must be deleted, or it comes back after its visibility timeout").toMatchObject({
-    ApproximateNumberOfMessages: "0",
-    ApproximateNumberOfMessagesNotVisible: "0",
+  rec.stop();
+  expect(more.map((m) => m.Body), "the filter policy should keep the cancelled order out of the warehouse queue").toEqual([]);
+  // Long polling: a wait on each receive, or (just as valid) a wait set on the queue itself.
+  const receives = rec.filter("SQS", "ReceiveMessage");
+  const { Attributes: queueWait = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: warehouse.url, AttributeNames: ["ReceiveMessageWaitTimeSeconds"] }));
+  const queueWaits = Number(queueWait.ReceiveMessageWaitTimeSeconds ?? 0) > 0;
+  expect(receives.length, "receiveMessages with maxAttempts 1 receives once").toBe(1);
+  expect(
+    receives.filter((c) => !(Number(c.input.WaitTimeSeconds ?? (queueWaits ? 1 : 0)) > 0)).map((c) => c.input),
+    "a receive without WaitTimeSeconds is a short poll: it answers at once, from a sample of servers, and can say empty while messages wait",
+  ).toEqual([]);
+
+  // The counts are approximate (exact only on an emulator): poll a while until they say nothing is left.
+  let counts: Record<string, string> = {};
+  await waitFor(
+    "the warehouse queue to hold no message (read ones deleted)",
+    async () => {
+      const { Attributes = {} } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: warehouse.url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+      );
+      counts = Attributes;
+      return (Attributes.ApproximateNumberOfMessages === "0" && Attributes.ApproximateNumberOfMessagesNotVisible === "0") || undefined;
+    },
+    { timeoutMs: 5000, intervalMs: 250 },
+  ).catch(() => {
+    throw new Error(`A message that was read must be deleted, or it comes back after its visibility timeout; the warehouse queue still counts ${JSON.stringify(counts)}`);
   });
 });
 
@@ -261,11 +308,48 @@ test("step 7: the endpoint confirms its subscription with the token SNS sent (mo
   await expect(lesson.confirmSubscription(sns, missing), "confirming a subscription to a topic that does not exist should fail").rejects.toThrow();
 });
 
-test("steps 6 and 7: a published message reaches the confirmed HTTP endpoint", async () => {
+test("step 7: a published message reaches the confirmed HTTP endpoint", async () => {
   const { topicArn, subscriber } = await httpConfirmed();
   const message = `hello ${uniqueName("http")}`;
   const messageId = await lesson.publishMessage(sns, topicArn, message, { eventType: "greeting" });
   const notification = await lesson.waitForHttpNotification(subscriber, message);
   expect(notification, `the endpoint ${subscriber.url} received: ${receivedAt(subscriber)}`).toBeDefined();
   expect(notification).toMatchObject({ Type: "Notification", TopicArn: topicArn, MessageId: messageId, Message: message });
+});
+
+test("lesson: waitUntilTopicDelivers gives up within its bound, naming the queue, when nothing can arrive", async () => {
+  const topicArn = await sns.send(new CreateTopicCommand({ Name: uniqueName("lonely") })).then((r) => r.TopicArn!);
+  created.topics.push(topicArn);
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName("unsubscribed") }));
+  created.queueUrls.push(QueueUrl!);
+  // The queue is not subscribed: no probe can ever arrive.
+  await expect(lesson.waitUntilTopicDelivers(sns, sqs, topicArn, QueueUrl!, { maxWaitSeconds: 3 })).rejects.toThrow(QueueUrl!);
+});
+
+// ── When it fails: scripted faults ───────────────────────────────────────────────────────────────
+
+test("step 4: publishMessage survives throttling (the SDK retries it)", async () => {
+  const topicArn = await topic();
+  await subscriptions();
+  const faults = injectFaults([{ service: "SNS", operation: "Publish", fault: "throttle", times: 1 }]);
+  const id = await within("publishMessage", lesson.publishMessage(sns, topicArn, JSON.stringify({ slow: true }), { eventType: "throttled" }));
+  faults.clear();
+  expect(id, "publishMessage returns the MessageId once the retry got through").toBeTruthy();
+  expect(faults.injected.length, "the throttle was injected").toBe(1);
+});
+
+test("step 5: receiveMessages gets the message although a receive timed out and one answered a false empty", async () => {
+  const { warehouse } = await queues();
+  const topicArn = await topic();
+  await subscriptions();
+  const order = JSON.stringify({ orderId: uniqueName("late"), event: "placed" });
+  await lesson.publishMessage(sns, topicArn, order, { eventType: "order_placed" });
+  // A timeout the SDK retries, and (for a short poll only) an answer with no messages although one waits.
+  const faults = injectFaults([
+    { service: "SQS", operation: "ReceiveMessage", fault: "timeout", times: 1 },
+    { service: "SQS", operation: "ReceiveMessage", fault: "stale-read", times: 1 },
+  ]);
+  const received = await within("receiveMessages", lesson.receiveMessages(sqs, warehouse.url, { expected: 1, maxAttempts: 5 }));
+  faults.clear();
+  expect(received.map((m) => m.Body), "the placed order, received despite the faults").toEqual([order]);
 });

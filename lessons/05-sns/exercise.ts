@@ -2,6 +2,11 @@
 // A shop publishes order events to a topic. Two SQS queues subscribe (an audit log that keeps
 // everything, and a warehouse queue that only wants placed orders), and so does a small HTTP
 // endpoint running on this laptop, which must first confirm that it wants the messages.
+//
+// Core (steps 1-5, about 30 minutes), then stretch (steps 6-7, about 15); README.md explains each step.
+//   npm run check -- 05                  tells you what works and the next TODO to do
+//   npm start -- hint 05                 a hint for that TODO
+//   npx tsx lessons/05-sns/exercise.ts   runs the whole lesson as a demo, once every TODO is done
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
@@ -69,16 +74,17 @@ export interface HttpSubscriber {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 1: the topic.
+// Step 1 (core): the topic.
 
 /** Creates the topic and returns its ARN (the ARN is how everything else names the topic). */
 export async function createTopic(sns: SNSClient, name: string): Promise<string> {
-  // TODO 1: create the topic with CreateTopicCommand (Name, and Tags: workshopTags()), and return its TopicArn.
+  // TODO 1: create the topic (CreateTopic), tagged with workshopTags(), and return its ARN:
+  // from now on the ARN is how everything names the topic.
   todo(1, "create the topic with CreateTopicCommand and return its TopicArn");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 2: the queues, and the permission for the topic to write into them.
+// Step 2 (core): the queues, and the permission for the topic to write into them.
 
 /** Creates an SQS queue (lesson 06 is all about queues) and looks up its ARN. */
 export async function createQueue(sqs: SQSClient, name: string): Promise<Queue> {
@@ -93,14 +99,13 @@ export async function createQueue(sqs: SQSClient, name: string): Promise<Queue> 
 
 /** Lets this topic, and only this topic, send messages to the queue (a queue policy). */
 export async function allowTopicToSendMessages(sqs: SQSClient, queue: Queue, topicArn: string): Promise<void> {
-  // TODO 2: set the queue's Policy attribute with SetQueueAttributesCommand: a JSON policy that allows
-  // the service principal sns.amazonaws.com the action sqs:SendMessage on queue.arn, with the
-  // condition { ArnEquals: { "aws:SourceArn": topicArn } }.
+  // TODO 2: give the queue a policy (SetQueueAttributes, attribute Policy, as JSON text) that lets the
+  // SNS service send messages to this queue only on behalf of this topic: a condition on the source ARN.
   todo(2, "give the queue a Policy (SetQueueAttributesCommand) that lets the topic send messages");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 3: subscribe the queues.
+// Step 3 (core): subscribe the queues.
 
 /** Subscribes a queue to the topic and returns the subscription's ARN. */
 export async function subscribeQueue(
@@ -109,14 +114,14 @@ export async function subscribeQueue(
   queueArn: string,
   options: QueueSubscriptionOptions = {},
 ): Promise<string> {
-  // TODO 3: subscribe the queue with SubscribeCommand (Protocol "sqs", Endpoint: the queue's ARN,
-  // ReturnSubscriptionArn: true). Put the options in Attributes, as strings:
-  // RawMessageDelivery: "true", FilterPolicy: JSON.stringify(options.filterPolicy). Return the SubscriptionArn.
+  // TODO 3: subscribe the queue to the topic (Subscribe, protocol sqs, endpoint the queue's ARN), asking
+  // for the subscription's ARN back. Raw delivery and the filter policy are subscription attributes,
+  // given as strings, and only when the options ask for them.
   todo(3, "subscribe the queue to the topic with SubscribeCommand, with RawMessageDelivery and FilterPolicy attributes");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 4: publish.
+// Step 4 (core): publish.
 
 /** Publishes one message with string attributes (what filter policies look at). Returns its MessageId. */
 export async function publishMessage(
@@ -125,46 +130,52 @@ export async function publishMessage(
   message: string,
   attributes: Record<string, string> = {},
 ): Promise<string> {
-  // TODO 4: publish with PublishCommand (TopicArn, Message, MessageAttributes). Each attribute becomes
-  // { DataType: "String", StringValue: value }. Return the MessageId.
+  // TODO 4: publish the message (Publish) with each attribute as a string message attribute: the
+  // filter policy looks at these, not at the body. Return the MessageId.
   todo(4, "publish the message with its attributes (PublishCommand) and return the MessageId");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 5: receive, knowing that delivery takes a while.
+// Step 5 (core): receive, knowing that delivery takes a while.
 
 export interface ReceiveOptions {
   /** Stop as soon as this many messages have arrived. */
   expected: number;
-  /** Give up after this many long polls (each waits up to a second). */
+  /** Give up after this many long polls (each waits up to WAIT_SECONDS). */
   maxAttempts?: number;
 }
 
+/**
+ * How long one receive waits for a message (long polling). Real consumers wait 20 s, the maximum:
+ * fewer empty answers, fewer requests to pay for. This lesson waits 1 s so that its checks stay fast.
+ */
+export const WAIT_SECONDS = 1;
+
 /** Long-polls the queue until `expected` messages arrived or the attempts ran out; deletes what it read. */
 export async function receiveMessages(sqs: SQSClient, queueUrl: string, options: ReceiveOptions): Promise<Message[]> {
-  // TODO 5: call ReceiveMessageCommand (WaitTimeSeconds: 1, MaxNumberOfMessages: 10,
-  // MessageAttributeNames: ["All"]) up to maxAttempts times (default 5), stopping once `expected`
-  // messages arrived. Delete each message you read (DeleteMessageCommand) and return them all.
+  // TODO 5: receive (ReceiveMessage) with long polling (WAIT_SECONDS), up to 10 messages a call and
+  // their attributes, at most maxAttempts times (default 5), stopping once `expected` have arrived.
+  // Delete each message you read, or it comes back. Return them all.
   todo(5, "long-poll the queue with ReceiveMessageCommand (WaitTimeSeconds) a bounded number of times, deleting what you read");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 6: an HTTP subscriber.
+// Step 6 (stretch): an HTTP subscriber.
 
 /** Subscribes an HTTP endpoint. Returns the subscription's ARN, even while it waits for confirmation. */
 export async function subscribeHttpEndpoint(sns: SNSClient, topicArn: string, url: string): Promise<string> {
-  // TODO 6: subscribe the URL with SubscribeCommand (Protocol "http", Endpoint: url,
-  // ReturnSubscriptionArn: true) and return the SubscriptionArn.
+  // TODO 6: subscribe the URL (Subscribe, protocol http) and return the subscription's ARN, even while
+  // it waits for confirmation (AWS answers "pending confirmation" unless asked for the ARN).
   todo(6, "subscribe the HTTP endpoint with SubscribeCommand (Protocol \"http\") and return its SubscriptionArn");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 7: confirm the subscription.
+// Step 7 (stretch): confirm the subscription.
 
 /** Answers a SubscriptionConfirmation: hands its Token back to SNS. Returns the subscription's ARN. */
 export async function confirmSubscription(sns: SNSClient, message: SnsHttpMessage): Promise<string> {
-  // TODO 7: hand the token back with ConfirmSubscriptionCommand (TopicArn and Token, both from the
-  // message) and return the SubscriptionArn it answers.
+  // TODO 7: hand the token back (ConfirmSubscription) with the message's topic and token, and return
+  // the subscription's ARN it answers.
   todo(7, "confirm the subscription with ConfirmSubscriptionCommand, using the message's TopicArn and Token");
 }
 
@@ -246,6 +257,40 @@ export async function waitForHttpNotification(subscriber: HttpSubscriber, messag
   return undefined;
 }
 
+/**
+ * Publishes a probe until one reaches the queue, within maxWaitSeconds. On AWS a new queue policy
+ * can take up to a minute to reach every SQS server, and SNS does not retry a delivery that SQS
+ * refused: whatever is published before the policy is in force is lost. On an emulator the first
+ * probe arrives. Probes carry eventType=probe, which no filter policy here lets through; they are
+ * deleted once seen. Returns how many probes it took.
+ */
+export async function waitUntilTopicDelivers(
+  sns: SNSClient,
+  sqs: SQSClient,
+  topicArn: string,
+  queueUrl: string,
+  options: { maxWaitSeconds?: number } = {},
+): Promise<number> {
+  const deadline = Date.now() + (options.maxWaitSeconds ?? 90) * 1000;
+  for (let probes = 1; ; probes++) {
+    await sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Message: JSON.stringify({ probe: probes }),
+        MessageAttributes: { eventType: { DataType: "String", StringValue: "probe" } },
+      }),
+    );
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2, MessageAttributeNames: ["All"] }),
+    );
+    for (const m of Messages) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    if (Messages.length > 0) return probes;
+    if (Date.now() > deadline) {
+      throw new Error(`Published ${probes} probes to ${topicArn} for ${options.maxWaitSeconds ?? 90} s and none reached ${queueUrl}: is the queue subscribed, and does its policy let the topic send?`);
+    }
+  }
+}
+
 export async function unsubscribe(sns: SNSClient, subscriptionArn: string): Promise<void> {
   await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscriptionArn }));
 }
@@ -274,7 +319,7 @@ export async function main(): Promise<void> {
     const audit = await createQueue(sqs, uniqueName("audit"));
     const warehouse = await createQueue(sqs, uniqueName("warehouse"));
     queues.push(audit, warehouse);
-    for (const queue of queues) await allowTopicToSendMessages(sqs, queue, topicArn);
+    for (const queue of [warehouse, audit]) await allowTopicToSendMessages(sqs, queue, topicArn);
     console.log(`Queues:    ${audit.url}\n           ${warehouse.url}  (the topic may send to both)`);
 
     subscriptions.push(await subscribeQueue(sns, topicArn, audit.arn));
@@ -286,6 +331,9 @@ export async function main(): Promise<void> {
     );
     console.log(`Subscribed the audit queue (everything, in SNS's envelope)`);
     console.log(`Subscribed the warehouse queue (only eventType=order_placed, raw)`);
+    // On AWS the queue policies take a moment to be in force, and a refused delivery is lost.
+    const probes = await waitUntilTopicDelivers(sns, sqs, topicArn, audit.url);
+    console.log(`The topic delivers to the audit queue (${probes} probe${probes === 1 ? "" : "s"}; on AWS it can take up to a minute)`);
 
     subscriber = await startHttpSubscriber(sns);
     const httpSubscription = await subscribeHttpEndpoint(sns, topicArn, subscriber.url);
@@ -311,6 +359,7 @@ export async function main(): Promise<void> {
     }
     // Ask for two, to see that the second never comes: a second poll waits one more second, then gives up.
     const inWarehouse = await receiveMessages(sqs, warehouse.url, { expected: 2, maxAttempts: 2 });
+    // On AWS a new filter policy can take up to 15 minutes to apply fully: a cancelled order may still slip through at first.
     console.log(`The warehouse queue got ${inWarehouse.length} message(s), raw (the filter policy keeps cancelled orders out):`);
     for (const m of inWarehouse) console.log(`  ${m.Body}  (eventType=${m.MessageAttributes?.eventType?.StringValue})`);
 

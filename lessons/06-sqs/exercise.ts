@@ -1,5 +1,7 @@
 // Lesson 06: SQS, the Simple Queue Service. A producer puts jobs in a queue; workers take them out,
 // do them, and delete them. Nothing is lost when a worker dies: its job comes back to the queue.
+// Check your work: npm run check -- 06 (core: TODOs 1–8; stretch: 9–13). Hints: npm start -- hint 06
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
@@ -12,6 +14,7 @@ import {
   SendMessageCommand,
   SetQueueAttributesCommand,
   SQSClient,
+  type BatchResultErrorEntry,
   type Message,
   type QueueAttributeName,
 } from "@aws-sdk/client-sqs";
@@ -55,89 +58,61 @@ export function jobOf(message: Message): Job {
 // Step 1 ─ a queue
 
 export async function createQueue(sqs: SQSClient, name: string, attributes: QueueAttributes = {}): Promise<string> {
-  // TODO 1: create the queue with CreateQueueCommand (QueueName, Attributes, tags: queueTags()) and return its QueueUrl.
-  todo(1, "create the queue with CreateQueueCommand and return its QueueUrl");
+  // TODO 1: create the queue (CreateQueue) with the attributes you are given and the workshop's tags,
+  // and return the URL SQS gives it: a queue is always named by that URL, never by one you build.
+  todo(1, "create the queue with CreateQueue and return its QueueUrl");
 }
 
 // Step 2 ─ send
 
 export async function sendMessage(sqs: SQSClient, queueUrl: string, job: Job): Promise<string> {
-  // TODO 2: send the job as JSON (MessageBody: JSON.stringify(job)) with SendMessageCommand and return its MessageId.
-  todo(2, "send the job as JSON with SendMessageCommand and return its MessageId");
-}
-
-/** Sends up to 10 jobs (SQS's limit per batch) in one request. Returns their message ids, in order. */
-export async function sendMessageBatch(sqs: SQSClient, queueUrl: string, jobs: Job[]): Promise<string[]> {
-  // TODO 3: send the jobs with SendMessageBatchCommand, one entry each (Id: its index, MessageBody: the job as JSON).
-  // The batch answers even when some entries failed: throw if Failed is not empty. Return the MessageIds in the jobs' order.
-  todo(3, "send the jobs with SendMessageBatchCommand, throw if Failed is not empty, return the MessageIds in order");
+  // TODO 2: send the job (SendMessage). A message body is text, so the job travels as JSON.
+  // Return the id SQS gave the message.
+  todo(2, "send the job as JSON with SendMessage and return its MessageId");
 }
 
 // Step 3 ─ receive, with long polling
 
 export async function receiveMessages(sqs: SQSClient, queueUrl: string, options: ReceiveOptions = {}): Promise<Message[]> {
-  // TODO 4: receive with ReceiveMessageCommand: WaitTimeSeconds, MaxNumberOfMessages, VisibilityTimeout,
-  // MessageSystemAttributeNames: ["ApproximateReceiveCount"]; pass { abortSignal } as send's second argument. Return Messages, or [].
-  todo(4, "receive with ReceiveMessageCommand (long polling: WaitTimeSeconds) and return the messages");
+  // TODO 3: receive (ReceiveMessage) with long polling: wait up to the given seconds for a message
+  // instead of answering "nothing" at once. Pass on how many to take, how long to hide them, and ask
+  // for each message's receive count. The abort signal belongs to the request, not to the command.
+  todo(3, "receive with ReceiveMessage, long polling, and return the messages (none: an empty list)");
 }
 
 // Step 4 ─ delete what you have done
 
 export async function deleteMessage(sqs: SQSClient, queueUrl: string, receiptHandle: string): Promise<void> {
-  // TODO 5: delete the message with DeleteMessageCommand (QueueUrl, ReceiptHandle).
-  todo(5, "delete the message with DeleteMessageCommand");
+  // TODO 4: receiving does not remove a message: delete it (DeleteMessage) by the receipt handle
+  // of that receipt, once its job is done.
+  todo(4, "delete the message with DeleteMessage");
 }
 
-export async function deleteMessageBatch(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
-  // TODO 6: delete the messages with DeleteMessageBatchCommand (Id: index, ReceiptHandle), and throw if Failed is not empty.
-  todo(6, "delete the messages with DeleteMessageBatchCommand and throw if Failed is not empty");
+// Step 5 ─ at-least-once delivery needs an idempotent consumer
+
+/** Runs `handle` for a job unless its id is already claimed (being done, or done). Returns whether it ran. */
+export async function processOnce(job: Job, claimed: Set<string>, handle: (job: Job) => Promise<void>): Promise<boolean> {
+  // TODO 5: the idempotent consumer. Skip a job whose id is already claimed; otherwise claim it
+  // *before* the work, so that a second copy arriving meanwhile finds the claim. If the work throws,
+  // give the claim back and let the error through: the job must run again when its message returns.
+  todo(5, "claim the job's id before doing it, skip it if claimed, give the claim back if it fails");
 }
 
-// Step 5 ─ the visibility timeout
-
-/** A worker that needs more time says so, before the message reappears for someone else. 0 gives it back now. */
-export async function changeMessageVisibility(sqs: SQSClient, queueUrl: string, receiptHandle: string, seconds: number): Promise<void> {
-  // TODO 7: set the message's VisibilityTimeout to `seconds` with ChangeMessageVisibilityCommand.
-  todo(7, "change the message's visibility timeout with ChangeMessageVisibilityCommand");
-}
-
-// Step 6 ─ at-least-once delivery needs an idempotent consumer
-
-/** Runs `handle` for a job unless a job with its id was already done. Returns whether it ran. */
-export async function processOnce(job: Job, processed: Set<string>, handle: (job: Job) => Promise<void>): Promise<boolean> {
-  // TODO 8: return false if `processed` has job.id; otherwise await handle(job), then add job.id and return true.
-  todo(8, "do the job unless its id is in processed, and mark it once done");
-}
-
-// Step 7 ─ a dead-letter queue for the messages nobody can process
+// Steps 6–7 ─ a dead-letter queue for the messages nobody can process
 
 export async function getQueueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
-  // TODO 9: read the QueueArn attribute with GetQueueAttributesCommand (AttributeNames: ["QueueArn"]).
-  todo(9, "read the QueueArn attribute with GetQueueAttributesCommand");
+  // TODO 6: ask SQS for the queue's ARN (GetQueueAttributes, the QueueArn attribute): never build one.
+  todo(6, "read the QueueArn attribute with GetQueueAttributes");
 }
 
 /** After `maxReceiveCount` receives without a delete, SQS moves a message to the dead-letter queue. */
 export async function setRedrivePolicy(sqs: SQSClient, queueUrl: string, deadLetterQueueArn: string, maxReceiveCount: number): Promise<void> {
-  // TODO 10: set the queue's RedrivePolicy attribute with SetQueueAttributesCommand:
-  // JSON.stringify({ deadLetterTargetArn, maxReceiveCount }).
-  todo(10, "set the RedrivePolicy attribute with SetQueueAttributesCommand");
+  // TODO 7: set the queue's redrive policy (SetQueueAttributes): which queue gets the dead letters,
+  // and after how many receives. Every attribute value is a string; this one is a JSON document.
+  todo(7, "set the RedrivePolicy attribute with SetQueueAttributes");
 }
 
-// Step 8 ─ FIFO queues: order within a group, and no duplicates
-
-/** Creates `<name>.fifo`: FIFO queue names must end in ".fifo". */
-export async function createFifoQueue(sqs: SQSClient, name: string): Promise<string> {
-  // TODO 11: create the queue `${name}.fifo` with CreateQueueCommand, Attributes: { FifoQueue: "true" }, tags: queueTags().
-  todo(11, "create a FIFO queue: its name ends in .fifo and FifoQueue is true");
-}
-
-/** Messages of one group come out in the order they went in; a job sent twice (same id) is enqueued once. */
-export async function sendFifoMessage(sqs: SQSClient, queueUrl: string, job: Job, groupId: string): Promise<string> {
-  // TODO 12: send the job with SendMessageCommand, with MessageGroupId: groupId and MessageDeduplicationId: job.id.
-  todo(12, "send the job with a MessageGroupId and a MessageDeduplicationId");
-}
-
-// Step 9 ─ a worker
+// Step 8 ─ a worker
 
 /** Receives, handles and deletes jobs until `signal` is aborted. Returns how many messages it handled. */
 export async function runWorker(
@@ -146,12 +121,65 @@ export async function runWorker(
   handle: (job: Job) => Promise<void>,
   { signal, waitTimeSeconds = 20 }: WorkerOptions,
 ): Promise<number> {
-  // TODO 13: until signal.aborted: receiveMessages(…, { waitTimeSeconds, abortSignal: signal }) (if it throws because
-  // the signal was aborted, stop); handle each job, and delete its message only if handle succeeded. Return how many you deleted.
-  todo(13, "loop until the signal is aborted: receive, handle, delete; return how many were handled");
+  // TODO 8: the worker loop. Until the signal is aborted: receive (long polling, cut short by the
+  // signal: then stop), hand each job to `handle`, and delete a message only once its job succeeded
+  // (a failed one comes back on its own). Return how many messages you deleted.
+  todo(8, "loop until the signal is aborted: receive, handle, delete what succeeded; return the count");
 }
 
-// Step 10 ─ clean up
+// Steps 9–10 ─ batches: up to 10 messages in one request
+
+/** How many times a batch call is made for the entries SQS failed on its own side, before giving up. */
+export const BATCH_ATTEMPTS = 8;
+
+/** What a batch reports failed, in a sentence: "invoice-2: InternalError, invoice-3: InternalError". */
+function failures(failed: BatchResultErrorEntry[], name: (id: string) => string | undefined): string {
+  return failed.map((f) => `${name(f.Id!)}: ${f.Code}`).join(", ");
+}
+
+/** Sends up to 10 jobs (SQS's limit per batch) in one request. Returns their message ids, in order. */
+export async function sendMessageBatch(sqs: SQSClient, queueUrl: string, jobs: Job[]): Promise<string[]> {
+  // TODO 9: send the jobs in one request (SendMessageBatch), each entry with an id unique in the batch.
+  // A batch answers 200 even when some entries failed. Send again only the entries SQS failed on its
+  // own side, after a wait that doubles, at most BATCH_ATTEMPTS calls in all; throw for an entry
+  // refused as the sender's fault, or still failing at the end. Return the message ids in the jobs' order.
+  todo(9, "send the jobs with SendMessageBatch, retry only the Failed entries, return the MessageIds in order");
+}
+
+export async function deleteMessageBatch(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
+  // TODO 10: delete the messages in one request (DeleteMessageBatch), with the same care for the
+  // entries it reports failed as in TODO 9.
+  todo(10, "delete the messages with DeleteMessageBatch, retrying only the Failed entries");
+}
+
+// Step 11 ─ the visibility timeout
+
+/**
+ * A worker that needs more time says so, before the message reappears for someone else. The new
+ * timeout replaces the old one and counts from now (0 gives the message back at once).
+ */
+export async function changeMessageVisibility(sqs: SQSClient, queueUrl: string, receiptHandle: string, seconds: number): Promise<void> {
+  // TODO 11: give the message a new visibility timeout (ChangeMessageVisibility).
+  todo(11, "change the message's visibility timeout with ChangeMessageVisibility");
+}
+
+// Steps 12–13 ─ FIFO queues: order within a group, and no duplicate sends
+
+/** Creates `<name>.fifo`: FIFO queue names must end in ".fifo". */
+export async function createFifoQueue(sqs: SQSClient, name: string): Promise<string> {
+  // TODO 12: create a FIFO queue (CreateQueue): its name ends in .fifo and it says it is FIFO in its
+  // attributes. It carries the workshop's tags like every queue.
+  todo(12, "create a FIFO queue: its name ends in .fifo, FifoQueue is on, and it has the workshop's tags");
+}
+
+/** Messages of one group come out in the order they went in; a job sent twice (same id) within 5 minutes is enqueued once. */
+export async function sendFifoMessage(sqs: SQSClient, queueUrl: string, job: Job, groupId: string): Promise<string> {
+  // TODO 13: send the job (SendMessage) in its message group (order is kept within a group), with the
+  // job's id as its deduplication id (the same job sent again within 5 minutes is enqueued once).
+  todo(13, "send the job with a MessageGroupId and a MessageDeduplicationId");
+}
+
+// Clean up ─ already written
 
 export async function deleteQueue(sqs: SQSClient, queueUrl: string): Promise<void> {
   await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
@@ -162,7 +190,9 @@ export async function main(): Promise<void> {
   const created: string[] = [];
   try {
     // 1. A queue for the jobs, and a dead-letter queue for the jobs that always fail.
-    const deadLetterUrl = await createQueue(sqs, uniqueName("jobs-dlq"));
+    // The dead-letter queue keeps its messages 14 days: longer than its source's 4, because a moved
+    // message keeps the age it had in the source queue.
+    const deadLetterUrl = await createQueue(sqs, uniqueName("jobs-dlq"), { MessageRetentionPeriod: "1209600" });
     created.push(deadLetterUrl);
     const queueUrl = await createQueue(sqs, uniqueName("jobs"), { VisibilityTimeout: "1" });
     created.push(queueUrl);
@@ -180,7 +210,8 @@ export async function main(): Promise<void> {
     await sendMessage(sqs, queueUrl, first);
     console.log("sent 5 messages: invoice-1, a batch of 3, and invoice-1 again");
 
-    // 3. A worker: processes each job once, leaves the poison one to SQS.
+    // 3. A worker: processes each job once, leaves the poison one to SQS. It long-polls for 1 s to keep
+    //    the demo short; a real worker waits 20 s.
     const processed = new Set<string>();
     const work = async (job: Job): Promise<void> => {
       if (job.task === "poison") {
@@ -236,9 +267,14 @@ export async function main(): Promise<void> {
     }
     console.log(`FIFO: sent ${steps.length} (one twice), received ${received.length}: ${received.join(" → ")}`);
   } finally {
+    // Clean up even when something failed, and go on when one delete fails: the others still go.
     for (const url of created.reverse()) {
-      await deleteQueue(sqs, url);
-      console.log(`deleted ${url}`);
+      try {
+        await deleteQueue(sqs, url);
+        console.log(`deleted ${url}`);
+      } catch (err) {
+        console.error(`could not delete ${url} (${(err as Error).name}): npm start -- cleanup will find it`);
+      }
     }
   }
 }

@@ -1,7 +1,7 @@
 // Lesson 07: DynamoDB, a non-relational database. A tiny shop in one table: customers,
 // products and orders, read by key, by index and by scan; written with conditions,
 // transactions and batches. Run the demo: npx tsx lessons/07-dynamodb/exercise.ts
-// Check your work: npm run check -- 07. The steps and hints are in lessons/07-dynamodb/README.md
+// Check your work: npm run check -- 07 (core: TODOs 1–7; stretch: 8–12). Hints: npm start -- hint 07
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   ConditionalCheckFailedException,
@@ -54,10 +54,11 @@ export function createDocumentClient(ddb: DynamoDBClient): DynamoDBDocumentClien
 
 // Step 1 ─────────────────────────────────────────────────────────────────────────────
 export async function createTable(ddb: DynamoDBClient, table: string): Promise<void> {
-  // TODO 1: create the table with CreateTableCommand: keys pk (HASH) and sk (RANGE), the global
-  // secondary index BY_PRODUCT_INDEX (product HASH, createdAt RANGE, ProjectionType ALL),
-  // BillingMode "PAY_PER_REQUEST" and Tags: workshopTags(). Then waitUntilTableExists.
-  todo(1, "create the table (keys, index, pay per request, tags) with CreateTableCommand and wait with waitUntilTableExists");
+  // TODO 1: create the table (CreateTable): the table's keys pk and sk, the global secondary index
+  // BY_PRODUCT_INDEX on product and createdAt that holds whole orders, billing per request, and the
+  // workshop's tags. Declare only the attributes that are keys: the rest has no schema. CreateTable
+  // returns while the table is still being created: wait until it exists before you return.
+  todo(1, "create the table, its keys and the byProduct index with CreateTable, then wait until it exists");
 }
 
 /** Deletes the table and waits until it is gone. */
@@ -67,87 +68,43 @@ export async function deleteTable(ddb: DynamoDBClient, table: string): Promise<v
 }
 
 // Step 2 ─────────────────────────────────────────────────────────────────────────────
-export interface TimeToLive {
-  status: string;
-  attribute: string | undefined;
-}
-
-export async function enableTimeToLive(ddb: DynamoDBClient, table: string, attribute: string): Promise<TimeToLive> {
-  // TODO 2: turn on Time to Live with UpdateTimeToLiveCommand, then read it back with
-  // DescribeTimeToLiveCommand and return its TimeToLiveStatus and AttributeName.
-  todo(2, "enable Time to Live with UpdateTimeToLiveCommand and read it back with DescribeTimeToLiveCommand");
+export async function putItem(doc: DynamoDBDocumentClient, table: string, item: Item): Promise<void> {
+  // TODO 2: write the item (Put, with the DocumentClient). A put replaces any item with the same key.
+  todo(2, "write the item with PutCommand");
 }
 
 // Step 3 ─────────────────────────────────────────────────────────────────────────────
-export async function putItem(doc: DynamoDBDocumentClient, table: string, item: Item): Promise<void> {
-  // TODO 3: write the item with PutCommand (from @aws-sdk/lib-dynamodb).
-  todo(3, "write the item with PutCommand");
-}
-
-// Step 4 ─────────────────────────────────────────────────────────────────────────────
 export async function getItem<T extends Item>(
   doc: DynamoDBDocumentClient,
   table: string,
   key: Key,
   options: { consistentRead?: boolean } = {},
 ): Promise<T | undefined> {
-  // TODO 4: read the item with GetCommand; pass ConsistentRead: options.consistentRead ?? false.
-  // Return the Item (undefined when there is none). Eventual or strong consistency: README step 4.
-  todo(4, "read the item with GetCommand, with ConsistentRead when options.consistentRead is true");
+  // TODO 3: read the item by its full key (Get). The read is eventually consistent unless the caller
+  // asks for a strongly consistent one: pass that choice on. No item: undefined.
+  todo(3, "read the item with GetCommand, strongly consistent only when asked");
 }
 
-// Step 5 ─────────────────────────────────────────────────────────────────────────────
+// Step 4 ─────────────────────────────────────────────────────────────────────────────
 export async function updateStock(
   doc: DynamoDBDocumentClient,
   table: string,
   productId: string,
   delta: number,
 ): Promise<Product> {
-  // TODO 5: add delta to the product's stock with UpdateCommand: UpdateExpression
-  // "SET #stock = #stock + :delta", ExpressionAttributeNames, ExpressionAttributeValues and
-  // ReturnValues "ALL_NEW". Return the Attributes (the whole product after the update).
-  todo(5, "add delta to the stock with UpdateCommand (UpdateExpression, ReturnValues ALL_NEW)");
+  // TODO 4: add delta to the product's stock on the server (Update, an update expression with a
+  // #name and a :value) and return the whole product as it is after the update, without a second read.
+  todo(4, "add delta to the stock with UpdateCommand and return the product after the update");
+}
+
+// Step 5 ─────────────────────────────────────────────────────────────────────────────
+export async function queryOrders(doc: DynamoDBDocumentClient, table: string, customerId: string): Promise<Order[]> {
+  // TODO 5: query the customer's partition (Query) for the items whose sort key begins with "ORDER#":
+  // a query needs the exact partition key and can narrow the sort key.
+  todo(5, "query the customer's orders with QueryCommand: the partition key, and the sort key's prefix");
 }
 
 // Step 6 ─────────────────────────────────────────────────────────────────────────────
-/** Deletes an item and returns what it held, or undefined when there was nothing to delete. */
-export async function deleteItem(doc: DynamoDBDocumentClient, table: string, key: Key): Promise<Item | undefined> {
-  // TODO 6: delete the item with DeleteCommand and ReturnValues "ALL_OLD"; return the Attributes.
-  todo(6, "delete the item with DeleteCommand (ReturnValues ALL_OLD) and return what it held");
-}
-
-// Step 7 ─────────────────────────────────────────────────────────────────────────────
-export async function queryOrders(doc: DynamoDBDocumentClient, table: string, customerId: string): Promise<Order[]> {
-  // TODO 7: query the customer's partition with QueryCommand: KeyConditionExpression
-  // "#pk = :pk AND begins_with(#sk, :prefix)", with :pk = customerKey(customerId).pk and :prefix "ORDER#".
-  todo(7, "query the customer's orders with QueryCommand and begins_with on the sort key");
-}
-
-// Step 8 ─────────────────────────────────────────────────────────────────────────────
-export async function queryOrdersByProduct(
-  doc: DynamoDBDocumentClient,
-  table: string,
-  productId: string,
-  limit: number,
-): Promise<Order[]> {
-  // TODO 8: query the index with QueryCommand: IndexName BY_PRODUCT_INDEX,
-  // KeyConditionExpression "#product = :product", ScanIndexForward false (newest first), Limit.
-  todo(8, "query the byProduct index with QueryCommand (IndexName, ScanIndexForward false, Limit)");
-}
-
-// Step 9 ─────────────────────────────────────────────────────────────────────────────
-export interface ScanResult {
-  items: Item[];
-  pages: number;
-}
-
-export async function scanTable(doc: DynamoDBDocumentClient, table: string, pageSize: number): Promise<ScanResult> {
-  // TODO 9: read the whole table with paginateScan({ client: doc, pageSize }, { TableName: table }):
-  // a `for await` loop over the pages; count them and collect every page's Items.
-  todo(9, "scan every page with paginateScan and a small pageSize; count the pages");
-}
-
-// Step 10 ────────────────────────────────────────────────────────────────────────────
 export type PriceUpdate =
   | { ok: true; version: number }
   | { ok: false; reason: "stale"; currentVersion: number }
@@ -160,35 +117,14 @@ export async function updatePriceWithVersion(
   price: number,
   expectedVersion: number,
 ): Promise<PriceUpdate> {
-  // TODO 10: optimistic locking. UpdateCommand with UpdateExpression "SET #price = :price, #v = #v + :one",
-  // ConditionExpression "#v = :expected" and ReturnValues "UPDATED_NEW": return { ok: true, version }.
-  // Catch ConditionalCheckFailedException: read the product again with ConsistentRead and return
-  // { ok: false, reason: "stale", currentVersion } — or { ok: false, reason: "missing" } if it is gone.
-  todo(10, "update the price only if the version is the expected one (ConditionExpression), and turn ConditionalCheckFailedException into { ok: false, reason: \"stale\" }");
+  // TODO 6: optimistic locking. Set the new price and add one to the version (Update), on the condition
+  // that the version is still the expected one; return the new version. When DynamoDB refuses the
+  // condition, read the product again, strongly consistent, and answer "stale" with its current
+  // version, or "missing" if there is no such product. Other errors go through.
+  todo(6, "update the price only if the version is the expected one, and turn a failed condition into an answer");
 }
 
-// Step 11 ────────────────────────────────────────────────────────────────────────────
-export interface NewOrder {
-  customerId: string;
-  orderId: string;
-  productId: string;
-  quantity: number;
-  createdAt: string;
-}
-
-export type OrderResult = { ok: true } | { ok: false; reasons: string[] };
-
-export async function placeOrder(doc: DynamoDBDocumentClient, table: string, order: NewOrder): Promise<OrderResult> {
-  // TODO 11: one TransactWriteCommand with three TransactItems:
-  //   ConditionCheck: the customer (customerKey) has active = true,
-  //   Update: the product's stock goes down by quantity, on condition stock >= quantity,
-  //   Put: the order (orderKey, product, quantity, createdAt, status "PLACED") if attribute_not_exists(pk).
-  // Return { ok: true }. Catch TransactionCanceledException and return
-  // { ok: false, reasons } with the Code of each of its CancellationReasons.
-  todo(11, "place the order with TransactWriteCommand (ConditionCheck, Update, Put) and turn TransactionCanceledException into { ok: false, reasons }");
-}
-
-// Step 12 ────────────────────────────────────────────────────────────────────────────
+// Step 7 ─────────────────────────────────────────────────────────────────────────────
 export interface BatchWriteOptions {
   /** Calls per chunk of 25, the first included, before giving up. */
   maxAttempts?: number;
@@ -208,14 +144,74 @@ export async function batchWriteItems(
   doc: DynamoDBDocumentClient,
   table: string,
   items: Item[],
-  { maxAttempts = 5, baseDelayMs = 50 }: BatchWriteOptions = {},
+  { maxAttempts = 8, baseDelayMs = 25 }: BatchWriteOptions = {},
 ): Promise<BatchWriteResult> {
-  // TODO 12: write the items in chunks of BATCH_SIZE with BatchWriteCommand
-  // (RequestItems: { [table]: [{ PutRequest: { Item } }, …] }). While the answer has UnprocessedItems
-  // for the table, wait (baseDelayMs, then twice as long each time) and send those again; after
-  // maxAttempts calls for a chunk, throw an Error saying how many items are still unprocessed.
-  // Return { written: items.length, retries }, retries counting the calls made again.
-  todo(12, "write in chunks of 25 with BatchWriteCommand and retry UnprocessedItems with exponential backoff");
+  // TODO 7: write the items in chunks of BATCH_SIZE (BatchWrite). A busy table writes part of a chunk
+  // and hands back the rest as unprocessed, without an error: send those again, after a wait that
+  // starts at baseDelayMs and doubles each time. After maxAttempts calls for one chunk, throw an Error
+  // that says how many items are still unprocessed. Return how many you wrote and how many calls were retries.
+  todo(7, "write in chunks of 25 with BatchWriteCommand and retry the unprocessed items with exponential backoff");
+}
+
+// Step 8 ─────────────────────────────────────────────────────────────────────────────
+/** Deletes an item and returns what it held, or undefined when there was nothing to delete. */
+export async function deleteItem(doc: DynamoDBDocumentClient, table: string, key: Key): Promise<Item | undefined> {
+  // TODO 8: delete the item (Delete) and return what it held, as DynamoDB reports it (nothing there: undefined).
+  todo(8, "delete the item with DeleteCommand and return what it held");
+}
+
+// Step 9 ─────────────────────────────────────────────────────────────────────────────
+export async function queryOrdersByProduct(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  productId: string,
+  limit: number,
+): Promise<Order[]> {
+  // TODO 9: query the index BY_PRODUCT_INDEX (Query) for one product's orders, newest first, at most `limit`.
+  todo(9, "query the byProduct index with QueryCommand, newest first, at most limit");
+}
+
+// Step 10 ────────────────────────────────────────────────────────────────────────────
+export interface ScanResult {
+  items: Item[];
+  pages: number;
+}
+
+export async function scanTable(doc: DynamoDBDocumentClient, table: string, pageSize: number): Promise<ScanResult> {
+  // TODO 10: read the whole table, page by page, with the scan paginator and the page size you are
+  // given. Collect every page's items and count the pages.
+  todo(10, "scan every page with paginateScan and a small page size; count the pages");
+}
+
+// Step 11 ────────────────────────────────────────────────────────────────────────────
+export interface NewOrder {
+  customerId: string;
+  orderId: string;
+  productId: string;
+  quantity: number;
+  createdAt: string;
+}
+
+export type OrderResult = { ok: true } | { ok: false; reasons: string[] };
+
+export async function placeOrder(doc: DynamoDBDocumentClient, table: string, order: NewOrder): Promise<OrderResult> {
+  // TODO 11: one transaction (TransactWrite), all or nothing: check that the customer is active, take
+  // the quantity from the product's stock on the condition that there is enough, and put the order
+  // (status "PLACED") only if it is new. When DynamoDB cancels it, answer { ok: false } with the
+  // code of each cancellation reason, in order. Other errors go through.
+  todo(11, "place the order with TransactWriteCommand (a check, an update, a put) and turn a cancellation into an answer");
+}
+
+// Step 12 ────────────────────────────────────────────────────────────────────────────
+export interface TimeToLive {
+  status: string;
+  attribute: string | undefined;
+}
+
+export async function enableTimeToLive(ddb: DynamoDBClient, table: string, attribute: string): Promise<TimeToLive> {
+  // TODO 12: turn on Time to Live on the given attribute (UpdateTimeToLive), then read it back
+  // (DescribeTimeToLive) and return its status and attribute name.
+  todo(12, "enable Time to Live with UpdateTimeToLiveCommand and read it back with DescribeTimeToLiveCommand");
 }
 
 // The demo ───────────────────────────────────────────────────────────────────────────
@@ -281,7 +277,7 @@ export async function main(): Promise<void> {
 
     const yesterday = Math.floor(Date.now() / 1000) - 24 * 60 * 60;
     await putItem(doc, table, { pk: customerKey("ana").pk, sk: "CART", items: ["mate"], [TTL_ATTRIBUTE]: yesterday });
-    const cart = await getItem(doc, table, { pk: customerKey("ana").pk, sk: "CART" });
+    const cart = await getItem(doc, table, { pk: customerKey("ana").pk, sk: "CART" }, { consistentRead: true });
     console.log(`TTL: a cart that expired yesterday is ${cart ? "still there: AWS deletes expired items within days, an emulator maybe never" : "gone"}`);
     const removed = await deleteItem(doc, table, { pk: customerKey("ana").pk, sk: "CART" });
     console.log(`Delete: removed the cart (${removed ? "it held " + JSON.stringify(removed.items) : "it was not there"})`);

@@ -19,15 +19,17 @@ import {
   DeletePolicyCommand,
   DeleteUserCommand,
   DetachUserPolicyCommand,
+  GetAccessKeyLastUsedCommand,
   IAMClient,
   paginateListAccessKeys,
   paginateListAttachedUserPolicies,
+  UpdateAccessKeyCommand,
 } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { clientConfig, createClient, mask, runMain, uniqueName, workshopTags } from "../../workshop/lesson";
+import { clientConfig, createClient, mask, NotImplementedError, runMain, uniqueName, workshopTags } from "../../workshop/lesson";
 
 /** Who AWS thinks is calling: the answer of STS GetCallerIdentity. */
 export interface Identity {
@@ -45,6 +47,12 @@ export interface WorkshopUser {
 export interface AccessKey {
   accessKeyId: string;
   secretAccessKey: string;
+}
+
+/** What a rotation did: the new key, and when the old one was last used (undefined: never, as far as IAM knows). */
+export interface Rotation {
+  newKey: AccessKey;
+  oldKeyLastUsed?: Date;
 }
 
 export interface PolicyStatement {
@@ -81,7 +89,7 @@ export async function getCallerIdentity(sts: STSClient): Promise<Identity> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Steps 2–7: IAM, a user of your own with only the rights it needs.
+// Steps 2–8: IAM, a user of your own with only the rights it needs, and cleaning it up.
 
 export async function createUser(iam: IAMClient, userName: string): Promise<WorkshopUser> {
   const { User } = await iam.send(new CreateUserCommand({ UserName: userName, Tags: workshopTags() }));
@@ -93,8 +101,8 @@ export function partitionOf(arn: string): string {
   return arn.split(":")[1];
 }
 
-// #region slide:least-privilege
 /** Least privilege: list one bucket and read its objects. Nothing else, nowhere else. */
+// #region slide:least-privilege
 export function readOnlyBucketPolicy(bucket: string, partition: string): PolicyDocument {
   const bucketArn = `arn:${partition}:s3:::${bucket}`;
   return {
@@ -121,14 +129,17 @@ export async function createAndAttachPolicy(
   return Policy!.Arn!;
 }
 
-/** The secret is shown once, in this answer, and never again: AWS keeps only what it needs to check signatures. */
+/**
+ * The secret is shown once, in this answer, and never again. SigV4 is HMAC, symmetric crypto: AWS keeps the secret
+ * too and derives the same signing key to check every signature, but IAM will not hand the secret back to anyone.
+ */
 export async function createAccessKey(iam: IAMClient, userName: string): Promise<AccessKey> {
   const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
   return { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! };
 }
 
-// #region slide:client-with-credentials
 /** A client is whoever its credentials say: the same code, another identity. */
+// #region slide:client-with-credentials
 export function stsClientFor(key: AccessKey): STSClient {
   return createClient(STSClient, {
     credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
@@ -144,23 +155,59 @@ export async function listAccessKeyIds(iam: IAMClient, userName: string): Promis
   return ids;
 }
 
-/** Rotation: a user may hold two keys, so make the new one first, switch, then delete the old one. */
-export async function rotateAccessKey(iam: IAMClient, userName: string, oldAccessKeyId: string): Promise<AccessKey> {
+/**
+ * Rotation, in AWS's order: make the second key (a user may hold two, so it is never keyless), switch the
+ * application to it, see when the old key was last used, deactivate the old key, and only then delete it.
+ * `switchTo` is the application's part: it starts using the new key, and throws if it cannot.
+ */
+export async function rotateAccessKey(
+  iam: IAMClient,
+  userName: string,
+  oldAccessKeyId: string,
+  switchTo: (key: AccessKey) => Promise<void>,
+): Promise<Rotation> {
+  // #region slide:rotation
   const newKey = await createAccessKey(iam, userName);
-  await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: oldAccessKeyId }));
-  return newKey;
+  await switchTo(newKey);
+  const old = { UserName: userName, AccessKeyId: oldAccessKeyId };
+  const { AccessKeyLastUsed } = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: oldAccessKeyId }));
+  // Inactive first: whatever still uses the old key fails now, and it can be switched back on.
+  await iam.send(new UpdateAccessKeyCommand({ ...old, Status: "Inactive" }));
+  // On AWS you would watch for failures for a while here; the demo deletes at once.
+  await iam.send(new DeleteAccessKeyCommand(old));
+  // #endregion
+  return { newKey, oldKeyLastUsed: AccessKeyLastUsed?.LastUsedDate };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Steps 8–9: what an access key really does. The SDK signs every request; here we sign one by hand.
+// Step 8: clean up. IAM deletes a user only when nothing hangs off it any more.
+
+export async function deleteUser(iam: IAMClient, userName: string): Promise<void> {
+  for (const accessKeyId of await listAccessKeyIds(iam, userName)) {
+    await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
+  }
+  for await (const page of paginateListAttachedUserPolicies({ client: iam, pageSize: 10 }, { UserName: userName })) {
+    for (const policy of page.AttachedPolicies ?? []) {
+      await iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: policy.PolicyArn! }));
+      // AWS-managed policies (arn:aws:iam::aws:policy/…) belong to AWS; the user's own policy goes with it.
+      if (!policy.PolicyArn!.includes(":iam::aws:policy/")) {
+        await iam.send(new DeletePolicyCommand({ PolicyArn: policy.PolicyArn! }));
+      }
+    }
+  }
+  await iam.send(new DeleteUserCommand({ UserName: userName }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps 9–10 (stretch): what an access key really does. The SDK signs every request; here we sign one by hand.
 
 /** Where STS answers: the emulator, or (only with WORKSHOP_REAL_AWS=1) STS's regional endpoint. */
 export function stsEndpoint(config = clientConfig()): string {
   return config.endpoint ?? `https://sts.${config.region}.amazonaws.com`;
 }
 
-// #region slide:sigv4
 /** An STS Query request (POST, form-encoded), signed with Signature Version 4. The secret signs; it is never sent. */
+// #region slide:sigv4
 export async function signGetCallerIdentity(key: AccessKey, endpoint: string, region: string): Promise<HttpRequest> {
   const url = new URL(endpoint);
   const request = new HttpRequest({
@@ -186,10 +233,22 @@ export async function fetchCallerArn(request: HttpRequest): Promise<string> {
     body: request.body as string,
   });
   const xml = await response.text();
-  if (!response.ok) throw new Error(`STS answered HTTP ${response.status}: ${xml.slice(0, 300)}`);
+  if (!response.ok) throw stsError(response.status, xml);
   const arn = /<Arn>([^<]+)<\/Arn>/.exec(xml)?.[1];
   if (!arn) throw new Error(`STS's answer has no <Arn>: ${xml.slice(0, 300)}`);
   return arn;
+}
+
+/**
+ * STS's error answer, `<ErrorResponse><Error><Code>…</Code><Message>…</Message></Error>…`, as an Error named
+ * after its code ("InvalidClientTokenId", "SignatureDoesNotMatch"…), the way the SDK names the errors it throws.
+ */
+export function stsError(status: number, xml: string): Error {
+  const code = /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+  const message = /<Message>([^<]*)<\/Message>/.exec(xml)?.[1];
+  const error = new Error(`STS answered HTTP ${status}${code ? ` ${code}` : ""}: ${message ?? xml.slice(0, 300)}`);
+  error.name = code ?? `HTTP${status}`;
+  return error;
 }
 
 /** The Authorization header with the key id and the signature masked: enough to read, never enough to reuse. */
@@ -200,7 +259,7 @@ export function maskAuthorization(header: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Steps 10–13: key pairs. Asymmetric crypto: the private half stays with you, EC2 keeps the public half.
+// Steps 11–14 (stretch): key pairs. Asymmetric crypto: the private half stays with you, EC2 keeps the public half.
 
 /** Made here, on this laptop: the private key never leaves it. */
 export function generateKeyPair(): { publicKey: KeyObject; privateKey: KeyObject } {
@@ -256,8 +315,8 @@ export async function importKeyPair(ec2: EC2Client, keyName: string, openSshPubl
   return { keyName: answer.KeyName!, keyPairId: answer.KeyPairId!, fingerprint: answer.KeyFingerprint! };
 }
 
-// #region slide:create-key-pair
 /** CreateKeyPair: AWS makes the key and hands you the private half once. Save it where only you can read it. */
+// #region slide:create-key-pair
 export async function createKeyPair(ec2: EC2Client, keyName: string, dir: string): Promise<CreatedKeyPair> {
   const answer = await ec2.send(
     new CreateKeyPairCommand({
@@ -280,25 +339,6 @@ export async function deleteKeyPair(ec2: EC2Client, keyName: string, pemPath?: s
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 14: clean up. IAM deletes a user only when nothing hangs off it any more.
-
-export async function deleteUser(iam: IAMClient, userName: string): Promise<void> {
-  for (const accessKeyId of await listAccessKeyIds(iam, userName)) {
-    await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
-  }
-  for await (const page of paginateListAttachedUserPolicies({ client: iam, pageSize: 10 }, { UserName: userName })) {
-    for (const policy of page.AttachedPolicies ?? []) {
-      await iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: policy.PolicyArn! }));
-      // AWS-managed policies (arn:aws:iam::aws:policy/…) belong to AWS; the user's own policy goes with it.
-      if (!policy.PolicyArn!.includes(":iam::aws:policy/")) {
-        await iam.send(new DeletePolicyCommand({ PolicyArn: policy.PolicyArn! }));
-      }
-    }
-  }
-  await iam.send(new DeleteUserCommand({ UserName: userName }));
-}
-
-// ---------------------------------------------------------------------------------------------
 // The demo: `npx tsx solutions/01-security-keys/solution.ts`
 
 /**
@@ -313,6 +353,16 @@ async function untilTheKeyWorks<T>(call: () => Promise<T>): Promise<T> {
       if ((err as Error).name !== "InvalidClientTokenId" || attempt >= 10) throw err;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
+  }
+}
+
+/** Runs a stretch step of the demo: one whose TODO is not done yet is skipped, saying so. */
+async function stretch(step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    if (!(err instanceof NotImplementedError)) throw err;
+    console.log(`(Stretch TODO ${err.todo} is not done yet: skipped.)`);
   }
 }
 
@@ -348,39 +398,46 @@ export async function main(): Promise<void> {
     console.log(`6. With the new key, STS says: ${asUser.arn}`);
     console.log(`   ${asUser.arn === user.arn ? "✓ that is the user IAM created" : `✗ IAM says the user is ${user.arn}`}`);
 
-    const second = await rotateAccessKey(iam, userName, first.accessKeyId);
+    const { newKey: second, oldKeyLastUsed } = await rotateAccessKey(iam, userName, first.accessKeyId, async (key) => {
+      await untilTheKeyWorks(() => getCallerIdentity(stsClientFor(key))); // "the application" switches to the new key
+    });
     const keys = await listAccessKeyIds(iam, userName);
-    console.log(`7. Rotated: ${mask(first.accessKeyId)} is deleted; the user's keys are now ${keys.map(mask).join(", ")}.`);
+    const lastUsed = oldKeyLastUsed ? `last used ${oldKeyLastUsed.toISOString()}` : "never used, as far as IAM knows";
+    console.log(`7. Rotated: ${mask(first.accessKeyId)} (${lastUsed}) was deactivated, then deleted; the user's keys are now ${keys.map(mask).join(", ")}.`);
 
-    const signed = await signGetCallerIdentity(second, stsEndpoint(config), config.region);
-    console.log(`8. Signed by hand: POST ${stsEndpoint(config)} ${String(signed.body)}`);
-    console.log(`   Authorization: ${maskAuthorization(signed.headers.authorization)}`);
-    const arn = await untilTheKeyWorks(() => fetchCallerArn(signed));
-    console.log(`9. Sent with fetch; STS answered <Arn>${arn}</Arn>.`);
+    await stretch(async () => {
+      const signed = await signGetCallerIdentity(second, stsEndpoint(config), config.region);
+      console.log(`9. Signed by hand: POST ${stsEndpoint(config)} ${String(signed.body)}`);
+      console.log(`   Authorization: ${maskAuthorization(signed.headers.authorization)}`);
+      const arn = await untilTheKeyWorks(() => fetchCallerArn(signed));
+      console.log(`10. Sent with fetch; STS answered <Arn>${arn}</Arn>.`);
+    });
 
-    const { publicKey } = generateKeyPair();
-    const line = toOpenSshPublicKey(publicKey);
-    console.log(`10. Made an ed25519 key pair here. Public half: ${line.slice(0, 40)}…`);
-    const local = sshFingerprint(publicKey);
-    const pair = await importKeyPair(ec2, importedName, line);
-    imported = true;
-    console.log(`11–12. Imported it as ${pair.keyName} (${pair.keyPairId}).`);
-    console.log(`   Fingerprint computed here (what AWS documents): ${local}`);
-    console.log(`   Fingerprint the emulator reports:               ${pair.fingerprint}`);
-    if (pair.fingerprint === local) console.log("   ✓ they match");
-    else if (pair.fingerprint === motoFingerprint(publicKey)) {
-      console.log("   ✓ it is moto's recipe (hex SHA-256 of the DER public key) for this same key; AWS would report the first.");
-    } else console.log("   ✗ neither recipe gives the emulator's fingerprint");
+    await stretch(async () => {
+      const { publicKey } = generateKeyPair();
+      const line = toOpenSshPublicKey(publicKey);
+      console.log(`11. Made an ed25519 key pair here. Public half: ${line.slice(0, 40)}…`);
+      const local = sshFingerprint(publicKey);
+      const pair = await importKeyPair(ec2, importedName, line);
+      imported = true;
+      console.log(`12–13. Imported it as ${pair.keyName} (${pair.keyPairId}).`);
+      console.log(`   Fingerprint computed here (what AWS documents): ${local}`);
+      console.log(`   Fingerprint the emulator reports:               ${pair.fingerprint}`);
+      if (pair.fingerprint === local) console.log("   ✓ they match");
+      else if (pair.fingerprint === motoFingerprint(publicKey)) {
+        console.log("   ✓ it is moto's recipe (hex SHA-256 of the DER public key) for this same key; AWS would report the first.");
+      } else console.log("   ✗ neither recipe gives the emulator's fingerprint");
 
-    created = await createKeyPair(ec2, createdName, keyDir);
-    const mode = ((await stat(created.pemPath)).mode & 0o777).toString(8);
-    console.log(`13. CreateKeyPair: AWS made ${created.keyName}; its private half is saved in ${created.pemPath} (mode ${mode}).`);
+      created = await createKeyPair(ec2, createdName, keyDir);
+      const mode = ((await stat(created.pemPath)).mode & 0o777).toString(8);
+      console.log(`14. CreateKeyPair: AWS made ${created.keyName}; its private half is saved in ${created.pemPath} (mode ${mode}).`);
+    });
   } finally {
     if (created) await deleteKeyPair(ec2, created.keyName, created.pemPath);
     if (imported) await deleteKeyPair(ec2, importedName);
     await rm(keyDir, { recursive: true, force: true });
     if (user) await deleteUser(iam, userName);
-    console.log(`14. Cleaned up: the key pairs, the .pem file, the access keys, the policy and the user.`);
+    console.log(`8. Cleaned up: the key pairs, the .pem file, the access keys, the policy and the user.`);
   }
 }
 

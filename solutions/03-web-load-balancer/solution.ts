@@ -1,7 +1,8 @@
 // Lesson 03: the talk's demo. Two web servers that answer "Hola pyconar! yo soy la instancia N!!",
-// a firewall in front of them, a fixed address, a load balancer, and monitoring.
+// a load balancer in front of them that is the only way in, a fixed address, and monitoring.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   AllocateAddressCommand,
   AssociateAddressCommand,
@@ -23,6 +24,7 @@ import {
   TerminateInstancesCommand,
   waitUntilInstanceRunning,
   waitUntilInstanceTerminated,
+  type IpPermission,
   type ResourceType,
   type TagSpecification,
 } from "@aws-sdk/client-ec2";
@@ -37,6 +39,7 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
+  waitUntilLoadBalancerAvailable,
   waitUntilLoadBalancersDeleted,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import {
@@ -87,19 +90,36 @@ process.on("disconnect", () => {
 `;
 }
 
-// #region slide:user-data
 /**
  * The instance's user data: a shell script that cloud-init runs once, as root, on first boot.
- * It writes the web server program and starts it with node. EC2 takes it base64-encoded.
+ * It installs a supported Node.js (Amazon Linux 2023 names it nodejs22 or nodejs24; plain
+ * `nodejs` is Node 18, out of support), writes the web server program, and runs it as a systemd
+ * service with the versioned binary, so it restarts if it crashes and after a reboot.
+ * EC2 takes it base64-encoded.
  */
+// #region slide:user-data
 export function userData(instance: number): string {
   const script = `#!/bin/bash
 set -euo pipefail
-dnf install -y nodejs
+dnf install -y nodejs24
 mkdir -p /opt/hola
 cat > /opt/hola/server.js <<'SERVER_JS'
 ${webServerCode(instance)}SERVER_JS
-nohup node /opt/hola/server.js >> /var/log/hola.log 2>&1 &
+cat > /etc/systemd/system/hola.service <<'UNIT'
+[Unit]
+Description=Lesson 03 web server (Hola pyconar!)
+
+[Service]
+ExecStart=/usr/bin/node-24 /opt/hola/server.js
+DynamicUser=yes
+AmbientCapabilities=CAP_NET_BIND_SERVICE
+Restart=always
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl daemon-reload
+systemctl enable --now hola.service
 `;
   return Buffer.from(script, "utf8").toString("base64");
 }
@@ -228,39 +248,62 @@ export async function createKeyPair(ec2: EC2Client, keyName: string): Promise<vo
   await ec2.send(new CreateKeyPairCommand({ KeyName: keyName, TagSpecifications: tagsFor("key-pair", keyName) }));
 }
 
-// ─── Step 2: the firewall ────────────────────────────────────────────────────────────────────
+// ─── Steps 2 and 3: two firewalls ───────────────────────────────────────────────────────────
 
-// #region slide:security-group
 /**
- * A security group (a firewall around each instance) that lets in the web from anywhere, and
- * SSH only from `sshCidr` (your own address, e.g. "203.0.113.10/32"). Nothing else gets in.
+ * The load balancer's security group: the web (port 80) from anywhere. This is the only door
+ * the world gets.
  */
-export async function createWebSecurityGroup(
-  ec2: EC2Client,
-  options: { name: string; vpcId: string; sshCidr: string },
-): Promise<string> {
+export async function createLoadBalancerSecurityGroup(ec2: EC2Client, options: { name: string; vpcId: string }): Promise<string> {
   const { GroupId } = await ec2.send(
     new CreateSecurityGroupCommand({
-      GroupName: options.name,
-      Description: "Lesson 03 web servers: HTTP from anywhere, SSH from one address",
+      GroupName: `${options.name}-lb`,
+      Description: "Lesson 03 load balancer: HTTP from anywhere",
       VpcId: options.vpcId,
-      TagSpecifications: tagsFor("security-group", options.name),
+      TagSpecifications: tagsFor("security-group", `${options.name}-lb`),
     }),
   );
   await ec2.send(
     new AuthorizeSecurityGroupIngressCommand({
       GroupId,
-      IpPermissions: [
-        { IpProtocol: "tcp", FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: "0.0.0.0/0", Description: "HTTP from anywhere" }] },
-        { IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: options.sshCidr, Description: "SSH from one address" }] },
-      ],
+      IpPermissions: [{ IpProtocol: "tcp", FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: "0.0.0.0/0", Description: "HTTP from anywhere" }] }],
     }),
   );
   return GroupId!;
 }
+
+/**
+ * The instances' security group: the web only from the load balancer's group, so nobody can go
+ * around it to an instance's public address. SSH only when you ask for it, from one address.
+ */
+// #region slide:security-group
+export async function createInstanceSecurityGroup(
+  ec2: EC2Client,
+  options: { name: string; vpcId: string; loadBalancerGroupId: string; sshCidr?: string },
+): Promise<string> {
+  const { GroupId } = await ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: `${options.name}-web`,
+      Description: "Lesson 03 web servers: HTTP from the load balancer only",
+      VpcId: options.vpcId,
+      TagSpecifications: tagsFor("security-group", `${options.name}-web`),
+    }),
+  );
+  const fromLoadBalancer: IpPermission = {
+    IpProtocol: "tcp",
+    FromPort: 80,
+    ToPort: 80,
+    UserIdGroupPairs: [{ GroupId: options.loadBalancerGroupId, Description: "HTTP from the load balancer" }],
+  };
+  const ssh: IpPermission[] = options.sshCidr
+    ? [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: options.sshCidr, Description: "SSH from one address" }] }]
+    : [];
+  await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [fromLoadBalancer, ...ssh] }));
+  return GroupId!;
+}
 // #endregion
 
-// ─── Step 3: the instances ───────────────────────────────────────────────────────────────────
+// ─── Step 4: the instances ───────────────────────────────────────────────────────────────────
 
 export interface WebServerLaunch {
   /** 1 or 2: the number the server says it is. */
@@ -268,8 +311,10 @@ export interface WebServerLaunch {
   name: string;
   imageId: string;
   subnetId: string;
+  /** The instances' security group (step 3). */
   groupId: string;
-  keyName: string;
+  /** Only when you open SSH. */
+  keyName?: string;
 }
 
 /** Launches one instance that runs web server number `instance` from its user data. Returns its id. */
@@ -280,7 +325,7 @@ export async function launchWebServer(ec2: EC2Client, launch: WebServerLaunch): 
       InstanceType: "t3.micro",
       MinCount: 1,
       MaxCount: 1,
-      KeyName: launch.keyName,
+      ...(launch.keyName ? { KeyName: launch.keyName } : {}),
       SubnetId: launch.subnetId,
       SecurityGroupIds: [launch.groupId],
       UserData: userData(launch.instance),
@@ -288,23 +333,6 @@ export async function launchWebServer(ec2: EC2Client, launch: WebServerLaunch): 
     }),
   );
   return Instances![0].InstanceId!;
-}
-
-// ─── Step 4: a fixed address ─────────────────────────────────────────────────────────────────
-
-export interface ElasticIp {
-  allocationId: string;
-  associationId: string;
-  publicIp: string;
-}
-
-/** Allocates an Elastic IP (an address that stays yours) and points it at the instance. */
-export async function attachElasticIp(ec2: EC2Client, instanceId: string, name: string): Promise<ElasticIp> {
-  const { AllocationId, PublicIp } = await ec2.send(
-    new AllocateAddressCommand({ Domain: "vpc", TagSpecifications: tagsFor("elastic-ip", name) }),
-  );
-  const { AssociationId } = await ec2.send(new AssociateAddressCommand({ AllocationId, InstanceId: instanceId }));
-  return { allocationId: AllocationId!, associationId: AssociationId!, publicIp: PublicIp! };
 }
 
 // ─── Steps 5 to 9: the load balancer ─────────────────────────────────────────────────────────
@@ -343,7 +371,7 @@ export interface LoadBalancer {
 
 // #region slide:load-balancer
 // #region slide:create-load-balancer
-/** An internet-facing Application Load Balancer across two Availability Zones. */
+/** An internet-facing Application Load Balancer across two Availability Zones, behind its own security group. */
 export async function createLoadBalancer(
   elb: ElasticLoadBalancingV2Client,
   options: { name: string; subnetIds: string[]; groupId: string },
@@ -422,25 +450,45 @@ export async function describeTargetHealth(elb: ElasticLoadBalancingV2Client, ta
   }));
 }
 
-// ─── Steps 10 to 12: monitoring ──────────────────────────────────────────────────────────────
+// ─── Step 10: a fixed address ────────────────────────────────────────────────────────────────
+
+export interface ElasticIp {
+  allocationId: string;
+  associationId: string;
+  publicIp: string;
+}
+
+/** Allocates an Elastic IP (an address that stays yours) and points it at the instance. */
+export async function attachElasticIp(ec2: EC2Client, instanceId: string, name: string): Promise<ElasticIp> {
+  const { AllocationId, PublicIp } = await ec2.send(
+    new AllocateAddressCommand({ Domain: "vpc", TagSpecifications: tagsFor("elastic-ip", name) }),
+  );
+  const { AssociationId } = await ec2.send(new AssociateAddressCommand({ AllocationId, InstanceId: instanceId }));
+  return { allocationId: AllocationId!, associationId: AssociationId!, publicIp: PublicIp! };
+}
+
+// ─── Steps 11 to 13: monitoring ──────────────────────────────────────────────────────────────
 
 /** Where the lesson's own metric lives in CloudWatch. */
 export const REQUESTS_METRIC = { namespace: "NoTocaBoton/WebServers", metricName: "RequestsServed" } as const;
 
+/**
+ * An alarm on the instance's CPU. With one period of five minutes (EC2's free "basic
+ * monitoring" sends CPUUtilization every five minutes), one average above `threshold` % is
+ * enough to go to ALARM. A new alarm starts as INSUFFICIENT_DATA. It does something only if it
+ * has actions: `alarmActions` takes, for example, an SNS topic's ARN (lesson 05); without them it
+ * only changes state, for a dashboard or `DescribeAlarms` to see.
+ */
 // #region slide:monitoring
 // #region slide:cpu-alarm
-/**
- * An alarm that goes off when the instance's average CPU stays above `threshold` % for five
- * minutes. EC2 sends CPUUtilization every five minutes for free ("basic monitoring").
- */
 export async function putCpuAlarm(
   cloudwatch: CloudWatchClient,
-  options: { alarmName: string; instanceId: string; threshold?: number },
+  options: { alarmName: string; instanceId: string; threshold?: number; alarmActions?: string[] },
 ): Promise<void> {
   await cloudwatch.send(
     new PutMetricAlarmCommand({
       AlarmName: options.alarmName,
-      AlarmDescription: `CPU of ${options.instanceId} is high`,
+      AlarmDescription: `A five-minute average CPU of ${options.instanceId} above ${options.threshold ?? 80} %`,
       Namespace: "AWS/EC2",
       MetricName: "CPUUtilization",
       Dimensions: [{ Name: "InstanceId", Value: options.instanceId }],
@@ -449,6 +497,7 @@ export async function putCpuAlarm(
       EvaluationPeriods: 1,
       Threshold: options.threshold ?? 80,
       ComparisonOperator: "GreaterThanThreshold",
+      AlarmActions: options.alarmActions ?? [],
       Tags: workshopTags(),
     }),
   );
@@ -478,23 +527,35 @@ export async function putRequestsServed(cloudwatch: CloudWatchClient, counts: Re
 
 // #endregion
 
-/** Reads the metric back: the requests one instance served in the last 15 minutes. */
-export async function getRequestsServed(cloudwatch: CloudWatchClient, instanceId: string): Promise<number> {
-  const now = Date.now();
-  const { Datapoints = [] } = await cloudwatch.send(
-    new GetMetricStatisticsCommand({
-      Namespace: REQUESTS_METRIC.namespace,
-      MetricName: REQUESTS_METRIC.metricName,
-      Dimensions: [{ Name: "InstanceId", Value: instanceId }],
-      StartTime: new Date(now - 15 * 60_000),
-      // EndTime is exclusive: look one minute ahead, or a datapoint from this very second is left out.
-      EndTime: new Date(now + 60_000),
-      Period: 60,
-      Statistics: ["Sum"],
-    }),
-  );
-  return Datapoints.reduce((total, point) => total + (point.Sum ?? 0), 0);
+/**
+ * Reads the metric back: the requests one instance served in the last 15 minutes. A datapoint
+ * just written is not readable at once on AWS (eventual consistency: CloudWatch takes a while to
+ * take it in), so an empty answer is read again, less and less often, for up to `waitMs`
+ * (two minutes unless told otherwise). An emulator answers at once.
+ */
+// #region slide:read-metric
+export async function getRequestsServed(cloudwatch: CloudWatchClient, instanceId: string, options: { waitMs?: number } = {}): Promise<number> {
+  const deadline = Date.now() + (options.waitMs ?? 120_000);
+  for (let attempt = 0; ; attempt++) {
+    const now = Date.now();
+    const { Datapoints = [] } = await cloudwatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: REQUESTS_METRIC.namespace,
+        MetricName: REQUESTS_METRIC.metricName,
+        Dimensions: [{ Name: "InstanceId", Value: instanceId }],
+        StartTime: new Date(now - 15 * 60_000),
+        // EndTime is exclusive: look one minute ahead, or a datapoint from this very second is left out.
+        EndTime: new Date(now + 60_000),
+        Period: 60,
+        Statistics: ["Sum"],
+      }),
+    );
+    const left = deadline - Date.now();
+    if (Datapoints.length > 0 || left <= 0) return Datapoints.reduce((total, point) => total + (point.Sum ?? 0), 0);
+    await sleep(Math.min(500 * 2 ** attempt, 15_000, left));
+  }
 }
+// #endregion
 
 // ─── Everything together, and taking it all down ────────────────────────────────────────────
 
@@ -503,15 +564,18 @@ export interface WebTier {
   name: string;
   network?: Network;
   keyName?: string;
-  groupId?: string;
+  /** The load balancer's security group: 80 from anywhere. */
+  loadBalancerGroupId?: string;
+  /** The instances' security group: 80 from the load balancer's group (and 22 from one address, if asked). */
+  instanceGroupId?: string;
   instanceIds: string[];
-  elasticIp?: ElasticIp;
   /** Why the load balancer steps were skipped (the emulator has no Elastic Load Balancing). */
   loadBalancingSkipped?: string;
   loadBalancer?: LoadBalancer;
   targetGroupArn?: string;
   listenerArn?: string;
   targetHealth?: TargetHealth[];
+  elasticIp?: ElasticIp;
   alarmNames: string[];
 }
 
@@ -520,103 +584,187 @@ export function newWebTier(name = uniqueName("web")): WebTier {
 }
 
 export interface DeployOptions {
-  /** Who may log in with SSH: your own address as a /32. */
-  sshCidr: string;
+  /**
+   * Who may log in with SSH: your own address as a /32. Leave it out and port 22 stays closed,
+   * with no key pair: Session Manager reaches an instance with no inbound port at all, and EC2
+   * Instance Connect pushes a one-time key instead of a key pair (port 22 then opens to it only).
+   */
+  sshCidr?: string;
   log?: (line: string) => void;
 }
 
-/** Steps 2 to 10, in order: firewall, two instances, a fixed address, the load balancer, alarms. */
+/** Steps 2 to 11, in order: two firewalls, two instances, the load balancer, a fixed address, alarms. */
 export async function deployWebTier(aws: Clients, tier: WebTier, options: DeployOptions): Promise<void> {
   const log = options.log ?? (() => {});
   const network = (tier.network = await findDefaultNetwork(aws.ec2));
   if (network.createdSubnetIds.length) log(`created default subnets: ${network.createdSubnetIds.join(", ")}`);
   const imageId = await findAmazonLinuxImage(aws.ec2);
 
-  await createKeyPair(aws.ec2, tier.name);
-  tier.keyName = tier.name;
-  tier.groupId = await createWebSecurityGroup(aws.ec2, { name: tier.name, vpcId: network.vpcId, sshCidr: options.sshCidr });
-  log(`security group ${tier.groupId}: HTTP (80) from anywhere, SSH (22) from ${options.sshCidr}`);
+  tier.loadBalancerGroupId = await createLoadBalancerSecurityGroup(aws.ec2, { name: tier.name, vpcId: network.vpcId });
+  log(`security group ${tier.loadBalancerGroupId} (load balancer): HTTP (80) from anywhere`);
+  tier.instanceGroupId = await createInstanceSecurityGroup(aws.ec2, {
+    name: tier.name,
+    vpcId: network.vpcId,
+    loadBalancerGroupId: tier.loadBalancerGroupId,
+    sshCidr: options.sshCidr,
+  });
+  log(`security group ${tier.instanceGroupId} (instances): HTTP (80) from ${tier.loadBalancerGroupId} only, ${options.sshCidr ? `SSH (22) from ${options.sshCidr}` : "no SSH"}`);
+  if (options.sshCidr) {
+    await createKeyPair(aws.ec2, tier.name);
+    tier.keyName = tier.name;
+  }
 
   // One instance in each Availability Zone: "todo puede fallar", and when a zone fails the other still answers.
   for (const [index, subnetId] of network.subnetIds.entries()) {
     const instance = index + 1;
     const name = `${tier.name}-${instance}`;
-    tier.instanceIds.push(await launchWebServer(aws.ec2, { instance, name, imageId, subnetId, groupId: tier.groupId, keyName: tier.keyName }));
+    tier.instanceIds.push(await launchWebServer(aws.ec2, { instance, name, imageId, subnetId, groupId: tier.instanceGroupId, keyName: tier.keyName }));
   }
+  // RegisterTargets and AssociateAddress want running instances: a pending one is refused on AWS.
   await waitUntilInstanceRunning({ client: aws.ec2, maxWaitTime: 300, minDelay: 2, maxDelay: 10 }, { InstanceIds: tier.instanceIds });
   log(`instances running: ${tier.instanceIds.join(", ")}`);
-
-  tier.elasticIp = await attachElasticIp(aws.ec2, tier.instanceIds[0], tier.name);
-  log(`Elastic IP ${tier.elasticIp.publicIp} → ${tier.instanceIds[0]}`);
 
   const availability = await probeLoadBalancing(aws.elb);
   if (!availability.available) {
     tier.loadBalancingSkipped = availability.reason;
     log(`load balancer: skipped: ${availability.reason}`);
   } else {
-    tier.loadBalancer = await createLoadBalancer(aws.elb, { name: tier.name, subnetIds: network.subnetIds, groupId: tier.groupId });
+    tier.loadBalancer = await createLoadBalancer(aws.elb, { name: tier.name, subnetIds: network.subnetIds, groupId: tier.loadBalancerGroupId });
     tier.targetGroupArn = await createTargetGroup(aws.elb, { name: tier.name, vpcId: network.vpcId });
     tier.listenerArn = await createListener(aws.elb, { loadBalancerArn: tier.loadBalancer.arn, targetGroupArn: tier.targetGroupArn });
     await registerTargets(aws.elb, tier.targetGroupArn, tier.instanceIds);
+    // A new load balancer is "provisioning" for a few minutes; it routes traffic once "active".
+    await waitUntilLoadBalancerAvailable({ client: aws.elb, maxWaitTime: 600, minDelay: 2, maxDelay: 15 }, { LoadBalancerArns: [tier.loadBalancer.arn] });
     tier.targetHealth = await describeTargetHealth(aws.elb, tier.targetGroupArn);
     log(`load balancer http://${tier.loadBalancer.dnsName}/ → port 80 → ${tier.instanceIds.length} targets`);
     for (const target of tier.targetHealth) log(`  ${target.instanceId}: ${target.state}${target.reason ? ` (${target.reason})` : ""}`);
   }
+
+  tier.elasticIp = await attachElasticIp(aws.ec2, tier.instanceIds[0], tier.name);
+  log(`Elastic IP ${tier.elasticIp.publicIp} → ${tier.instanceIds[0]}`);
 
   for (const instanceId of tier.instanceIds) {
     const alarmName = `${tier.name}-cpu-${instanceId}`;
     await putCpuAlarm(aws.cloudwatch, { alarmName, instanceId });
     tier.alarmNames.push(alarmName);
   }
-  log(`alarms: ${tier.alarmNames.join(", ")}`);
+  log(`alarms (no actions: they only change state): ${tier.alarmNames.join(", ")}`);
+}
+
+/**
+ * Deletes a security group once nothing uses it. On AWS a load balancer's network interfaces
+ * outlive it by a minute or so, and until they are gone the answer is DependencyViolation: ask
+ * again, less and less often, for up to `waitMs`.
+ */
+export async function deleteSecurityGroupWhenFree(ec2: EC2Client, groupId: string, waitMs = 300_000): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId }));
+      return;
+    } catch (err) {
+      const left = deadline - Date.now();
+      if ((err as Error).name !== "DependencyViolation" || left <= 0) throw err;
+      await sleep(Math.min(1000 * 2 ** attempt, 20_000, left));
+    }
+  }
+}
+
+/** AWS's answer for something that is not there (any more): the cleanup counts it as deleted. */
+function isGone(err: unknown): boolean {
+  return /NotFound/.test((err as Error).name ?? "");
 }
 
 /**
  * Deletes what `tier` holds, dependents first: listener, load balancer, target group, the
- * Elastic IP (disassociate, then release: AWS refuses to release an address in use), the
- * instances, the key pair, the security group (no instance may still use it), the alarms.
- * Goes on past a failing step, and reports every failure at the end.
+ * Elastic IP (disassociate, then release: in a default VPC releasing alone would do, in any other
+ * VPC AWS refuses to release an address in use), the instances, the key pair, the instances'
+ * security group once no instance uses it, then the load balancer's once no load balancer uses it
+ * and no group refers to it, the alarms. Goes on past a failing step and reports every failure
+ * at the end. Each step takes what it deleted out of `tier`, and something already gone counts
+ * as deleted: after a failure, running it again finishes the job.
  */
 export async function tearDownWebTier(aws: Clients, tier: WebTier, log: (line: string) => void = () => {}): Promise<void> {
   const problems: string[] = [];
-  const step = async (what: string, action: () => Promise<unknown>) => {
+  const step = async (what: string, action: () => Promise<unknown>, deleted: () => void) => {
     try {
       await action();
       log(`deleted ${what}`);
+      deleted();
     } catch (err) {
-      problems.push(`${what}: ${(err as Error).name}: ${(err as Error).message}`);
+      if (isGone(err)) {
+        log(`${what}: already gone`);
+        deleted();
+      } else {
+        problems.push(`${what}: ${(err as Error).name}: ${(err as Error).message}`);
+      }
     }
   };
+  const kept = (what: string, because: string) => problems.push(`${what}: kept, because ${because} is still there`);
   const { ec2, elb, cloudwatch } = aws;
-  if (tier.listenerArn) await step("listener", () => elb.send(new DeleteListenerCommand({ ListenerArn: tier.listenerArn })));
-  if (tier.loadBalancer) {
-    const LoadBalancerArns = [tier.loadBalancer.arn];
-    await step(`load balancer ${tier.loadBalancer.dnsName}`, async () => {
-      await elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: tier.loadBalancer!.arn }));
-      await waitUntilLoadBalancersDeleted({ client: elb, maxWaitTime: 300, minDelay: 2, maxDelay: 10 }, { LoadBalancerArns });
-    });
+  if (tier.listenerArn) {
+    await step("listener", () => elb.send(new DeleteListenerCommand({ ListenerArn: tier.listenerArn })), () => (tier.listenerArn = undefined));
   }
-  if (tier.targetGroupArn) await step("target group", () => elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tier.targetGroupArn })));
+  if (tier.loadBalancer) {
+    const { arn, dnsName } = tier.loadBalancer;
+    await step(
+      `load balancer ${dnsName}`,
+      async () => {
+        await elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn }));
+        await waitUntilLoadBalancersDeleted({ client: elb, maxWaitTime: 300, minDelay: 2, maxDelay: 10 }, { LoadBalancerArns: [arn] });
+      },
+      () => (tier.loadBalancer = undefined),
+    );
+  }
+  if (tier.targetGroupArn) {
+    await step("target group", () => elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tier.targetGroupArn })), () => (tier.targetGroupArn = undefined));
+  }
   if (tier.elasticIp) {
     const { associationId, allocationId, publicIp } = tier.elasticIp;
-    await step(`Elastic IP ${publicIp}`, async () => {
-      await ec2.send(new DisassociateAddressCommand({ AssociationId: associationId }));
-      await ec2.send(new ReleaseAddressCommand({ AllocationId: allocationId }));
-    });
+    await step(
+      `Elastic IP ${publicIp}`,
+      async () => {
+        await ec2.send(new DisassociateAddressCommand({ AssociationId: associationId })).catch((err) => {
+          if (!isGone(err)) throw err; // terminating the instance disassociates it too
+        });
+        await ec2.send(new ReleaseAddressCommand({ AllocationId: allocationId }));
+      },
+      () => (tier.elasticIp = undefined),
+    );
   }
   if (tier.instanceIds.length) {
-    await step(`instances ${tier.instanceIds.join(", ")}`, async () => {
-      await ec2.send(new TerminateInstancesCommand({ InstanceIds: tier.instanceIds }));
-      await waitUntilInstanceTerminated({ client: ec2, maxWaitTime: 300, minDelay: 2, maxDelay: 10 }, { InstanceIds: tier.instanceIds });
-    });
+    const InstanceIds = [...tier.instanceIds];
+    await step(
+      `instances ${InstanceIds.join(", ")}`,
+      async () => {
+        await ec2.send(new TerminateInstancesCommand({ InstanceIds }));
+        await waitUntilInstanceTerminated({ client: ec2, maxWaitTime: 300, minDelay: 2, maxDelay: 10 }, { InstanceIds });
+      },
+      () => (tier.instanceIds = []),
+    );
   }
-  if (tier.keyName) await step(`key pair ${tier.keyName}`, () => ec2.send(new DeleteKeyPairCommand({ KeyName: tier.keyName })));
-  if (tier.groupId) await step(`security group ${tier.groupId}`, () => ec2.send(new DeleteSecurityGroupCommand({ GroupId: tier.groupId })));
-  for (const subnetId of tier.network?.createdSubnetIds ?? []) {
-    await step(`subnet ${subnetId}`, () => ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId })));
+  if (tier.keyName) await step(`key pair ${tier.keyName}`, () => ec2.send(new DeleteKeyPairCommand({ KeyName: tier.keyName })), () => (tier.keyName = undefined));
+  if (tier.instanceGroupId) {
+    if (tier.instanceIds.length) kept(`security group ${tier.instanceGroupId}`, `instance ${tier.instanceIds.join(", ")}`);
+    else await step(`security group ${tier.instanceGroupId}`, () => deleteSecurityGroupWhenFree(ec2, tier.instanceGroupId!), () => (tier.instanceGroupId = undefined));
   }
-  if (tier.alarmNames.length) await step("alarms", () => cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: tier.alarmNames })));
-  if (problems.length) throw new Error(`Cleanup left something behind:\n  ${problems.join("\n  ")}`);
+  if (tier.loadBalancerGroupId) {
+    if (tier.loadBalancer) kept(`security group ${tier.loadBalancerGroupId}`, `load balancer ${tier.loadBalancer.dnsName}`);
+    else if (tier.instanceGroupId) kept(`security group ${tier.loadBalancerGroupId}`, `security group ${tier.instanceGroupId}, which refers to it,`);
+    else await step(`security group ${tier.loadBalancerGroupId}`, () => deleteSecurityGroupWhenFree(ec2, tier.loadBalancerGroupId!), () => (tier.loadBalancerGroupId = undefined));
+  }
+  if (tier.network) {
+    const network = tier.network;
+    for (const subnetId of [...network.createdSubnetIds]) {
+      await step(`subnet ${subnetId}`, () => ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId })), () => {
+        network.createdSubnetIds = network.createdSubnetIds.filter((id) => id !== subnetId);
+      });
+    }
+  }
+  if (tier.alarmNames.length) {
+    await step("alarms", () => cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: tier.alarmNames })), () => (tier.alarmNames = []));
+  }
+  if (problems.length) throw new Error(`Cleanup left something behind (run it again once the cause is fixed):\n  ${problems.join("\n  ")}`);
 }
 
 export async function main(): Promise<void> {
@@ -625,8 +773,8 @@ export async function main(): Promise<void> {
     elb: createClient(ElasticLoadBalancingV2Client),
     cloudwatch: createClient(CloudWatchClient),
   };
-  // Only your own address may try SSH. 203.0.113.10 is an example address: set SSH_CIDR to yours.
-  const sshCidr = process.env.SSH_CIDR ?? "203.0.113.10/32";
+  // Port 22 stays closed unless you set SSH_CIDR to your own address as a /32 (e.g. 203.0.113.10/32).
+  const sshCidr = process.env.SSH_CIDR || undefined;
   const tier = newWebTier();
   const servers: LocalWebServer[] = [];
   try {

@@ -1,12 +1,14 @@
 // Lesson 04 · S3, the Simple Storage Service: buckets that hold objects, and an object is a key,
-// its bytes and a little metadata. The talk's numbers: 99.999999999 % durability (what you put in
-// stays there), 99.99 % availability (reading it can still fail, now and then).
+// its bytes and a little metadata. The talk's numbers are design targets: eleven nines of
+// durability (what S3 stored, it keeps) and four nines of availability (a request can still fail,
+// now and then, and the SDK retries it).
 import type { Readable } from "node:stream";
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
   ListObjectVersionsCommand,
   paginateListObjectsV2,
@@ -31,19 +33,19 @@ async function locationOf(s3: S3Client): Promise<CreateBucketConfiguration | und
   return region === "us-east-1" ? undefined : { LocationConstraint: region as BucketLocationConstraint };
 }
 
-// ── Step 1 ─────────────────────────────────────────────────────────────────────────────────────
+// ── Step 1 (core) ──────────────────────────────────────────────────────────────────────────────
 // #region slide:create-bucket
 /** Creates a bucket, waits until it answers, and tags it as the workshop's. */
 export async function createBucket(s3: S3Client, bucket: string): Promise<void> {
   await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: await locationOf(s3) }));
-  // "Consistencia eventual": a new bucket may not answer everywhere at once. The waiter polls HeadBucket.
+  // "Consistencia eventual": creating a bucket is a configuration change, and those are eventually consistent.
   await waitUntilBucketExists({ client: s3, maxWaitTime: 30 }, { Bucket: bucket });
-  // "Todo es tarifado": tag what you create, so that you can find it (and its bill) later.
+  // "Todo es tarifado": tag what you create, so that you can find it (and, once activated, its bill) later.
   await s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: workshopTags() } }));
 }
 // #endregion
 
-// ── Step 2 ─────────────────────────────────────────────────────────────────────────────────────
+// ── Step 2 (core) ──────────────────────────────────────────────────────────────────────────────
 export interface NewObject {
   bucket: string;
   /** The object's whole name. "photos/2024/cat.jpg" is one key: S3 has no folders. */
@@ -55,8 +57,9 @@ export interface NewObject {
 }
 
 export interface PutResult {
+  /** Names this content of the object. Not a checksum you can rely on: see the checksum fields. */
   etag: string;
-  /** Set once versioning is enabled on the bucket (step 7). */
+  /** Set once versioning is enabled on the bucket (step 9). */
   versionId?: string;
 }
 
@@ -74,24 +77,28 @@ export async function putObject(s3: S3Client, object: NewObject): Promise<PutRes
   return { etag: result.ETag!, versionId: result.VersionId };
 }
 
-// ── Step 3 ─────────────────────────────────────────────────────────────────────────────────────
+// ── Step 3 (core) ──────────────────────────────────────────────────────────────────────────────
 export interface StoredObject {
   body: string;
   contentType?: string;
   metadata: Record<string, string>;
+  /** The CRC32 checksum S3 keeps for the object (the SDK sends one with every upload). */
+  checksumCRC32?: string;
 }
 
-/** Reads an object back: its body as text, its content type and its metadata. */
+/** Reads an object back: its body as text, its content type, its metadata and its checksum. */
 export async function getObject(s3: S3Client, bucket: string, key: string): Promise<StoredObject> {
-  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  // ChecksumMode "ENABLED": S3 returns the object's checksum, and the SDK checks the bytes against it.
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: "ENABLED" }));
   return {
     body: await object.Body!.transformToString(),
     contentType: object.ContentType,
     metadata: object.Metadata ?? {},
+    checksumCRC32: object.ChecksumCRC32,
   };
 }
 
-// ── Step 4 ─────────────────────────────────────────────────────────────────────────────────────
+// ── Step 4 (core) ──────────────────────────────────────────────────────────────────────────────
 export interface ListOptions {
   /** Only keys that start with this, e.g. "photos/". */
   prefix?: string;
@@ -126,47 +133,7 @@ export async function listObjects(s3: S3Client, bucket: string, options: ListOpt
 }
 // #endregion
 
-// ── Step 5 ─────────────────────────────────────────────────────────────────────────────────────
-/** A URL that lets anyone GET this one object, without credentials, until it expires. */
-export async function presignGetUrl(s3: S3Client, bucket: string, key: string, expiresInSeconds = 300): Promise<string> {
-  return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
-}
-
-// ── Step 6 ─────────────────────────────────────────────────────────────────────────────────────
-/** Every part but the last must be at least 5 MiB. */
-export const PART_SIZE = 5 * MiB;
-
-export interface LargeObject {
-  bucket: string;
-  key: string;
-  body: Uint8Array | Readable;
-  contentType?: string;
-  /** Called as parts finish: bytes sent so far, of how many, and which part. */
-  onProgress?: (progress: Progress) => void;
-}
-
-// #region slide:multipart
-/** Uploads a large object in parts, several at a time, reporting progress. */
-export async function uploadLargeObject(s3: S3Client, object: LargeObject): Promise<{ etag: string }> {
-  const upload = new Upload({
-    client: s3,
-    params: { Bucket: object.bucket, Key: object.key, Body: object.body, ContentType: object.contentType },
-    partSize: PART_SIZE,
-    queueSize: 2, // parts in flight at once
-  });
-  if (object.onProgress) upload.on("httpUploadProgress", object.onProgress);
-  const result = await upload.done();
-  return { etag: result.ETag! };
-}
-// #endregion
-
-// ── Step 7 ─────────────────────────────────────────────────────────────────────────────────────
-/** From now on an overwrite or a delete keeps the old version. There is no going back, only "Suspended". */
-export async function enableVersioning(s3: S3Client, bucket: string): Promise<void> {
-  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
-}
-
-// ── Step 8 ─────────────────────────────────────────────────────────────────────────────────────
+// ── Step 5 (core) ──────────────────────────────────────────────────────────────────────────────
 export interface ObjectVersion {
   key: string;
   versionId: string;
@@ -208,14 +175,9 @@ export async function listObjectVersions(
   return found;
 }
 
-// ── Step 9 ─────────────────────────────────────────────────────────────────────────────────────
-/** Reads one version of an object, the latest or any older one, by its VersionId. */
-export async function getObjectVersion(s3: S3Client, bucket: string, key: string, versionId: string): Promise<string> {
-  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
-  return object.Body!.transformToString();
-}
+// ── Step 6 (core) ──────────────────────────────────────────────────────────────────────────────
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// ── Step 10 ────────────────────────────────────────────────────────────────────────────────────
 // #region slide:cleanup
 /**
  * Deletes every version and delete marker, in batches (DeleteObjects takes at most 1000 keys),
@@ -225,16 +187,21 @@ export async function emptyAndDeleteBucket(s3: S3Client, bucket: string, options
   const batchSize = options.batchSize ?? 1000;
   const versions = await listObjectVersions(s3, bucket);
   for (let start = 0; start < versions.length; start += batchSize) {
-    const batch = versions.slice(start, start + batchSize);
-    const result = await s3.send(
-      new DeleteObjectsCommand({
-        Bucket: bucket,
-        Delete: { Objects: batch.map((v) => ({ Key: v.key, VersionId: v.versionId })), Quiet: true },
-      }),
-    );
+    let left = versions.slice(start, start + batchSize);
     // "Todo puede fallar": DeleteObjects answers 200 OK even when some keys were not deleted.
-    if (result.Errors?.length) {
-      throw new Error(`S3 did not delete ${result.Errors.map((e) => `${e.Key} (${e.Code})`).join(", ")}`);
+    // Its Errors name them: send those again, a few times, waiting a little longer each time.
+    for (let attempt = 1; left.length > 0; attempt++) {
+      const { Errors = [] } = await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: left.map((v) => ({ Key: v.key, VersionId: v.versionId })), Quiet: true },
+        }),
+      );
+      left = left.filter((v) => Errors.some((e) => e.Key === v.key && (e.VersionId ?? v.versionId) === v.versionId));
+      if (left.length > 0 && attempt === 5) {
+        throw new Error(`S3 did not delete ${Errors.map((e) => `${e.Key} (${e.Code})`).join(", ")}`);
+      }
+      if (left.length > 0) await sleep(100 * 2 ** attempt);
     }
   }
   await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
@@ -243,7 +210,78 @@ export async function emptyAndDeleteBucket(s3: S3Client, bucket: string, options
 }
 // #endregion
 
-// ── The demo: `npx tsx solutions/04-s3/solution.ts` ─────────────────────────────────────────────
+// ── Step 7 (stretch) ───────────────────────────────────────────────────────────────────────────
+/** A URL that lets anyone GET this one object, without credentials, until it expires. */
+export async function presignGetUrl(s3: S3Client, bucket: string, key: string, expiresInSeconds = 300): Promise<string> {
+  // Whoever holds the URL can use it, again and again, until it expires: keep it short, never log it.
+  return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
+}
+
+// ── Step 8 (stretch) ───────────────────────────────────────────────────────────────────────────
+/** S3's limits for a multipart upload: every part but the last at least 5 MiB, at most 10,000 parts. */
+export const MIN_PART_SIZE = 5 * MiB;
+export const MAX_PARTS = 10_000;
+
+/** The part size for an object of this many bytes: 5 MiB, or bigger when 10,000 parts of 5 MiB are not enough. */
+export function partSizeFor(size: number): number {
+  return Math.max(MIN_PART_SIZE, Math.ceil(size / MAX_PARTS));
+}
+
+export interface LargeObject {
+  bucket: string;
+  key: string;
+  body: Uint8Array | Readable;
+  /** The size in bytes. Needed for a stream, whose length Upload cannot know in advance. */
+  size?: number;
+  contentType?: string;
+  /** Called as parts finish: bytes sent so far, of how many, and which part. */
+  onProgress?: (progress: Progress) => void;
+}
+
+// #region slide:multipart
+/** Uploads a large object in parts, several at a time, reporting progress. */
+export async function uploadLargeObject(s3: S3Client, object: LargeObject): Promise<{ etag: string }> {
+  const size = object.size ?? (object.body instanceof Uint8Array ? object.body.byteLength : undefined);
+  const upload = new Upload({
+    client: s3,
+    params: { Bucket: object.bucket, Key: object.key, Body: object.body, ContentType: object.contentType, ContentLength: size },
+    partSize: partSizeFor(size ?? 0),
+    queueSize: 2, // parts in flight at once
+    // A part that still fails after the SDK's retries fails the upload, and Upload aborts it
+    // (AbortMultipartUpload), so no half-uploaded parts stay behind to be billed.
+    leavePartsOnError: false,
+  });
+  if (object.onProgress) upload.on("httpUploadProgress", object.onProgress);
+  const result = await upload.done();
+  return { etag: result.ETag! };
+}
+// #endregion
+
+// ── Step 9 (stretch) ───────────────────────────────────────────────────────────────────────────
+
+/**
+ * From now on an overwrite or a delete keeps the old version. There is no going back, only
+ * "Suspended". Waits until GetBucketVersioning says "Enabled" (a bucket setting is eventually consistent).
+ */
+export async function enableVersioning(s3: S3Client, bucket: string, options: { maxWaitSeconds?: number } = {}): Promise<void> {
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
+  const deadline = Date.now() + (options.maxWaitSeconds ?? 60) * 1000;
+  for (;;) {
+    const { Status } = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+    if (Status === "Enabled") return;
+    if (Date.now() > deadline) throw new Error(`Versioning of ${bucket} is still "${Status ?? "never enabled"}"`);
+    await sleep(1000);
+  }
+}
+
+// ── Step 10 (stretch) ──────────────────────────────────────────────────────────────────────────
+/** Reads one version of an object, the latest or any older one, by its VersionId. */
+export async function getObjectVersion(s3: S3Client, bucket: string, key: string, versionId: string): Promise<string> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+  return object.Body!.transformToString();
+}
+
+// ── The demo: `npx tsx lessons/04-s3/exercise.ts` ──────────────────────────────────────────────
 function mib(bytes = 0): string {
   return (bytes / MiB).toFixed(1);
 }
@@ -258,7 +296,7 @@ async function tour(s3: S3Client, bucket: string): Promise<void> {
     metadata: { talk: "PyCon Argentina" },
   });
   const hello = await getObject(s3, bucket, "hello.txt");
-  console.log(`  hello.txt: "${hello.body}" (${hello.contentType}, metadata ${JSON.stringify(hello.metadata)})`);
+  console.log(`  hello.txt: "${hello.body}" (${hello.contentType}, metadata ${JSON.stringify(hello.metadata)}, CRC32 ${hello.checksumCRC32})`);
 
   console.log("\nStep 4 · listing, page by page, and folders that are not there");
   const keys = ["photos/2024/cat.jpg", "photos/2024/dog.jpg", "photos/2025/owl.jpg", "photos/index.html", "notes.txt"];
@@ -268,24 +306,24 @@ async function tour(s3: S3Client, bucket: string): Promise<void> {
   const photos = await listObjects(s3, bucket, { prefix: "photos/", delimiter: "/" });
   console.log(`  prefix "photos/", delimiter "/": files ${photos.keys.join(", ")}; folders ${photos.folders.join(", ")}`);
 
-  console.log("\nStep 5 · a presigned URL, fetched without the SDK");
+  console.log("\nStep 7 · a presigned URL, fetched without the SDK");
   const url = await presignGetUrl(s3, bucket, "hello.txt", 60);
   const response = await fetch(url);
+  // Print the URL without its query string: the signature in it is a secret until it expires.
   console.log(`  GET ${url.split("?")[0]}?X-Amz-Signature=… → ${response.status} "${await response.text()}"`);
 
-  console.log("\nStep 6 · a multipart upload of 6 MiB, in parts of 5 MiB");
+  console.log("\nStep 8 · a multipart upload of 6 MiB, in parts of 5 MiB, two in flight at once");
   const big = Buffer.alloc(6 * MiB, "no toca botón\n");
   const { etag } = await uploadLargeObject(s3, {
     bucket,
     key: "big.bin",
     body: big,
     contentType: "application/octet-stream",
-    onProgress: (p) => console.log(`  sent part ${p.part}: ${mib(p.loaded)} of ${mib(p.total)} MiB`),
+    onProgress: (p) => console.log(`  part ${p.part} done: ${mib(p.loaded)} of ${mib(p.total)} MiB sent`),
   });
-  console.log(`  big.bin uploaded, ETag ${etag} (the "-2": two parts)`);
+  console.log(`  big.bin uploaded, ETag ${etag} (the "-2": two parts; a multipart ETag is not an MD5 of the file)`);
 
-  console.log("\nStep 7–9 · versioning: an overwrite keeps the old version");
-  await enableVersioning(s3, bucket);
+  console.log("\nStep 5 and 10 · versioning: an overwrite keeps the old version");
   const first = await putObject(s3, { bucket, key: "config.json", body: '{"color":"red"}', contentType: "application/json" });
   await putObject(s3, { bucket, key: "config.json", body: '{"color":"blue"}', contentType: "application/json" });
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "config.json" }));
@@ -299,16 +337,19 @@ async function tour(s3: S3Client, bucket: string): Promise<void> {
 export async function main(): Promise<void> {
   const s3 = createClient(S3Client);
   const bucket = uniqueName("demo");
-  console.log("Step 1 · a bucket");
+  console.log("Step 1 and 9 · a bucket, versioned from the start");
   await createBucket(s3, bucket);
-  console.log(`  created ${bucket}`);
   let finished = false;
   try {
+    // On AWS, turn versioning on before the first write (and wait for it): puts made while the
+    // change propagates may get no version.
+    await enableVersioning(s3, bucket);
+    console.log(`  created ${bucket}, versioning Enabled`);
     await tour(s3, bucket);
     finished = true;
   } finally {
     // Runs even when a step failed: a bucket left behind keeps costing money on real AWS.
-    console.log("\nStep 10 · clean up");
+    console.log("\nStep 6 · clean up");
     try {
       const deleted = await emptyAndDeleteBucket(s3, bucket);
       console.log(`  deleted ${deleted} versions and delete markers, then ${bucket}`);

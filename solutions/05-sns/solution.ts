@@ -69,7 +69,7 @@ export interface HttpSubscriber {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 1: the topic.
+// Step 1 (core): the topic.
 
 /** Creates the topic and returns its ARN (the ARN is how everything else names the topic). */
 export async function createTopic(sns: SNSClient, name: string): Promise<string> {
@@ -79,7 +79,7 @@ export async function createTopic(sns: SNSClient, name: string): Promise<string>
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 2: the queues, and the permission for the topic to write into them.
+// Step 2 (core): the queues, and the permission for the topic to write into them.
 
 /** Creates an SQS queue (lesson 06 is all about queues) and looks up its ARN. */
 export async function createQueue(sqs: SQSClient, name: string): Promise<Queue> {
@@ -115,7 +115,7 @@ export async function allowTopicToSendMessages(sqs: SQSClient, queue: Queue, top
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 3: subscribe the queues.
+// Step 3 (core): subscribe the queues.
 
 /** Subscribes a queue to the topic and returns the subscription's ARN. */
 export async function subscribeQueue(
@@ -143,7 +143,7 @@ export async function subscribeQueue(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 4: publish.
+// Step 4 (core): publish.
 
 /** Publishes one message with string attributes (what filter policies look at). Returns its MessageId. */
 export async function publishMessage(
@@ -164,14 +164,20 @@ export async function publishMessage(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 5: receive, knowing that delivery takes a while.
+// Step 5 (core): receive, knowing that delivery takes a while.
 
 export interface ReceiveOptions {
   /** Stop as soon as this many messages have arrived. */
   expected: number;
-  /** Give up after this many long polls (each waits up to a second). */
+  /** Give up after this many long polls (each waits up to WAIT_SECONDS). */
   maxAttempts?: number;
 }
+
+/**
+ * How long one receive waits for a message (long polling). Real consumers wait 20 s, the maximum:
+ * fewer empty answers, fewer requests to pay for. This lesson waits 1 s so that its checks stay fast.
+ */
+export const WAIT_SECONDS = 1;
 
 /** Long-polls the queue until `expected` messages arrived or the attempts ran out; deletes what it read. */
 export async function receiveMessages(sqs: SQSClient, queueUrl: string, options: ReceiveOptions): Promise<Message[]> {
@@ -179,13 +185,14 @@ export async function receiveMessages(sqs: SQSClient, queueUrl: string, options:
   const received: Message[] = [];
   // #region slide:receive-long-polling
   // "Consistencia eventual": a published message is not in the queue at once. Ask several times,
-  // each time waiting up to a second for something to arrive (long polling), never forever.
+  // each time waiting for something to arrive (long polling), never forever. Without a wait, SQS
+  // answers at once from a sample of its servers, and can say "empty" while messages wait.
   for (let attempt = 1; attempt <= maxAttempts && received.length < expected; attempt++) {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
         MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
+        WaitTimeSeconds: WAIT_SECONDS,
         MessageAttributeNames: ["All"],
       }),
     );
@@ -200,7 +207,7 @@ export async function receiveMessages(sqs: SQSClient, queueUrl: string, options:
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 6: an HTTP subscriber.
+// Step 6 (stretch): an HTTP subscriber.
 
 /** Subscribes an HTTP endpoint. Returns the subscription's ARN, even while it waits for confirmation. */
 export async function subscribeHttpEndpoint(sns: SNSClient, topicArn: string, url: string): Promise<string> {
@@ -213,15 +220,16 @@ export async function subscribeHttpEndpoint(sns: SNSClient, topicArn: string, ur
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 7: confirm the subscription.
+// Step 7 (stretch): confirm the subscription.
 
 /** Answers a SubscriptionConfirmation: hands its Token back to SNS. Returns the subscription's ARN. */
 export async function confirmSubscription(sns: SNSClient, message: SnsHttpMessage): Promise<string> {
   // #region slide:confirm-subscription
   // "Cuando es por email, tienen que confirmar la suscripción": an email or HTTP subscriber gets
   // nothing until it proves it asked for the messages, by sending back the token SNS sent it.
+  // AuthenticateOnUnsubscribe: only the topic's owner, signed in, may unsubscribe it later.
   const { SubscriptionArn } = await sns.send(
-    new ConfirmSubscriptionCommand({ TopicArn: message.TopicArn, Token: message.Token }),
+    new ConfirmSubscriptionCommand({ TopicArn: message.TopicArn, Token: message.Token, AuthenticateOnUnsubscribe: "true" }),
   );
   // #endregion
   if (!SubscriptionArn) throw new Error(`ConfirmSubscription returned no SubscriptionArn`);
@@ -306,6 +314,40 @@ export async function waitForHttpNotification(subscriber: HttpSubscriber, messag
   return undefined;
 }
 
+/**
+ * Publishes a probe until one reaches the queue, within maxWaitSeconds. On AWS a new queue policy
+ * can take up to a minute to reach every SQS server, and SNS does not retry a delivery that SQS
+ * refused: whatever is published before the policy is in force is lost. On an emulator the first
+ * probe arrives. Probes carry eventType=probe, which no filter policy here lets through; they are
+ * deleted once seen. Returns how many probes it took.
+ */
+export async function waitUntilTopicDelivers(
+  sns: SNSClient,
+  sqs: SQSClient,
+  topicArn: string,
+  queueUrl: string,
+  options: { maxWaitSeconds?: number } = {},
+): Promise<number> {
+  const deadline = Date.now() + (options.maxWaitSeconds ?? 90) * 1000;
+  for (let probes = 1; ; probes++) {
+    await sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Message: JSON.stringify({ probe: probes }),
+        MessageAttributes: { eventType: { DataType: "String", StringValue: "probe" } },
+      }),
+    );
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2, MessageAttributeNames: ["All"] }),
+    );
+    for (const m of Messages) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    if (Messages.length > 0) return probes;
+    if (Date.now() > deadline) {
+      throw new Error(`Published ${probes} probes to ${topicArn} for ${options.maxWaitSeconds ?? 90} s and none reached ${queueUrl}: is the queue subscribed, and does its policy let the topic send?`);
+    }
+  }
+}
+
 export async function unsubscribe(sns: SNSClient, subscriptionArn: string): Promise<void> {
   await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscriptionArn }));
 }
@@ -334,7 +376,7 @@ export async function main(): Promise<void> {
     const audit = await createQueue(sqs, uniqueName("audit"));
     const warehouse = await createQueue(sqs, uniqueName("warehouse"));
     queues.push(audit, warehouse);
-    for (const queue of queues) await allowTopicToSendMessages(sqs, queue, topicArn);
+    for (const queue of [warehouse, audit]) await allowTopicToSendMessages(sqs, queue, topicArn);
     console.log(`Queues:    ${audit.url}\n           ${warehouse.url}  (the topic may send to both)`);
 
     subscriptions.push(await subscribeQueue(sns, topicArn, audit.arn));
@@ -346,6 +388,9 @@ export async function main(): Promise<void> {
     );
     console.log(`Subscribed the audit queue (everything, in SNS's envelope)`);
     console.log(`Subscribed the warehouse queue (only eventType=order_placed, raw)`);
+    // On AWS the queue policies take a moment to be in force, and a refused delivery is lost.
+    const probes = await waitUntilTopicDelivers(sns, sqs, topicArn, audit.url);
+    console.log(`The topic delivers to the audit queue (${probes} probe${probes === 1 ? "" : "s"}; on AWS it can take up to a minute)`);
 
     subscriber = await startHttpSubscriber(sns);
     const httpSubscription = await subscribeHttpEndpoint(sns, topicArn, subscriber.url);
@@ -371,6 +416,7 @@ export async function main(): Promise<void> {
     }
     // Ask for two, to see that the second never comes: a second poll waits one more second, then gives up.
     const inWarehouse = await receiveMessages(sqs, warehouse.url, { expected: 2, maxAttempts: 2 });
+    // On AWS a new filter policy can take up to 15 minutes to apply fully: a cancelled order may still slip through at first.
     console.log(`The warehouse queue got ${inWarehouse.length} message(s), raw (the filter policy keeps cancelled orders out):`);
     for (const m of inWarehouse) console.log(`  ${m.Body}  (eventType=${m.MessageAttributes?.eventType?.StringValue})`);
 

@@ -1,5 +1,6 @@
 // Lesson 06: SQS, the Simple Queue Service. A producer puts jobs in a queue; workers take them out,
 // do them, and delete them. Nothing is lost when a worker dies: its job comes back to the queue.
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
@@ -12,6 +13,7 @@ import {
   SendMessageCommand,
   SetQueueAttributesCommand,
   SQSClient,
+  type BatchResultErrorEntry,
   type Message,
   type QueueAttributeName,
 } from "@aws-sdk/client-sqs";
@@ -66,21 +68,6 @@ export async function sendMessage(sqs: SQSClient, queueUrl: string, job: Job): P
   return MessageId!;
 }
 
-/** Sends up to 10 jobs (SQS's limit per batch) in one request. Returns their message ids, in order. */
-export async function sendMessageBatch(sqs: SQSClient, queueUrl: string, jobs: Job[]): Promise<string[]> {
-  const { Successful = [], Failed = [] } = await sqs.send(
-    new SendMessageBatchCommand({
-      QueueUrl: queueUrl,
-      Entries: jobs.map((job, i) => ({ Id: String(i), MessageBody: JSON.stringify(job) })),
-    }),
-  );
-  // Everything can fail at any time, even half a request: a batch "succeeds" with some entries failed.
-  if (Failed.length > 0) {
-    throw new Error(`SQS refused ${Failed.map((f) => `${jobs[Number(f.Id)]?.id}: ${f.Code}`).join(", ")}`);
-  }
-  return [...Successful].sort((a, b) => Number(a.Id) - Number(b.Id)).map((s) => s.MessageId!);
-}
-
 // Step 3 ─ receive, with long polling
 
 // #region slide:long-polling
@@ -89,7 +76,8 @@ export async function receiveMessages(sqs: SQSClient, queueUrl: string, options:
   const { Messages = [] } = await sqs.send(
     new ReceiveMessageCommand({
       QueueUrl: queueUrl,
-      // Long polling: wait for a message instead of answering "nothing" at once (every request is billed).
+      // Long polling: ask every server and wait for a message, instead of sampling a few and
+      // answering "nothing" at once, even while messages wait (every answer is billed).
       WaitTimeSeconds: waitTimeSeconds,
       MaxNumberOfMessages: maxMessages,
       VisibilityTimeout: visibilityTimeout,
@@ -107,40 +95,26 @@ export async function deleteMessage(sqs: SQSClient, queueUrl: string, receiptHan
   await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle }));
 }
 
-export async function deleteMessageBatch(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
-  const { Failed = [] } = await sqs.send(
-    new DeleteMessageBatchCommand({
-      QueueUrl: queueUrl,
-      Entries: messages.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle! })),
-    }),
-  );
-  if (Failed.length > 0) {
-    throw new Error(`SQS could not delete ${Failed.map((f) => `message ${messages[Number(f.Id)]?.MessageId}: ${f.Code}`).join(", ")}`);
-  }
-}
-
-// Step 5 ─ the visibility timeout
-
-/** A worker that needs more time says so, before the message reappears for someone else. 0 gives it back now. */
-export async function changeMessageVisibility(sqs: SQSClient, queueUrl: string, receiptHandle: string, seconds: number): Promise<void> {
-  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
-}
-
-// Step 6 ─ at-least-once delivery needs an idempotent consumer
+// Step 5 ─ at-least-once delivery needs an idempotent consumer
 
 // #region slide:idempotent-consumer
-/** Runs `handle` for a job unless a job with its id was already done. Returns whether it ran. */
-export async function processOnce(job: Job, processed: Set<string>, handle: (job: Job) => Promise<void>): Promise<boolean> {
-  // SQS delivers every message at least once: sometimes twice. A producer that retries sends it twice too.
-  if (processed.has(job.id)) return false;
-  await handle(job);
-  // Marked only once it is done: a job that failed must run again when its message comes back.
-  processed.add(job.id);
+/** Runs `handle` for a job unless its id is already claimed (being done, or done). Returns whether it ran. */
+export async function processOnce(job: Job, claimed: Set<string>, handle: (job: Job) => Promise<void>): Promise<boolean> {
+  // SQS delivers every message at least once: sometimes twice, sometimes while the first copy
+  // is still being worked on. Claim the job before the work, so a second copy finds the claim.
+  if (claimed.has(job.id)) return false;
+  claimed.add(job.id);
+  try {
+    await handle(job);
+  } catch (err) {
+    claimed.delete(job.id); // not done: give the claim back, so the job runs when its message returns
+    throw err;
+  }
   return true;
 }
 // #endregion
 
-// Step 7 ─ a dead-letter queue for the messages nobody can process
+// Steps 6–7 ─ a dead-letter queue for the messages nobody can process
 
 export async function getQueueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
@@ -159,30 +133,7 @@ export async function setRedrivePolicy(sqs: SQSClient, queueUrl: string, deadLet
 }
 // #endregion
 
-// Step 8 ─ FIFO queues: order within a group, and no duplicates
-
-/** Creates `<name>.fifo`: FIFO queue names must end in ".fifo". */
-export async function createFifoQueue(sqs: SQSClient, name: string): Promise<string> {
-  const { QueueUrl } = await sqs.send(
-    new CreateQueueCommand({ QueueName: `${name}.fifo`, Attributes: { FifoQueue: "true" }, tags: queueTags() }),
-  );
-  return QueueUrl!;
-}
-
-/** Messages of one group come out in the order they went in; a job sent twice (same id) is enqueued once. */
-export async function sendFifoMessage(sqs: SQSClient, queueUrl: string, job: Job, groupId: string): Promise<string> {
-  const { MessageId } = await sqs.send(
-    new SendMessageCommand({
-      QueueUrl: queueUrl,
-      MessageBody: JSON.stringify(job),
-      MessageGroupId: groupId,
-      MessageDeduplicationId: job.id,
-    }),
-  );
-  return MessageId!;
-}
-
-// Step 9 ─ a worker
+// Step 8 ─ a worker
 
 // #region slide:worker-loop
 /** Receives, handles and deletes jobs until `signal` is aborted. Returns how many messages it handled. */
@@ -217,7 +168,83 @@ export async function runWorker(
 }
 // #endregion
 
-// Step 10 ─ clean up
+// Steps 9–10 ─ batches: up to 10 messages in one request
+
+/** How many times a batch call is made for the entries SQS failed on its own side, before giving up. */
+export const BATCH_ATTEMPTS = 8;
+
+/** What a batch reports failed, in a sentence: "invoice-2: InternalError, invoice-3: InternalError". */
+function failures(failed: BatchResultErrorEntry[], name: (id: string) => string | undefined): string {
+  return failed.map((f) => `${name(f.Id!)}: ${f.Code}`).join(", ");
+}
+
+/** Sends up to 10 jobs (SQS's limit per batch) in one request. Returns their message ids, in order. */
+export async function sendMessageBatch(sqs: SQSClient, queueUrl: string, jobs: Job[]): Promise<string[]> {
+  const messageIds = new Map<string, string>();
+  let pending = jobs.map((job, i) => ({ Id: String(i), MessageBody: JSON.stringify(job) }));
+  for (let attempt = 1; pending.length > 0; attempt += 1) {
+    if (attempt > 1) await sleep(20 * 2 ** (attempt - 2)); // back off before sending the failed ones again
+    const { Successful = [], Failed = [] } = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+    for (const entry of Successful) messageIds.set(entry.Id!, entry.MessageId!);
+    // Everything can fail at any time, even half a request: a batch "succeeds" with some entries
+    // failed. SQS's own failures (SenderFault false) are worth another try, only for those entries;
+    // a failure that is the sender's fault will fail again.
+    const refused = Failed.filter((f) => f.SenderFault);
+    if (refused.length > 0 || (Failed.length > 0 && attempt === BATCH_ATTEMPTS)) {
+      throw new Error(`SQS refused ${failures(refused.length > 0 ? refused : Failed, (id) => jobs[Number(id)]?.id)}`);
+    }
+    pending = pending.filter((entry) => Failed.some((f) => f.Id === entry.Id));
+  }
+  return jobs.map((_, i) => messageIds.get(String(i))!);
+}
+
+export async function deleteMessageBatch(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
+  let pending = messages.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle! }));
+  for (let attempt = 1; pending.length > 0; attempt += 1) {
+    if (attempt > 1) await sleep(20 * 2 ** (attempt - 2));
+    const { Failed = [] } = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+    const refused = Failed.filter((f) => f.SenderFault);
+    if (refused.length > 0 || (Failed.length > 0 && attempt === BATCH_ATTEMPTS)) {
+      throw new Error(`SQS could not delete ${failures(refused.length > 0 ? refused : Failed, (id) => `message ${messages[Number(id)]?.MessageId}`)}`);
+    }
+    pending = pending.filter((entry) => Failed.some((f) => f.Id === entry.Id));
+  }
+}
+
+// Step 11 ─ the visibility timeout
+
+/**
+ * A worker that needs more time says so, before the message reappears for someone else. The new
+ * timeout replaces the old one and counts from now (0 gives the message back at once).
+ */
+export async function changeMessageVisibility(sqs: SQSClient, queueUrl: string, receiptHandle: string, seconds: number): Promise<void> {
+  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+}
+
+// Steps 12–13 ─ FIFO queues: order within a group, and no duplicate sends
+
+/** Creates `<name>.fifo`: FIFO queue names must end in ".fifo". */
+export async function createFifoQueue(sqs: SQSClient, name: string): Promise<string> {
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: `${name}.fifo`, Attributes: { FifoQueue: "true" }, tags: queueTags() }),
+  );
+  return QueueUrl!;
+}
+
+/** Messages of one group come out in the order they went in; a job sent twice (same id) within 5 minutes is enqueued once. */
+export async function sendFifoMessage(sqs: SQSClient, queueUrl: string, job: Job, groupId: string): Promise<string> {
+  const { MessageId } = await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify(job),
+      MessageGroupId: groupId,
+      MessageDeduplicationId: job.id,
+    }),
+  );
+  return MessageId!;
+}
+
+// Clean up ─ already written
 
 export async function deleteQueue(sqs: SQSClient, queueUrl: string): Promise<void> {
   await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
@@ -228,7 +255,9 @@ export async function main(): Promise<void> {
   const created: string[] = [];
   try {
     // 1. A queue for the jobs, and a dead-letter queue for the jobs that always fail.
-    const deadLetterUrl = await createQueue(sqs, uniqueName("jobs-dlq"));
+    // The dead-letter queue keeps its messages 14 days: longer than its source's 4, because a moved
+    // message keeps the age it had in the source queue.
+    const deadLetterUrl = await createQueue(sqs, uniqueName("jobs-dlq"), { MessageRetentionPeriod: "1209600" });
     created.push(deadLetterUrl);
     const queueUrl = await createQueue(sqs, uniqueName("jobs"), { VisibilityTimeout: "1" });
     created.push(queueUrl);
@@ -246,7 +275,8 @@ export async function main(): Promise<void> {
     await sendMessage(sqs, queueUrl, first);
     console.log("sent 5 messages: invoice-1, a batch of 3, and invoice-1 again");
 
-    // 3. A worker: processes each job once, leaves the poison one to SQS.
+    // 3. A worker: processes each job once, leaves the poison one to SQS. It long-polls for 1 s to keep
+    //    the demo short; a real worker waits 20 s.
     const processed = new Set<string>();
     const work = async (job: Job): Promise<void> => {
       if (job.task === "poison") {
@@ -302,9 +332,14 @@ export async function main(): Promise<void> {
     }
     console.log(`FIFO: sent ${steps.length} (one twice), received ${received.length}: ${received.join(" → ")}`);
   } finally {
+    // Clean up even when something failed, and go on when one delete fails: the others still go.
     for (const url of created.reverse()) {
-      await deleteQueue(sqs, url);
-      console.log(`deleted ${url}`);
+      try {
+        await deleteQueue(sqs, url);
+        console.log(`deleted ${url}`);
+      } catch (err) {
+        console.error(`could not delete ${url} (${(err as Error).name}): npm start -- cleanup will find it`);
+      }
     }
   }
 }

@@ -93,31 +93,11 @@ export async function deleteTable(ddb: DynamoDBClient, table: string): Promise<v
 }
 
 // Step 2 ─────────────────────────────────────────────────────────────────────────────
-export interface TimeToLive {
-  status: string;
-  attribute: string | undefined;
-}
-
-export async function enableTimeToLive(ddb: DynamoDBClient, table: string, attribute: string): Promise<TimeToLive> {
-  await ddb.send(
-    new UpdateTimeToLiveCommand({
-      TableName: table,
-      TimeToLiveSpecification: { Enabled: true, AttributeName: attribute },
-    }),
-  );
-  const { TimeToLiveDescription } = await ddb.send(new DescribeTimeToLiveCommand({ TableName: table }));
-  return {
-    status: TimeToLiveDescription?.TimeToLiveStatus ?? "UNKNOWN",
-    attribute: TimeToLiveDescription?.AttributeName,
-  };
-}
-
-// Step 3 ─────────────────────────────────────────────────────────────────────────────
 export async function putItem(doc: DynamoDBDocumentClient, table: string, item: Item): Promise<void> {
   await doc.send(new PutCommand({ TableName: table, Item: item }));
 }
 
-// Step 4 ─────────────────────────────────────────────────────────────────────────────
+// Step 3 ─────────────────────────────────────────────────────────────────────────────
 // #region slide:consistent-read
 export async function getItem<T extends Item>(
   doc: DynamoDBDocumentClient,
@@ -135,14 +115,16 @@ export async function getItem<T extends Item>(
 }
 // #endregion
 
-// Step 5 ─────────────────────────────────────────────────────────────────────────────
+// Step 4 ─────────────────────────────────────────────────────────────────────────────
 export async function updateStock(
   doc: DynamoDBDocumentClient,
   table: string,
   productId: string,
   delta: number,
 ): Promise<Product> {
-  // The server adds to the current value: no read first, so no lost update between two writers.
+  // The server adds to the current value: no read first, so two writers never lose each other's
+  // update. But an atomic counter is not idempotent: a retry after a timeout can add twice. Fine for
+  // a count that may be off by one (page views); stock wants a condition or a version (step 6).
   const { Attributes } = await doc.send(
     new UpdateCommand({
       TableName: table,
@@ -156,17 +138,10 @@ export async function updateStock(
   return Attributes as Product;
 }
 
-// Step 6 ─────────────────────────────────────────────────────────────────────────────
-/** Deletes an item and returns what it held, or undefined when there was nothing to delete. */
-export async function deleteItem(doc: DynamoDBDocumentClient, table: string, key: Key): Promise<Item | undefined> {
-  const { Attributes } = await doc.send(new DeleteCommand({ TableName: table, Key: key, ReturnValues: "ALL_OLD" }));
-  return Attributes as Item | undefined;
-}
-
-// Step 7 ─────────────────────────────────────────────────────────────────────────────
+// Step 5 ─────────────────────────────────────────────────────────────────────────────
 export async function queryOrders(doc: DynamoDBDocumentClient, table: string, customerId: string): Promise<Order[]> {
   // One partition holds the customer's profile and orders; the sort key prefix picks the orders.
-  // A query returns up to 1 MB per call: step 9 shows how to follow the pages.
+  // A query returns up to 1 MB per call: step 10 shows how to follow the pages.
   const { Items = [] } = await doc.send(
     new QueryCommand({
       TableName: table,
@@ -178,46 +153,7 @@ export async function queryOrders(doc: DynamoDBDocumentClient, table: string, cu
   return Items as Order[];
 }
 
-// Step 8 ─────────────────────────────────────────────────────────────────────────────
-export async function queryOrdersByProduct(
-  doc: DynamoDBDocumentClient,
-  table: string,
-  productId: string,
-  limit: number,
-): Promise<Order[]> {
-  // An index is another way in. Index reads are always eventually consistent on AWS.
-  const { Items = [] } = await doc.send(
-    new QueryCommand({
-      TableName: table,
-      IndexName: BY_PRODUCT_INDEX,
-      KeyConditionExpression: "#product = :product",
-      ExpressionAttributeNames: { "#product": "product" },
-      ExpressionAttributeValues: { ":product": productId },
-      ScanIndexForward: false, // newest createdAt first
-      Limit: limit,
-    }),
-  );
-  return Items as Order[];
-}
-
-// Step 9 ─────────────────────────────────────────────────────────────────────────────
-export interface ScanResult {
-  items: Item[];
-  pages: number;
-}
-
-export async function scanTable(doc: DynamoDBDocumentClient, table: string, pageSize: number): Promise<ScanResult> {
-  // A scan reads (and bills) every item in the table. The paginator follows LastEvaluatedKey.
-  const items: Item[] = [];
-  let pages = 0;
-  for await (const page of paginateScan({ client: doc, pageSize }, { TableName: table })) {
-    pages += 1;
-    items.push(...((page.Items ?? []) as Item[]));
-  }
-  return { items, pages };
-}
-
-// Step 10 ────────────────────────────────────────────────────────────────────────────
+// Step 6 ─────────────────────────────────────────────────────────────────────────────
 export type PriceUpdate =
   | { ok: true; version: number }
   | { ok: false; reason: "stale"; currentVersion: number }
@@ -254,6 +190,99 @@ export async function updatePriceWithVersion(
 }
 // #endregion
 
+// Step 7 ─────────────────────────────────────────────────────────────────────────────
+export interface BatchWriteOptions {
+  /** Calls per chunk of 25, the first included, before giving up. */
+  maxAttempts?: number;
+  /** The wait before the first retry; each later retry waits twice as long as the one before. */
+  baseDelayMs?: number;
+}
+
+export interface BatchWriteResult {
+  written: number;
+  /** BatchWriteItem calls made again for UnprocessedItems. */
+  retries: number;
+}
+
+type WriteRequests = NonNullable<BatchWriteCommandInput["RequestItems"]>[string];
+
+// #region slide:batch-retry
+export async function batchWriteItems(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  items: Item[],
+  { maxAttempts = 8, baseDelayMs = 25 }: BatchWriteOptions = {},
+): Promise<BatchWriteResult> {
+  let retries = 0;
+  for (let start = 0; start < items.length; start += BATCH_SIZE) {
+    let pending: WriteRequests = items.slice(start, start + BATCH_SIZE).map((item) => ({ PutRequest: { Item: item } }));
+    for (let attempt = 1; pending.length > 0; attempt += 1) {
+      if (attempt > maxAttempts) {
+        throw new Error(`BatchWriteItem gave up: ${pending.length} items still unprocessed after ${maxAttempts} attempts`);
+      }
+      if (attempt > 1) {
+        // "Todo puede fallar": a throttled batch succeeds in part, without an error, and the SDK does
+        // not retry it. Back off, then send the rest. (Only when nothing at all can be written does
+        // BatchWriteItem throw, and the SDK retries that itself.)
+        retries += 1;
+        await sleep(baseDelayMs * 2 ** (attempt - 2));
+      }
+      const { UnprocessedItems } = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+      pending = UnprocessedItems?.[table] ?? [];
+    }
+  }
+  return { written: items.length, retries };
+}
+// #endregion
+
+// Step 8 ─────────────────────────────────────────────────────────────────────────────
+/** Deletes an item and returns what it held, or undefined when there was nothing to delete. */
+export async function deleteItem(doc: DynamoDBDocumentClient, table: string, key: Key): Promise<Item | undefined> {
+  const { Attributes } = await doc.send(new DeleteCommand({ TableName: table, Key: key, ReturnValues: "ALL_OLD" }));
+  return Attributes as Item | undefined;
+}
+
+// Step 9 ─────────────────────────────────────────────────────────────────────────────
+export async function queryOrdersByProduct(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  productId: string,
+  limit: number,
+): Promise<Order[]> {
+  // An index is another way in. A global secondary index is eventually consistent only: asking it
+  // for ConsistentRead is a ValidationException on AWS (tables and local secondary indexes can read
+  // strongly). An item appears in the index only when it has both of the index's keys.
+  const { Items = [] } = await doc.send(
+    new QueryCommand({
+      TableName: table,
+      IndexName: BY_PRODUCT_INDEX,
+      KeyConditionExpression: "#product = :product",
+      ExpressionAttributeNames: { "#product": "product" },
+      ExpressionAttributeValues: { ":product": productId },
+      ScanIndexForward: false, // newest createdAt first
+      Limit: limit,
+    }),
+  );
+  return Items as Order[];
+}
+
+// Step 10 ────────────────────────────────────────────────────────────────────────────
+export interface ScanResult {
+  items: Item[];
+  pages: number;
+}
+
+export async function scanTable(doc: DynamoDBDocumentClient, table: string, pageSize: number): Promise<ScanResult> {
+  // A scan reads (and bills) every item in the table. The paginator follows LastEvaluatedKey.
+  const items: Item[] = [];
+  let pages = 0;
+  for await (const page of paginateScan({ client: doc, pageSize }, { TableName: table })) {
+    pages += 1;
+    items.push(...((page.Items ?? []) as Item[]));
+  }
+  return { items, pages };
+}
+
 // Step 11 ────────────────────────────────────────────────────────────────────────────
 export interface NewOrder {
   customerId: string;
@@ -269,7 +298,9 @@ export type OrderResult = { ok: true } | { ok: false; reasons: string[] };
 export async function placeOrder(doc: DynamoDBDocumentClient, table: string, order: NewOrder): Promise<OrderResult> {
   try {
     // All or nothing: if any condition fails, none of the writes happens.
-    // (The SDK adds a ClientRequestToken, so its own retries cannot apply it twice.)
+    // The SDK gives the call a ClientRequestToken, and its own retries reuse it: they cannot apply it
+    // twice. A token of your own matters when *your* code sends it again (after a caught timeout or a
+    // restart). A transaction costs twice the capacity of the same writes made one by one.
     await doc.send(
       new TransactWriteCommand({
         TransactItems: [
@@ -318,47 +349,24 @@ export async function placeOrder(doc: DynamoDBDocumentClient, table: string, ord
 // #endregion
 
 // Step 12 ────────────────────────────────────────────────────────────────────────────
-export interface BatchWriteOptions {
-  /** Calls per chunk of 25, the first included, before giving up. */
-  maxAttempts?: number;
-  /** The wait before the first retry; each later retry waits twice as long as the one before. */
-  baseDelayMs?: number;
+export interface TimeToLive {
+  status: string;
+  attribute: string | undefined;
 }
 
-export interface BatchWriteResult {
-  written: number;
-  /** BatchWriteItem calls made again for UnprocessedItems. */
-  retries: number;
+export async function enableTimeToLive(ddb: DynamoDBClient, table: string, attribute: string): Promise<TimeToLive> {
+  await ddb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: table,
+      TimeToLiveSpecification: { Enabled: true, AttributeName: attribute },
+    }),
+  );
+  const { TimeToLiveDescription } = await ddb.send(new DescribeTimeToLiveCommand({ TableName: table }));
+  return {
+    status: TimeToLiveDescription?.TimeToLiveStatus ?? "UNKNOWN",
+    attribute: TimeToLiveDescription?.AttributeName,
+  };
 }
-
-type WriteRequests = NonNullable<BatchWriteCommandInput["RequestItems"]>[string];
-
-// #region slide:batch-retry
-export async function batchWriteItems(
-  doc: DynamoDBDocumentClient,
-  table: string,
-  items: Item[],
-  { maxAttempts = 5, baseDelayMs = 50 }: BatchWriteOptions = {},
-): Promise<BatchWriteResult> {
-  let retries = 0;
-  for (let start = 0; start < items.length; start += BATCH_SIZE) {
-    let pending: WriteRequests = items.slice(start, start + BATCH_SIZE).map((item) => ({ PutRequest: { Item: item } }));
-    for (let attempt = 1; pending.length > 0; attempt += 1) {
-      if (attempt > maxAttempts) {
-        throw new Error(`BatchWriteItem gave up: ${pending.length} items still unprocessed after ${maxAttempts} attempts`);
-      }
-      if (attempt > 1) {
-        // "Todo puede fallar": a throttled batch succeeds in part. Back off, then send the rest.
-        retries += 1;
-        await sleep(baseDelayMs * 2 ** (attempt - 2));
-      }
-      const { UnprocessedItems } = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-      pending = UnprocessedItems?.[table] ?? [];
-    }
-  }
-  return { written: items.length, retries };
-}
-// #endregion
 
 // The demo ───────────────────────────────────────────────────────────────────────────
 export async function main(): Promise<void> {
@@ -423,7 +431,7 @@ export async function main(): Promise<void> {
 
     const yesterday = Math.floor(Date.now() / 1000) - 24 * 60 * 60;
     await putItem(doc, table, { pk: customerKey("ana").pk, sk: "CART", items: ["mate"], [TTL_ATTRIBUTE]: yesterday });
-    const cart = await getItem(doc, table, { pk: customerKey("ana").pk, sk: "CART" });
+    const cart = await getItem(doc, table, { pk: customerKey("ana").pk, sk: "CART" }, { consistentRead: true });
     console.log(`TTL: a cart that expired yesterday is ${cart ? "still there: AWS deletes expired items within days, an emulator maybe never" : "gone"}`);
     const removed = await deleteItem(doc, table, { pk: customerKey("ana").pk, sk: "CART" });
     console.log(`Delete: removed the cart (${removed ? "it held " + JSON.stringify(removed.items) : "it was not there"})`);

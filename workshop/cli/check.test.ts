@@ -22,24 +22,29 @@ describe("check", { timeout: 180_000 }, () => {
     expect(project.progress().lessons, "checking solutions must not count as the attendee's progress").toEqual({});
   });
 
-  test("without a lesson it checks the current one: the untouched exercise fails, naming the first TODO and where it is", () => {
-    const run = project.cli(["check"]);
+  test("two lessons named: both are checked, each with its verdict; the untouched exercises fail, naming the first TODO and where it is", () => {
+    const run = project.cli(["check", "1", "02"]);
     expect(run.status, show(run)).toBe(1);
     expect(run.stdout).toContain("Lesson 01-buckets: your exercise");
-    expect(run.stdout).toContain("✗ 0 of 2 checks pass.");
+    expect(run.stdout).toContain("Lesson 02-queues: your exercise");
+    expect(run.stdout).toContain("✗ 0 of 2 checks pass. (core 0/1 · stretch 0/1)");
     expect(run.stdout).toContain("TODO 1: create the bucket with CreateBucketCommand");
     expect(run.stdout).toContain("at lessons/01-buckets/exercise.ts:5");
-    expect(project.progress().lessons["01-buckets"].status).toBe("failing");
+    expect(run.stdout).toContain("TODO 1: create the queue");
+    expect(run.stdout).toContain("0 of 2 lessons pass (your exercises).");
+    expect(project.progress().lessons["01-buckets"]).toMatchObject({ status: "failing", step: 1, core: { passed: 0, total: 1 }, stretch: { passed: 0, total: 1 } });
+    expect(project.progress().lessons["02-queues"].status).toBe("failing");
   });
 
-  test("a passing exercise is done, and the table says so", () => {
+  test("without a lesson it checks the current one; a passing exercise is complete, and the table says so", () => {
     project.solve("01-buckets");
-    const run = project.cli(["check", "1", "--json"]);
+    const run = project.cli(["check", "--json"]);
     expect(run.status, show(run)).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ lesson: "01-buckets", target: "exercise", ok: true, passed: 2, failed: 0 });
-    expect(project.progress().lessons["01-buckets"].status).toBe("done");
+    expect(JSON.parse(run.stdout)).toMatchObject({ lesson: "01-buckets", target: "exercise", ok: true, passed: 2, failed: 0, typeErrors: [], core: { passed: 1, total: 1, done: true } });
+    expect(project.progress().lessons["01-buckets"].status).toBe("complete");
     const table = project.cli(["list"]);
-    expect(table.stdout).toMatch(/01 +buckets +Buckets +✓ done/);
+    expect(table.stdout).toMatch(/01 +buckets +Buckets +✓ complete +core 1\/1 · stretch 1\/1/);
+    expect(table.stdout).toMatch(/02 +queues +Queues +✗ failing +steps 0\/1/);
     expect(table.stdout).toContain("1/2 lessons done");
   });
 

@@ -1,15 +1,50 @@
-// Checks for a long-lived session (the dashboard, `watch`): one emulator for the whole session,
-// so that every re-check is a warm one, and every verdict recorded as progress.
-import { runCheck, type CheckResult } from "../check";
+// Checks for a long-lived session (the dashboard, `watch`, `npm run emulator`): one emulator and
+// one warm type checker for the whole session, so that every re-check is a warm one, and every
+// verdict of the learner's exercise recorded as progress. It can also take checks handed over by
+// `npm run check` in another terminal (handoff.ts).
+import { runChecks, type CheckResult } from "../check";
+import { TypecheckThread } from "../check/typecheck-thread";
 import { ping, useEmulator, type Emulator } from "../emulator";
 import type { Lesson } from "../lessons";
+import type { LessonTarget } from "../testing";
+import { serveChecks } from "./handoff";
 import { recordCheck } from "./progress";
 import { saveCheckResults } from "../clients/run-report";
 
 export class Checker {
   private emulator: Emulator | undefined;
-  /** Random chaos for the session's checks, with this seed (the dashboard's x key). */
+  /** Random chaos for the session's own checks, with this seed (the dashboard's x key). */
   chaos: number | undefined;
+  private readonly types = new TypecheckThread();
+  /** One check at a time: the session's own and those handed over queue up. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private server: { close(): void } | undefined;
+
+  constructor(emulator?: Emulator) {
+    this.emulator = emulator;
+  }
+
+  /** Starts the type checker on these lessons' files now, so that the first check finds it warm. */
+  warm(lessons: Lesson[]): void {
+    this.types.warm(lessons.map((l) => l.exercise));
+  }
+
+  /** Takes the checks `npm run check` hands over, from now until stop(). */
+  async serve(): Promise<void> {
+    this.server ??= await serveChecks((lessons, target, endpoint) => this.checkMany(lessons, target, endpoint)).catch(() => undefined);
+  }
+
+  /** Several lessons in one run, after the checks already queued; nothing recorded (the asker records). */
+  checkMany(lessons: Lesson[], target: LessonTarget, endpoint?: string, chaos?: number): Promise<CheckResult[]> {
+    const run = this.queue.then(async () => {
+      const emulator: Emulator = endpoint
+        ? { kind: "endpoint", endpoint, description: `the emulator at ${endpoint} (AWS_ENDPOINT_URL)`, stop: async () => {} }
+        : await this.ensureEmulator();
+      return runChecks(lessons, { target, emulator, typecheck: this.types, chaos });
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
 
   /** What the checks run against, once known. */
   get description(): string | undefined {
@@ -27,17 +62,19 @@ export class Checker {
   }
 
   async check(lesson: Lesson): Promise<CheckResult> {
-    const emulator = await this.ensureEmulator();
-    const result = await runCheck(lesson, { target: "exercise", emulator, chaos: this.chaos });
+    const [result] = await this.checkMany([lesson], "exercise", undefined, this.chaos);
     await recordCheck(result);
     saveCheckResults([result]);
     return result;
   }
 
-  /** Stops the emulator if this session started it. */
+  /** Stops the emulator if this session started it, the type checker, and serving checks. */
   async stop(): Promise<void> {
+    this.server?.close();
+    this.server = undefined;
     const emulator = this.emulator;
     this.emulator = undefined;
+    await this.types.close();
     await emulator?.stop();
   }
 }

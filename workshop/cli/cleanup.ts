@@ -96,9 +96,11 @@ export interface CleanupOptions {
   maxWaitSeconds?: number;
   /** Only what one run created (its RUN_ID): on a shared emulator, leaves everyone else's alone. */
   run?: string;
+  /** Only these services ("S3", "EC2", …): the classroom skips those an attendee never used. */
+  services?: string[];
 }
 
-type Resolved = Required<Omit<CleanupOptions, "run">> & { match: Matcher };
+type Resolved = Required<Omit<CleanupOptions, "run" | "services">> & { match: Matcher };
 
 /** What counts as the workshop's: every `nt-` name and workshop tag, or only one run's (`run`). */
 interface Matcher {
@@ -441,9 +443,11 @@ function cleanCloudWatch(o: Resolved) {
  */
 export async function cleanup(options: CleanupOptions = {}): Promise<ServiceReport[]> {
   const o: Resolved = { dryRun: options.dryRun ?? false, maxWaitSeconds: options.maxWaitSeconds ?? 300, match: matcher(options.run) };
-  const independent = await Promise.all([cleanS3(o), cleanSqs(o), cleanSns(o), cleanDynamoDb(o), cleanCloudWatch(o), cleanIam(o)]);
-  const elbv2 = await cleanElbv2(o);
-  const ec2 = await cleanEc2(o);
+  const only = (name: string, clean: (o: Resolved) => Promise<ServiceReport>) =>
+    !options.services || options.services.includes(name) ? clean(o) : Promise.resolve({ service: name, removed: [], failed: [] });
+  const independent = await Promise.all([only("S3", cleanS3), only("SQS", cleanSqs), only("SNS", cleanSns), only("DynamoDB", cleanDynamoDb), only("CloudWatch", cleanCloudWatch), only("IAM", cleanIam)]);
+  const elbv2 = await only("ELBv2", cleanElbv2);
+  const ec2 = await only("EC2", cleanEc2);
   return [...independent.slice(0, 5), elbv2, ec2, independent[5]];
 }
 

@@ -75,7 +75,7 @@ describe("the dashboard in a terminal", { timeout: 180_000 }, () => {
       expect(first).toMatch(/n next +p previous +h hint +c check now +r reset +s solution +x chaos +q quit/);
 
       screen.press("h");
-      at = await screen.waitFor(new RegExp(`Hint 1 of 3: ${FIXTURE_LESSONS["01-buckets"].meta.hints[0]}`), at);
+      at = await screen.waitFor(new RegExp(`Hint 1 of 2: ${FIXTURE_LESSONS["01-buckets"].meta.todos[0].hints[0]}`), at);
 
       // A save in the editor: the dashboard re-checks on its own.
       project.solve("01-buckets");
@@ -93,7 +93,7 @@ describe("the dashboard in a terminal", { timeout: 180_000 }, () => {
       expect(screen.raw(), "the cursor is shown again").toContain("\x1b[?25h");
       const progress = project.progress();
       expect(progress.current).toBe("02-queues");
-      expect(progress.lessons["01-buckets"].status).toBe("done");
+      expect(progress.lessons["01-buckets"].status).toBe("complete");
       expect(progress.lessons["02-queues"].status).toBe("failing");
     } finally {
       screen.pty.kill();
@@ -101,7 +101,7 @@ describe("the dashboard in a terminal", { timeout: 180_000 }, () => {
   });
 
   test("polls when asked, checks on a key press, asks before solution and reset, and quits on Ctrl-C", async () => {
-    const screen = openDashboard({ WORKSHOP_POLL: "1" });
+    const screen = openDashboard({ WORKSHOP_POLL: "1", PAGER: "cat" });
     try {
       let at = await screen.waitFor(/TODO 1: create the queue/);
       expect(screen.text()).toMatch(/polling every 0\.5 s \(WORKSHOP_POLL=1\)/);
@@ -111,15 +111,18 @@ describe("the dashboard in a terminal", { timeout: 180_000 }, () => {
       at = await screen.waitFor(/TODO 1: create the queue/, at);
 
       screen.press("s");
-      at = await screen.waitFor(/Show the reference solution for lesson 02\? .*\[y\/N\]/, at);
+      at = await screen.waitFor(/Show the reference solution of the TODO you are on \(lesson 02\)\? .*\[y\/N\]/, at);
       screen.press("n");
       at = await screen.waitFor(/Nothing was changed\./, at);
       screen.press("s");
       at = await screen.waitFor(/\[y\/N\]/, at);
       screen.press("y");
+      at = await screen.waitFor(/TODO 1 \(Create a queue\): the reference createQueue/, at);
+      at = await screen.waitFor(/\n {2}const \{ QueueUrl \} = await sqs\.send/, at);
+      at = await screen.waitFor(/Press a for the whole file's difference/, at);
+      // The whole difference goes through $PAGER (here cat, which shows it and ends).
+      screen.press("a");
       at = await screen.waitFor(/\+ {2}const \{ QueueUrl \} = await sqs\.send/, at);
-      at = await screen.waitFor(/Press any key to go back/, at);
-      screen.press(" ");
       at = await screen.waitFor(/q quit/, at);
 
       // Saved while polling: the re-check comes from polling, not from file events.

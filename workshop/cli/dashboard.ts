@@ -4,13 +4,16 @@ import { emitKeypressEvents } from "node:readline";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import ora, { type Ora } from "ora";
+import { onSetupProgress } from "../emulator/moto";
 import { listLessons, rel, type Lesson } from "../lessons";
 import { Checker, Serialized } from "./checker";
 import { describeHints, nextHint } from "./hint";
 import { currentLesson, lessonStatus, readProgress, setCurrent, type Progress } from "./progress";
 import { resetLesson } from "./reset";
-import { describeSolution } from "./solution";
-import { countDone, pc, progressBar, statusTable } from "./ui";
+import { page } from "./pager";
+import { describeSolution, describeStepSolution } from "./solution";
+import { countDone, pc, progressBar, statusTable, wrap } from "./ui";
+import { joinedRoom } from "../classroom/joined";
 import { describeCheckError, describeVerdict } from "./verdict";
 import { describeWatchMode, watchLesson, watchMode } from "./watcher";
 import type { FSWatcher } from "chokidar";
@@ -30,7 +33,8 @@ interface Key {
 type Mode =
   | { kind: "normal" }
   | { kind: "confirm"; question: string; onYes: () => Promise<void> | void }
-  | { kind: "pager" };
+  | { kind: "pager"; whole: boolean }
+  | { kind: "external" };
 
 /** Cuts text to `width` visible characters. */
 function clip(text: string, width: number): string {
@@ -46,7 +50,7 @@ function height(lines: string[], columns: number): number {
 
 /** The lessons on one line, for a small terminal: "✓01 ✗02 ▸·03 ·04". */
 function compactTable(lessons: Lesson[], progress: Progress, current: string): string {
-  const mark = { done: pc.green("✓"), failing: pc.red("✗"), "not started": pc.dim("·") } as const;
+  const mark = { complete: pc.green("✓"), done: pc.green("✓"), failing: pc.red("✗"), "not started": pc.dim("·") } as const;
   return lessons.map((l) => (l.slug === current ? pc.bold(pc.cyan(`▸${mark[lessonStatus(progress, l.slug)]}${l.number}`)) : `${mark[lessonStatus(progress, l.slug)]}${l.number}`)).join(" ");
 }
 
@@ -94,6 +98,8 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
   }
 
   function render(): void {
+    // The solution on screen, or a pager: draw again when the learner comes back.
+    if (mode.kind === "pager" || mode.kind === "external") return;
     spinner?.stop();
     spinner = undefined;
     lessons = listLessons();
@@ -101,18 +107,20 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
     const columns = out.columns || 100;
     const rows = out.rows || 40;
     const titleWidth = Math.max(16, Math.min(44, columns - 50));
-    const header = [pc.bold("No toca BOTÓN") + pc.dim(" · learn AWS from TypeScript against a local emulator"), progressBar(countDone(lessons, progress), lessons.length), ""];
+    const inRoom = joinedRoom();
+    const header = [pc.bold("No toca BOTÓN") + (inRoom ? pc.cyan(` · in room ${inRoom.code} as ${inRoom.name}`) : pc.dim(" · learn AWS from TypeScript against a local emulator")), progressBar(countDone(lessons, progress), lessons.length), ""];
     let table = [...statusTable(lessons, progress, lesson.slug, titleWidth), ""];
     let intro = [
       pc.bold(`Lesson ${lesson.number} · ${lesson.title}`),
       ...(lesson.summary ? [pc.dim(clip(lesson.summary, columns - 1))] : []),
-      pc.dim(clip(`Edit ${rel(lesson.exercise)}, save, and it is checked · the lesson: ${rel(join(lesson.dir, "README.md"))}`, columns - 1)),
+      // Wrapped, never cut: the file and the README's path must stay whole.
+      pc.dim(wrap(`Edit ${rel(lesson.exercise)}, save, and it is checked · the lesson: ${rel(join(lesson.dir, "README.md"))}`, columns - 1)),
       "",
     ];
     let body = [...(verdict && !checks.busy ? [verdict, ""] : []), ...(extra ? [extra, ""] : [])].flatMap((b) => b.split("\n"));
     const footer = [
       mode.kind === "confirm" ? pc.bold(pc.yellow(`${mode.question} [y/N]`)) : keysLine(),
-      pc.dim(clip(`${describeWatchMode(mode0)}${mode0.poll ? "" : " (a save not seen? press c, or start with --poll)"}${checker.description ? ` · ${checker.description}` : ""}`, columns - 1)),
+      pc.dim(wrap(`${describeWatchMode(mode0)}${mode0.poll ? "" : " (a save not seen? press c, or start with --poll)"}${checker.description ? ` · ${checker.description}` : ""}`, columns - 1)),
     ];
     // A small terminal: fold the table into one line, then drop the summary, then cut the verdict short.
     const room = rows - 1 - (checks.busy ? 1 : 0);
@@ -125,7 +133,7 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
     out.write("\x1b[?25l\x1b[H\x1b[2J" + lines.join("\n") + "\n");
     if (checks.busy) {
       spinner = ora({
-        text: checker.description ? `Checking ${rel(lesson.exercise)}…` : `Starting the emulator and checking ${rel(lesson.exercise)}…`,
+        text: setupText ?? (checker.description ? `Checking ${rel(lesson.exercise)}…` : `Starting the emulator and checking ${rel(lesson.exercise)}…`),
         stream: out,
         discardStdin: false,
         isEnabled: Boolean(out.isTTY),
@@ -198,7 +206,28 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
       }
       return;
     }
+    if (mode.kind === "external") return;
     if (mode.kind === "pager") {
+      const leaving = mode;
+      if (name === "a" && !leaving.whole) {
+        // The whole file's difference, through the pager ($PAGER, else less -R) when it is long.
+        mode = { kind: "external" };
+        spinner?.stop();
+        if (stdin.isTTY) stdin.setRawMode(false);
+        stdin.off("keypress", onKeypress);
+        out.write("\x1b[H\x1b[2J\x1b[?25h");
+        try {
+          await page(`${pc.bold(`Lesson ${lesson.number} · ${lesson.title}: your exercise and the reference solution`)}\n${describeSolution(lesson)}`, out);
+        } catch (err) {
+          extra = pc.red((err as Error).message);
+        }
+        if (stdin.isTTY) stdin.setRawMode(true);
+        stdin.on("keypress", onKeypress);
+        stdin.resume();
+        mode = { kind: "normal" };
+        render();
+        return;
+      }
       mode = { kind: "normal" };
       render();
       return;
@@ -215,7 +244,7 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
       case "left":
         return goTo(lessons[index - 1]);
       case "h": {
-        extra = describeHints(lesson, await nextHint(lesson));
+        extra = describeHints(lesson, await nextHint(lesson), (out.columns || 100) - 1);
         render();
         return;
       }
@@ -253,13 +282,14 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
       case "s": {
         mode = {
           kind: "confirm",
-          question: `Show the reference solution for lesson ${lesson.number}? Trying a hint first (h) teaches more.`,
+          question: `Show the reference solution of the TODO you are on (lesson ${lesson.number})? Trying a hint first (h) teaches more.`,
           onYes: () => {
             try {
-              const diff = describeSolution(lesson);
+              const { text, whole } = describeStepSolution(lesson);
               spinner?.stop();
-              out.write(`\x1b[H\x1b[2J${pc.bold(`Lesson ${lesson.number} · ${lesson.title}: the reference solution`)}\n\n${diff}\n\n${pc.dim("Press any key to go back to the dashboard.")}\n`);
-              mode = { kind: "pager" };
+              const keys = whole ? "Press any key to go back to the dashboard." : `Press ${pc.bold("a")} for the whole file's difference from yours, any other key to go back to the dashboard.`;
+              out.write(`\x1b[H\x1b[2J${pc.bold(`Lesson ${lesson.number} · ${lesson.title}: the reference solution`)}\n\n${text}\n\n${pc.dim(keys)}\n`);
+              mode = { kind: "pager", whole };
             } catch (err) {
               extra = pc.red((err as Error).message);
               render();
@@ -286,9 +316,21 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
   stdin.on("keypress", onKeypress);
   stdin.resume();
   out.on("resize", () => {
-    if (mode.kind !== "pager" && !quitting) render();
+    if (mode.kind !== "pager" && mode.kind !== "external" && !quitting) render();
   });
 
+  // One progress display at a time: moto's first-run install shows its steps in our spinner.
+  let setupText: string | undefined;
+  const stopSetupProgress = onSetupProgress((text) => {
+    setupText = /^moto is installed/.test(text) ? undefined : text;
+    if (spinner) spinner.text = setupText ?? `Checking ${rel(lesson.exercise)}…`;
+  });
+  process.once("exit", stopSetupProgress);
+
+  // Warm from the start: the type checker loads while the first check runs, and a
+  // `npm run check` typed in another terminal is handed to this session.
+  checker.warm([lesson]);
+  void checker.serve();
   watchCurrent();
   void check();
   return finished;

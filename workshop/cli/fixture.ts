@@ -46,26 +46,30 @@ const SOLUTION_01 = EXERCISE_01.replace(
   )
   .replace(`import { createClient, runMain, todo, uniqueName }`, `import { createClient, runMain, uniqueName }`);
 
-const TEST_01 = `import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
+const TEST_01 = `import { CreateBucketCommand, HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, expect, test } from "vitest";
 import { createClient, loadLesson, uniqueName } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("01-buckets");
 const s3 = createClient(S3Client);
 const bucket = uniqueName("fixture");
+const listed = uniqueName("fixture");
 
 afterAll(async () => {
   await lesson.deleteBucket(s3, bucket).catch(() => {});
+  await lesson.deleteBucket(s3, listed).catch(() => {});
 });
 
-test("createBucket creates the bucket", async () => {
+test("step 1: createBucket creates the bucket", async () => {
   await lesson.createBucket(s3, bucket);
   await s3.send(new HeadBucketCommand({ Bucket: bucket }));
 });
 
-test("listBucketNames lists the new bucket", async () => {
+test("step 2: listBucketNames lists the new bucket", async () => {
+  // Made with the SDK itself, so that this step's test fails only because of this step.
+  await s3.send(new CreateBucketCommand({ Bucket: listed }));
   const names = await lesson.listBucketNames(s3);
-  expect(names, \`the emulator holds: \${names.join(", ")}\`).toContain(bucket);
+  expect(names, \`the emulator holds: \${names.join(", ")}\`).toContain(listed);
 });
 `;
 
@@ -93,7 +97,7 @@ import { createClient, loadLesson, uniqueName } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("02-queues");
 
-test("createQueue returns the new queue's URL", async () => {
+test("step 1: createQueue returns the new queue's URL", async () => {
   const sqs = createClient(SQSClient);
   const name = uniqueName("fixture");
   const url = await lesson.createQueue(sqs, name);
@@ -107,13 +111,26 @@ test("createQueue returns the new queue's URL", async () => {
 
 export const FIXTURE_LESSONS = {
   "01-buckets": {
-    meta: { title: "Buckets", summary: "Create and list buckets", hints: ["Look at CreateBucketCommand.", "ListBucketsCommand returns Buckets.", "Map Buckets to their Name."] },
+    meta: {
+      title: "Buckets",
+      summary: "Create and list buckets",
+      minutes: { core: 5, stretch: 5 },
+      todos: [
+        { n: 1, step: "Create a bucket", function: "createBucket", core: true, hints: ["Look at CreateBucketCommand.", "Send it with s3.send and the bucket's name as Bucket."] },
+        { n: 2, step: "List the buckets", function: "listBucketNames", core: false, hints: ["ListBucketsCommand returns Buckets: map them to their Name."] },
+      ],
+    },
     exercise: EXERCISE_01,
     solution: SOLUTION_01,
     test: TEST_01,
   },
   "02-queues": {
-    meta: { title: "Queues", summary: "Create a queue", hints: ["Look at CreateQueueCommand."] },
+    meta: {
+      title: "Queues",
+      summary: "Create a queue",
+      minutes: { core: 5, stretch: 0 },
+      todos: [{ n: 1, step: "Create a queue", function: "createQueue", core: true, hints: ["Look at CreateQueueCommand."] }],
+    },
     exercise: EXERCISE_02,
     solution: SOLUTION_02,
     test: TEST_02,
@@ -128,7 +145,7 @@ export interface Project {
   solution(slug: FixtureSlug): string;
   /** Writes the reference solution over the attendee's exercise (as a save in an editor would). */
   solve(slug: FixtureSlug): void;
-  progress(): { current?: string; lessons: Record<string, { status?: string; hintsShown?: number }> };
+  progress(): { current?: string; lessons: Record<string, { status?: string; step?: number; hints?: Record<string, number>; hintsShown?: number; core?: { passed: number; total: number }; stretch?: { passed: number; total: number } }> };
   /** Runs the CLI to the end, without a terminal. */
   cli(args: string[], options?: { env?: Record<string, string | undefined>; input?: string; timeout?: number }): SpawnSyncReturns<string>;
   /** Starts the CLI without waiting (for `watch`). */

@@ -9,12 +9,13 @@ import { Command } from "commander";
 import ora from "ora";
 import { askFirst } from "./confirm";
 import { CliError } from "./errors";
-import { describeHints, forgetHints, nextHint } from "./hint";
+import { currentTodo, describeHints, forgetHints, nextHint } from "./hint";
 import { currentLesson, lessonStatus, readProgress, recordCheck } from "./progress";
 import { resetLesson } from "./reset";
 import { resolveLesson } from "./resolve";
-import { describeSolution } from "./solution";
 import { pc, statusReport } from "./ui";
+import { registerClassroom } from "./classroom";
+import { joinedRoom } from "../classroom/joined";
 import { clearSharedState, EmulatorSetupError, ping, readSharedState, startEmulator, useEmulator, writeSharedState } from "../emulator";
 import { listLessons, rel, UnknownLessonError } from "../lessons";
 import { realAwsAllowed, UnsafeTargetError } from "../clients/safety";
@@ -62,24 +63,28 @@ program
     const lessons = listLessons();
     const progress = readProgress();
     const current = currentLesson(lessons, progress)?.slug;
-    const rows = lessons.map((l) => ({ number: l.number, slug: l.slug, title: l.title, status: lessonStatus(progress, l.slug), current: l.slug === current }));
+    const rows = lessons.map((l) => {
+      const entry = progress.lessons[l.slug];
+      return { number: l.number, slug: l.slug, title: l.title, status: lessonStatus(progress, l.slug), current: l.slug === current, minutes: l.minutes ?? null, core: entry?.core ?? null, stretch: entry?.stretch ?? null, step: entry?.step ?? null };
+    });
     console.log(JSON.stringify(rows, null, 2));
   });
 
 program
   .command("check")
-  .description("run a lesson's tests against your exercise (exit 0 only when they pass)")
-  .argument(...LESSON_ARG)
+  .description("run a lesson's tests and type check against your exercise (exit 0 only when everything passes)")
+  .argument("[lessons...]", "lesson numbers or slugs, e.g. 04 or 04-s3 5 (default: the current lesson)")
   .option("--solution", "check the reference solution instead of your exercise")
   .option("--all", "check every lesson, in one test run (with --solution: does every solution still pass?)")
   .option("--json", "print the result as JSON")
   .option("--chaos [seed]", "meet what AWS does: throttling, 5xx, timeouts, latency, partial failures, stale reads (a seed replays the same faults)")
   .option("-y, --yes", "with WORKSHOP_REAL_AWS=1: do not ask before spending")
-  .action(async (ref: string | undefined, opts: { solution?: boolean; all?: boolean; json?: boolean; chaos?: boolean | string; yes?: boolean }) => {
-    if (opts.all && ref !== undefined) throw new CliError("Name a lesson or use --all, not both.");
+  .action(async (refs: string[], opts: { solution?: boolean; all?: boolean; json?: boolean; chaos?: boolean | string; yes?: boolean }) => {
+    if (opts.all && refs.length > 0) throw new CliError("Name lessons or use --all, not both.");
+    const lessons = opts.all ? listLessons() : refs.length > 0 ? [...new Map(refs.map((ref) => resolveLesson(ref)).map((l) => [l.slug, l])).values()] : [resolveLesson()];
     if (realAwsAllowed() && !process.env.AWS_ENDPOINT_URL) {
       const { confirmSpend, SpendRefused } = await import("../clients/spend");
-      for (const lesson of opts.all ? listLessons() : [resolveLesson(ref)]) {
+      for (const lesson of lessons) {
         await confirmSpend(lesson.slug, { yes: opts.yes }).catch((err: Error) => {
           throw err instanceof SpendRefused ? new CliError(err.message, 1) : err;
         });
@@ -88,28 +93,33 @@ program
     const { chaosSeed } = await import("../clients/run-report");
     const chaos = chaosSeed(opts.chaos);
     if (chaos !== undefined && !opts.json) console.error(pc.yellow(`Chaos: seed ${chaos} (replay with --chaos=${chaos})`));
-    const lessons = opts.all ? listLessons() : [resolveLesson(ref)];
     if (lessons.length === 0) throw new CliError("There are no lessons yet: lessons/ has no NN-slug folders.");
-    const { describeCheck, runChecks } = await import("../check");
     const target = opts.solution ? "solution" : "exercise";
-    const what = opts.all ? `${lessons.length} lessons` : rel(target === "solution" ? lessons[0].solution : lessons[0].exercise);
+    const many = lessons.length > 1;
+    const what = many ? `${lessons.length} lessons` : rel(target === "solution" ? lessons[0].solution : lessons[0].exercise);
     const spinner = ora({ text: `Checking ${what}…`, stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
-    if (spinner.isEnabled) spinner.start();
-    const results = await runChecks(lessons, { target, chaos }).finally(() => spinner.stop());
+    const { runChecksHere } = await import("./remote");
+    const results = await runChecksHere(lessons, target, spinner, chaos);
     const { saveCheckResults } = await import("../clients/run-report");
     saveCheckResults(results);
     if (target === "exercise") for (const result of results) await recordCheck(result);
-    if (!opts.all) {
+    else if (joinedRoom()) for (const result of results) await (await import("../classroom/attendee")).reportCheck(result); // the room's page sees solution checks too
+    const { describeCheck } = await import("../check/verdict");
+    if (!many) {
       const [result] = results;
       console.log(opts.json ? JSON.stringify(result, null, 2) : describeCheck(result, pc));
     } else if (opts.json) {
       console.log(JSON.stringify(results, null, 2));
-    } else {
+    } else if (opts.all) {
       for (const r of results) {
         const count = `${r.passed}/${r.passed + r.failed}`.padEnd(7);
-        const why = r.ok ? "" : r.loadError ? pc.red(r.loadError.split("\n")[0]) : r.nextTodo ? `next: TODO ${r.nextTodo.n}${r.nextTodo.location ? ` at ${r.nextTodo.location}` : ""}` : pc.red(r.failures[0]?.test ?? "failed");
+        const why = r.ok ? "" : r.loadError ? pc.red(r.loadError.split("\n")[0]) : r.nextTodo ? `next: TODO ${r.nextTodo.n}${r.nextTodo.location ? ` at ${r.nextTodo.location}` : ""}` : pc.red(r.first?.test ?? r.failures[0]?.test ?? "failed");
         console.log(`${r.ok ? pc.green("✓") : pc.red("✗")} ${r.lesson.padEnd(24)} ${count} ${why}`);
       }
+    } else {
+      console.log(results.map((r) => describeCheck(r, pc)).join("\n\n"));
+    }
+    if (many && !opts.json) {
       const passing = results.filter((r) => r.ok).length;
       console.log(`\n${passing} of ${results.length} lessons pass (${target === "solution" ? "reference solutions" : "your exercises"}).`);
       const { costLine } = await import("../clients/cost");
@@ -156,7 +166,7 @@ program
 
 program
   .command("hint")
-  .description("show the lesson's next hint, one at a time, from a nudge to nearly the answer")
+  .description("the next hint for the TODO you are on (from your last check), one at a time, from a nudge to nearly the answer")
   .argument(...LESSON_ARG)
   .option("--reset", "forget the hints shown so far, to start again from the first")
   .action(async (ref: string | undefined, opts: { reset?: boolean }) => {
@@ -166,7 +176,7 @@ program
       return console.log(`The hints of lesson ${lesson.number} start again from the first.`);
     }
     console.log(`Lesson ${lesson.number} · ${lesson.title}`);
-    console.log(describeHints(lesson, await nextHint(lesson)));
+    console.log(describeHints(lesson, await nextHint(lesson), process.stdout.isTTY ? process.stdout.columns || 80 : 100));
   });
 
 program
@@ -190,18 +200,27 @@ program
 
 program
   .command("solution")
-  .description("show how your exercise differs from the reference solution (asks first)")
+  .description("show the reference solution of the TODO you are on (asks first); --all: the whole file's difference")
   .argument(...LESSON_ARG)
   .option("-y, --yes", "do not ask first")
-  .action(async (ref: string | undefined, opts: { yes?: boolean }) => {
+  .option("--all", "the difference between your whole exercise and the solution (through a pager when long)")
+  .option("--todo <n>", "the reference of TODO n instead of the current one")
+  .action(async (ref: string | undefined, opts: { yes?: boolean; all?: boolean; todo?: string }) => {
     const lesson = resolveLesson(ref);
-    const go = await askFirst(`Show the reference solution for lesson ${lesson.number}? (\`npm start -- hint\` first teaches more.)`, { yes: opts.yes, flagHint: "--yes" });
+    const n = opts.todo !== undefined ? Number(opts.todo) : currentTodo(lesson);
+    const what = opts.all || n === undefined ? `the reference solution for lesson ${lesson.number}` : `the reference solution of TODO ${n} of lesson ${lesson.number}`;
+    const go = await askFirst(`Show ${what}? (\`npm start -- hint\` first teaches more.)`, { yes: opts.yes, flagHint: "--yes" });
     if (!go) {
       console.log("Not shown.");
       process.exitCode = 1;
       return;
     }
-    console.log(describeSolution(lesson));
+    const { page } = await import("./pager");
+    // The TypeScript compiler (to find the function) is loaded only by the commands that need it.
+    const { describeSolution, describeStepSolution } = await import("./solution");
+    if (opts.all) return page(describeSolution(lesson));
+    const { text, whole } = describeStepSolution(lesson, n);
+    await page(whole ? text : `${text}\n\n${pc.dim(`The whole file's difference from yours: npm start -- solution ${lesson.number} --all`)}`);
   });
 
 program
@@ -224,7 +243,7 @@ program
   .option("--json", "print what was removed as JSON")
   .option("--run <id>", "only what one run created (its run id): on a shared emulator, leave everyone else's alone")
   .action(async (opts: { dryRun?: boolean; yes?: boolean; json?: boolean; run?: string }) => {
-    if (!process.env.AWS_ENDPOINT_URL && !realAwsAllowed() && !readSharedState()) {
+    if (!process.env.AWS_ENDPOINT_URL && !realAwsAllowed() && !readSharedState() && !joinedRoom()) {
       console.log(
         "No emulator is running: AWS_ENDPOINT_URL is not set and `npm run emulator` is not running.\n" +
           "Each check starts an emulator of its own and everything in it goes when it stops: nothing to clean.",
@@ -244,7 +263,7 @@ program
       }
       const spinner = ora({ text: "Looking for what the workshop created…", stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
       if (spinner.isEnabled) spinner.start();
-      if (emulator.kind === "shared" || emulator.kind === "endpoint") {
+      if ((emulator.kind === "shared" || emulator.kind === "endpoint") && !joinedRoom()) {
         if (!opts.run && !opts.json) console.error(pc.yellow(`This removes every workshop resource on ${emulator.endpoint}, also those of anyone else sharing it (--run <id> narrows it to one run).`));
       }
       const reports = await cleanup({ dryRun: opts.dryRun, run: opts.run }).finally(() => spinner.stop());
@@ -277,6 +296,15 @@ emulator
     console.log(`  Checks, \`npm test\` and \`npx tsx lessons/…\` in this folder now reuse it.`);
     console.log(`  Elsewhere, use it with: AWS_ENDPOINT_URL=${endpoint}`);
     console.log(`  Stop it with Ctrl-C here, or \`npm start -- emulator stop\`.`);
+    // A warm checker too: `npm run check` in another terminal hands its check to this process.
+    const { Checker } = await import("./checker");
+    // Described as a check in another terminal would find it (the same words, handed over or not).
+    const checker = new Checker({ kind: "shared", endpoint, description: `the shared ${started.kind} at ${endpoint} (npm run emulator)`, stop: async () => {} });
+    await checker.serve();
+    // The current lesson's file only: warming all of them would cost every check a few seconds now.
+    const current = currentLesson(listLessons(), readProgress());
+    if (current) checker.warm([current]);
+    console.log(`  \`npm run check\` in this folder hands its check to this process (a warm check, type check included).`);
     // Ctrl-C or `emulator stop` ends this process; the emulator stops with it (see emulator.ts).
     await new Promise(() => {});
   });
@@ -303,6 +331,8 @@ emulator
     console.log(`${up ? "running" : "not answering"}: ${state.kind} at ${state.endpoint} (process ${state.pid})`);
     process.exitCode = up ? 0 : 1;
   });
+
+registerClassroom(program);
 
 try {
   await program.parseAsync();

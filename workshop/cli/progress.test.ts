@@ -12,9 +12,10 @@ import { progressBar } from "./ui";
 const dir = mkdtempSync(join(tmpdir(), "nt-progress-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const lesson = (slug: string) => ({ slug, number: slug.slice(0, 2), title: slug, summary: "", hints: [], dir: "", exercise: "", solution: "" }) as Lesson;
+const lesson = (slug: string) => ({ slug, number: slug.slice(0, 2), title: slug, summary: "", todos: [], generalHints: [], dir: "", exercise: "", solution: "" }) as Lesson;
 const result = (slug: string, ok: boolean): CheckResult => ({
   lesson: slug, target: "exercise", file: "", emulator: "", ok, passed: ok ? 2 : 0, failed: ok ? 0 : 2, skipped: 0, failures: [], durationMs: 1,
+  typeErrors: [], steps: [], core: { passed: ok ? 1 : 0, total: 1, done: ok }, stretch: { passed: 0, total: 0 },
 });
 
 describe("progress", () => {
@@ -33,7 +34,7 @@ describe("progress", () => {
     await recordCheck(result("04-s3", false), file);
     expect(lessonStatus(readProgress(file), "04-s3")).toBe("failing");
     await recordCheck(result("04-s3", true), file);
-    expect(lessonStatus(readProgress(file), "04-s3")).toBe("done");
+    expect(lessonStatus(readProgress(file), "04-s3")).toBe("complete");
     expect(readProgress(file).lessons["04-s3"].lastChecked).toMatch(/^\d{4}-\d\d-\d\dT/);
     await recordCheck(result("04-s3", false), file);
     expect(lessonStatus(readProgress(file), "04-s3"), "a later failing check undoes done").toBe("failing");

@@ -1,21 +1,30 @@
 // The attendee's progress, kept in .workshop/progress.json (git-ignored) so that it survives
-// restarts. A lesson is "done" only when its last check passed; "not started" means never checked.
+// restarts. A lesson is "done" when its last check passed its core, "complete" when everything
+// passed; "not started" means never checked.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
 import type { CheckResult } from "../check";
 import type { Lesson } from "../lessons";
 import { STATE_DIR } from "../paths";
+import { joinedRoom } from "../classroom/joined";
 
-export type LessonStatus = "not started" | "failing" | "done";
+export type LessonStatus = "not started" | "failing" | "done" | "complete";
 
 export interface LessonProgress {
-  status?: "failing" | "done";
+  status?: "failing" | "done" | "complete";
   /** ISO time of the last check of the attendee's exercise. */
   lastChecked?: string;
   passed?: number;
   failed?: number;
-  /** How many of the lesson's hints have been shown, so `hint` gives the next one. */
+  /** The step to work on, from the last check: the lowest-numbered one that fails or is not done. */
+  step?: number;
+  /** Steps passing, of how many, in the core and in the stretch (from the last check). */
+  core?: { passed: number; total: number };
+  stretch?: { passed: number; total: number };
+  /** TODO number → how many of its hints have been shown, so `hint` gives the next one. */
+  hints?: Record<string, number>;
+  /** How many of the lesson's general hints (those of no particular TODO) have been shown. */
   hintsShown?: number;
 }
 
@@ -78,19 +87,29 @@ export function lessonStatus(progress: Progress, slug: string): LessonStatus {
   return progress.lessons[slug]?.status ?? "not started";
 }
 
+/** Done (its core passes) or complete (everything passes). */
+export function isDone(status: LessonStatus): boolean {
+  return status === "done" || status === "complete";
+}
+
 /**
  * Records the verdict of a check of the attendee's exercise (checks of the solution are not
  * progress). The verdict matters more than its record: a progress file that cannot be written
  * is reported on stderr, never allowed to hide the verdict.
  */
 export async function recordCheck(result: CheckResult, file = PROGRESS_FILE): Promise<Progress | undefined> {
+  if (joinedRoom()) await (await import("../classroom/attendee")).reportCheck(result); // in a room, the instructor's page sees the verdict (never code)
   try {
     return await updateProgress((progress) => {
       const entry = (progress.lessons[result.lesson] ??= {});
-      entry.status = result.ok ? "done" : "failing";
+      entry.status = result.ok ? "complete" : result.core?.done ? "done" : "failing";
       entry.lastChecked = new Date().toISOString();
       entry.passed = result.passed;
       entry.failed = result.failed;
+      if (result.currentStep !== undefined) entry.step = result.currentStep;
+      else delete entry.step;
+      if (result.core) entry.core = { passed: result.core.passed, total: result.core.total };
+      if (result.stretch) entry.stretch = { ...result.stretch };
     }, file);
   } catch (err) {
     process.stderr.write(`(Your progress could not be saved in ${file}: ${(err as Error).message})\n`);
@@ -105,7 +124,7 @@ export async function recordCheck(result: CheckResult, file = PROGRESS_FILE): Pr
 export function currentLesson(lessons: Lesson[], progress: Progress): Lesson | undefined {
   const saved = lessons.find((l) => l.slug === progress.current);
   if (saved) return saved;
-  return lessons.find((l) => lessonStatus(progress, l.slug) !== "done") ?? lessons.at(-1);
+  return lessons.find((l) => !isDone(lessonStatus(progress, l.slug))) ?? lessons.at(-1);
 }
 
 export async function setCurrent(slug: string, file = PROGRESS_FILE): Promise<void> {

@@ -1,8 +1,9 @@
 // What every screen of the CLI shares: colours (picocolors honours NO_COLOR and FORCE_COLOR),
 // the status marks, the progress bar and the status table.
+import { stripVTControlCharacters } from "node:util";
 import pc from "picocolors";
 import type { Lesson } from "../lessons";
-import { lessonStatus, type LessonStatus, type Progress } from "./progress";
+import { isDone, lessonStatus, type LessonProgress, type LessonStatus, type Progress } from "./progress";
 
 export { pc };
 
@@ -13,7 +14,35 @@ export const MARK = {
   none: pc.dim("·"),
 };
 
+/**
+ * Wraps text at word boundaries to `width` visible columns (colour codes do not count);
+ * continuation lines start with `indent`. Existing line breaks are kept; a word longer
+ * than the line (a URL) stays whole.
+ */
+export function wrap(text: string, width: number, indent = ""): string {
+  const max = Math.max(20, width);
+  return text
+    .split("\n")
+    .map((paragraph) => {
+      const words = paragraph.split(/(?<=\S) +(?=\S)/);
+      const lead = /^ */.exec(stripVTControlCharacters(paragraph))![0];
+      const lines: string[] = [];
+      let line = "";
+      for (const word of words) {
+        const candidate = line ? `${line} ${word}` : word;
+        if (line && stripVTControlCharacters(candidate).length > max) {
+          lines.push(line);
+          line = `${indent || lead}${word.trimStart()}`;
+        } else line = candidate;
+      }
+      lines.push(line);
+      return lines.join("\n");
+    })
+    .join("\n");
+}
+
 export function statusLabel(status: LessonStatus): string {
+  if (status === "complete") return pc.green("✓ complete");
   if (status === "done") return pc.green("✓ done");
   if (status === "failing") return pc.red("✗ failing");
   return pc.dim("· not started");
@@ -27,7 +56,7 @@ export function progressBar(done: number, total: number, width = 20): string {
 }
 
 export function countDone(lessons: Lesson[], progress: Progress): number {
-  return lessons.filter((l) => lessonStatus(progress, l.slug) === "done").length;
+  return lessons.filter((l) => isDone(lessonStatus(progress, l.slug))).length;
 }
 
 function pad(text: string, width: number): string {
@@ -41,9 +70,26 @@ export function statusTable(lessons: Lesson[], progress: Progress, current?: str
     const marker = here ? pc.cyan("▸") : " ";
     const name = pad(lesson.slug.slice(3), 20);
     const title = pad(lesson.title, titleWidth);
-    const line = `${marker} ${lesson.number}  ${here ? pc.bold(name) : name} ${title} ${statusLabel(lessonStatus(progress, lesson.slug))}`;
-    return line;
+    const status = statusLabel(lessonStatus(progress, lesson.slug));
+    const parts = describeProgressParts(progress.lessons[lesson.slug]) || describeMinutes(lesson);
+    const line = `${marker} ${lesson.number}  ${here ? pc.bold(name) : name} ${title} ${status}${parts ? " ".repeat(Math.max(1, 14 - stripVTControlCharacters(status).length)) + pc.dim(parts) : ""}`;
+    return line.trimEnd();
   });
+}
+
+/** "core 3/6 · stretch 0/4" from the last check, or "" before any. */
+export function describeProgressParts(entry: LessonProgress | undefined): string {
+  if (!entry?.core) return "";
+  const core = `${entry.core.passed}/${entry.core.total}`;
+  if (!entry.stretch || entry.stretch.total === 0) return `steps ${core}`;
+  return `core ${core} · stretch ${entry.stretch.passed}/${entry.stretch.total}`;
+}
+
+/** "core ~35 min · stretch ~20 min", from lesson.json, for a lesson not checked yet. */
+export function describeMinutes(lesson: Pick<Lesson, "minutes">): string {
+  const { core, stretch } = lesson.minutes ?? {};
+  if (core === undefined) return "";
+  return `core ~${core} min${stretch ? ` · stretch ~${stretch} min` : ""}`;
 }
 
 /** The whole table as `npm start | cat` and `npm start -- list` print it. */

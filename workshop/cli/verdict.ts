@@ -1,5 +1,5 @@
 // A check's verdict in plain words, followed by what to do next.
-import { describeCheck, type CheckResult } from "../check";
+import { describeCheck, type CheckResult } from "../check/verdict";
 import { EmulatorSetupError } from "../emulator";
 import { listLessons, type Lesson } from "../lessons";
 import { UnsafeTargetError } from "../clients/safety";
@@ -8,10 +8,11 @@ import { pc } from "./ui";
 /** `how(lesson)` says how to move to a lesson from where the attendee is ("press n", "npm start -- watch 05"). */
 export function describeVerdict(result: CheckResult, how: (next: Lesson) => string): string {
   const text = describeCheck(result, pc);
-  if (!result.ok || result.target !== "exercise") return text;
+  if (result.target !== "exercise" || (!result.ok && !result.core.done)) return text;
   const lessons = listLessons();
   const index = lessons.findIndex((l) => l.slug === result.lesson);
   const next = lessons[index + 1];
+  if (!result.ok) return next ? `${text}\nMove on to lesson ${next.number}, ${next.title} (${how(next)}), or try the stretch steps.` : text;
   const done = pc.green(`Lesson ${result.lesson} is done.`);
   if (next) return `${text}\n${done} Next: lesson ${next.number}, ${next.title}: ${how(next)}.`;
   return `${text}\n${done} That was the last lesson: the whole workshop is done. ¡No toca botón!`;

@@ -27,7 +27,7 @@ describe("watch", { timeout: 180_000 }, () => {
         at = await watch.waitFor(/exercise\.ts saved/, at);
         at = await watch.waitFor(/✓ All \d+ checks pass\./, at);
         expect(watch.output().slice(at)).toMatch(/is done\. Next|whole workshop is done/);
-        expect(project.progress().lessons[slug].status).toBe("done");
+        expect(project.progress().lessons[slug].status).toBe("complete");
       } finally {
         await watch.stop();
       }

@@ -1,6 +1,7 @@
 // `npm start -- watch [lesson]`: the dashboard's loop without the full screen, for scripts,
 // editors' terminals and people who prefer plain output: one verdict per save.
 import { emitKeypressEvents } from "node:readline";
+import { onSetupProgress } from "../emulator/moto";
 import { rel, type Lesson } from "../lessons";
 import { Checker, Serialized } from "./checker";
 import { setCurrent } from "./progress";
@@ -38,6 +39,8 @@ export async function runWatch(lesson: Lesson, options: { poll?: boolean } = {})
       (keys ? `Press ${pc.bold("c")} or Enter to check now, ${pc.bold("q")} to stop.` : "Stop with Ctrl-C."),
   );
   const watcher = watchLesson(lesson, mode, (file) => void check(`${rel(file)} saved`));
+  // moto's first-run install: its steps as plain lines among the verdicts, not a spinner of its own.
+  onSetupProgress((text) => console.log(pc.dim(text)));
 
   return new Promise<number>((resolve) => {
     let stopping = false;

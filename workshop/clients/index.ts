@@ -1,8 +1,10 @@
 // The clients and their middleware. Every AWS client in the workshop is built here, so that the
 // endpoint, the region, the credentials, the safety check and the middleware (recorded calls,
-// faults, cost: middleware.ts) are decided in one place.
+// faults, cost: middleware.ts; requests an emulator cannot parse: malformed.ts) are decided in one place.
+import { explainMalformedRequests } from "./malformed";
 import { addWorkshopMiddleware } from "./middleware";
 import { assertSafeTarget, DUMMY_CREDENTIALS, realAwsAllowed } from "./safety";
+import { roomCredentials } from "../classroom/joined";
 
 export const DEFAULT_REGION = "us-east-1";
 
@@ -29,7 +31,8 @@ export function clientConfig(env = process.env): WorkshopClientConfig {
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULT_REGION,
     ...(endpoint ? { endpoint } : {}),
     // An emulator accepts any credentials; these dummies mean real keys in your shell are never sent.
-    ...(real ? {} : { credentials: { ...DUMMY_CREDENTIALS } }),
+    // In a room (`npm start -- join`), the room's door gets the attendee's own credentials instead.
+    ...(real ? {} : { credentials: roomCredentials(endpoint) ?? { ...DUMMY_CREDENTIALS } }),
     forcePathStyle: true,
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 3000 },
@@ -42,7 +45,7 @@ export function clientConfig(env = process.env): WorkshopClientConfig {
  */
 export function createClient<C>(Client: new (config: never) => C, overrides: Record<string, unknown> = {}): C {
   const config = { ...clientConfig(), ...overrides };
-  const client = new Client(config as never);
+  const client = explainMalformedRequests(new Client(config as never));
   // Records every call, injects the faults a test or WORKSHOP_CHAOS asks for, counts the cost.
   addWorkshopMiddleware(client, typeof config.maxAttempts === "number" ? config.maxAttempts : 3, typeof config.region === "string" ? config.region : DEFAULT_REGION);
   return client;

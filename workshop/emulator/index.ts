@@ -11,6 +11,7 @@ import { findDockerEngine } from "./docker";
 import { EmulatorSetupError, ensureMotoInstalled, spawnMoto } from "./moto";
 import { SHARED_EMULATOR_FILE, STATE_DIR } from "../paths";
 import { assertSafeTarget, realAwsAllowed } from "../clients/safety";
+import { joinedRoom } from "../classroom/joined";
 
 export const LOCALSTACK_DEFAULT_IMAGE = "localstack/localstack:4.14.0";
 
@@ -214,6 +215,12 @@ export async function useEmulator(): Promise<Emulator> {
     assertSafeTarget(fromEnv);
     if (!(await ping(fromEnv))) throw new EmulatorSetupError(emulatorDownMessage(fromEnv, "from AWS_ENDPOINT_URL"));
     return { kind: "endpoint", endpoint: fromEnv, description: `the emulator at ${fromEnv} (AWS_ENDPOINT_URL)`, stop: async () => {} };
+  }
+  const room = joinedRoom(); // `npm start -- join`: the room's door, until `npm start -- leave`
+  if (room) {
+    if (!(await ping(room.endpoint))) throw new EmulatorSetupError(emulatorDownMessage(room.endpoint, `room ${room.code}: is the classroom running? \`npm start -- leave\` returns to a local emulator`));
+    process.env.AWS_ENDPOINT_URL = room.endpoint;
+    return { kind: "endpoint", endpoint: room.endpoint, description: `room ${room.code}'s emulator at ${room.endpoint} (as ${room.name})`, stop: async () => {} };
   }
   if (realAwsAllowed()) {
     return { kind: "aws", endpoint: undefined, description: "real AWS (WORKSHOP_REAL_AWS=1): this costs money", stop: async () => {} };

@@ -13,6 +13,19 @@ const RUNNER = join(ROOT, "workshop", "emulator", "moto", "run_moto.py");
 export const MOTO_VENV = process.env.WORKSHOP_MOTO_VENV || join(ROOT, ".workshop", "moto-venv");
 const MARKER = join(MOTO_VENV, ".workshop-installed");
 
+/** What the first run takes, as `npm run bench -- --install` measures it (see the README). */
+export const MOTO_INSTALL_ESTIMATE = "about 1 to 2 minutes";
+
+let progressListener: ((text: string) => void) | undefined;
+
+/** Shows the moto install's steps in the caller's own progress display; returns a function that stops. */
+export function onSetupProgress(listener: (text: string) => void): () => void {
+  progressListener = listener;
+  return () => {
+    if (progressListener === listener) progressListener = undefined;
+  };
+}
+
 export class EmulatorSetupError extends Error {
   override name = "EmulatorSetupError";
 }
@@ -100,15 +113,22 @@ export async function ensureMotoInstalled(): Promise<void> {
           "  - or set AWS_ENDPOINT_URL to an emulator that is already running (for example the classroom's).",
       );
     }
-    const spinner = ora({ text: `Installing moto (the local AWS emulator) into .workshop/moto-venv, first run only…`, discardStdin: false });
-    if (process.stderr.isTTY) spinner.start();
-    else console.error(`Installing moto (the local AWS emulator) with Python ${python.version} into .workshop/moto-venv, first run only (about 30 s)…`);
-    const step = async (label: string, command: string, args: string[]) => {
-      const result = await run(command, args, (line) => {
-        spinner.text = `${label}: ${line.slice(0, 100)}`;
-      });
+    // One progress display at a time: a command that shows its own (the check's spinner) listens
+    // with onSetupProgress(); otherwise a spinner of our own in a terminal, plain lines elsewhere.
+    const listener = progressListener;
+    const spinner = listener ? undefined : ora({ text: "", stream: process.stderr, discardStdin: false, isEnabled: Boolean(process.stderr.isTTY) });
+    const say = (text: string) => {
+      if (listener) listener(text);
+      else if (spinner?.isEnabled) (spinner.isSpinning ? (spinner.text = text) : spinner.start(text));
+      else console.error(text);
+    };
+    say(`Installing moto (the local AWS emulator) with Python ${python.version} into .workshop/moto-venv: first run only, ${MOTO_INSTALL_ESTIMATE}…`);
+    const started = Date.now();
+    const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
+    const step = async (label: string, command: string, args: string[], onLine: (line: string) => void = () => {}) => {
+      const result = await run(command, args, onLine);
       if (result.code !== 0) {
-        spinner.fail(`${label} failed`);
+        spinner?.fail(`${label} failed`);
         throw new EmulatorSetupError(
           `${label} failed (exit ${result.code}). The last lines said:\n${result.tail}\n` +
             "Check your network connection to PyPI, or delete .workshop/moto-venv and try again.\n" +
@@ -117,14 +137,26 @@ export async function ensureMotoInstalled(): Promise<void> {
       }
     };
     if (!existsSync(venvPython())) {
+      say(`Installing moto, step 1 of 3: creating the virtual environment (${elapsed()})…`);
       await step("Creating the virtual environment", python.command, [...python.args, "-m", "venv", MOTO_VENV]);
     }
+    let collected = 0;
+    say(`Installing moto, step 2 of 3: downloading moto and the packages it needs (${elapsed()})…`);
     await step("Installing moto", venvPython(), [
       "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar", "off", "-r", MOTO_REQUIREMENTS,
-    ]);
+    ], (line) => {
+      if (/^Collecting /.test(line)) {
+        collected += 1;
+        say(`Installing moto, step 2 of 3: downloading packages, ${collected} so far (${elapsed()})…`);
+      } else if (/^Installing collected packages/.test(line)) {
+        say(`Installing moto, step 3 of 3: installing ${collected || "the"} packages (${elapsed()})…`);
+      }
+    });
     writeFileSync(MARKER, requirementsHash() + "\n");
-    if (process.stderr.isTTY) spinner.succeed("moto is installed in .workshop/moto-venv");
-    else console.error("moto is installed in .workshop/moto-venv");
+    const done = `moto is installed in .workshop/moto-venv (${elapsed()}).`;
+    if (spinner?.isSpinning) spinner.succeed(done);
+    else if (listener) listener(done);
+    else console.error(done);
   } finally {
     await release();
   }
