@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { FIXED_TEST_SEED } from "./workshop/clients/chaos";
 
 // `npm test` runs the harness's own tests and every lesson against its reference solution.
 // The untouched exercises are proven to fail by workshop/check/exercises-fail.test.ts.
@@ -18,6 +19,11 @@ export default defineConfig({
       {
         extends: true,
         test: { name: "lessons", include: ["lessons/**/*.test.ts"], env: { LESSON_TARGET: "solution" } },
+      },
+      {
+        // Every solution once more under chaos, with a fixed seed: "todo puede fallar" (workshop/clients/chaos.ts).
+        extends: true,
+        test: { name: "lessons-chaos", include: ["lessons/**/*.test.ts"], env: { LESSON_TARGET: "solution", WORKSHOP_CHAOS: String(FIXED_TEST_SEED) } },
       },
     ],
   },

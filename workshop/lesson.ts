@@ -4,6 +4,11 @@ import { randomBytes } from "node:crypto";
 import { realpathSync } from "node:fs";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { realAwsAllowed } from "./clients/safety";
+import { collectJournal, describeRunExtras, openJournal, saveRuns } from "./clients/run-report";
+import { confirmSpend } from "./clients/spend";
+import { chaos } from "./clients/chaos";
+import { JOURNAL_ENV } from "./clients/journal";
 import { useEmulator } from "./emulator";
 import { ROOT } from "./paths";
 
@@ -78,17 +83,30 @@ export function explainError(err: unknown, file?: string): string {
 /**
  * Runs `main` when the file is executed directly (`npx tsx lessons/04-s3/exercise.ts`),
  * with an emulator resolved first and stopped afterwards. Does nothing when the file is imported.
+ * It ends with the faults chaos injected (WORKSHOP_CHAOS) and the cost line; on real AWS it first
+ * shows the estimate from the lesson's last emulator run and asks (`--yes` skips the question).
  */
 export function runMain(metaUrl: string, main: () => Promise<void>): void {
   if (!isEntryPoint(metaUrl)) return;
   const file = relative(ROOT, fileURLToPath(metaUrl));
+  const lesson = /(?:lessons|solutions)[\\/](\d\d-[^\\/]+)[\\/]/.exec(file)?.[1] ?? file;
   void (async () => {
     let code = 0;
+    if (realAwsAllowed() && !process.env.AWS_ENDPOINT_URL) {
+      await confirmSpend(lesson, { yes: process.argv.includes("--yes") }).catch((err: Error) => {
+        console.error(err.message);
+        process.exit(1);
+      });
+    }
+    const seed = chaos()?.seed;
+    const journal = openJournal(seed);
+    process.env[JOURNAL_ENV] ??= journal.dir;
     const emulator = await useEmulator().catch((err: Error) => {
       console.error(err.message);
       process.exit(1);
     });
     console.log(`Using ${emulator.description}\n`);
+    if (seed !== undefined) console.log(`Chaos: seed ${seed} (replay the same faults with WORKSHOP_CHAOS=${seed})\n`);
     // A main() whose promise can never settle (it waits on an event that never comes) would let
     // Node exit quietly with code 0 and no cleanup. Say so instead.
     const stalled = () => {
@@ -104,6 +122,12 @@ export function runMain(metaUrl: string, main: () => Promise<void>): void {
     } finally {
       process.off("beforeExit", stalled);
       await emulator.stop();
+    }
+    if (process.env[JOURNAL_ENV] === journal.dir) {
+      const reports = collectJournal(journal, [lesson], lesson);
+      console.log(`\n${describeRunExtras(reports.get(lesson), seed, 20, `WORKSHOP_CHAOS=${seed}`).join("\n")}`);
+      // The estimate before a real-AWS run comes from the emulator's runs only.
+      if (emulator.kind !== "aws") saveRuns(reports, "demo", emulator.description, seed);
     }
     process.exit(code);
   })();

@@ -1,9 +1,10 @@
 // What a lesson's tests import. The one switch between the attendee's exercise and the
 // reference solution lives here: LESSON_TARGET=exercise (the default) or LESSON_TARGET=solution.
 import { pathToFileURL } from "node:url";
-import { afterEach, beforeEach, onTestFinished } from "vitest";
+import { afterEach, beforeAll, beforeEach, onTestFinished } from "vitest";
 import { addFaults, clearAllFaults, setCurrentTest, type FaultRule, type FaultSet } from "./clients/faults";
 import { startRecording, type Recording } from "./clients/recorder";
+import { setLessonScope } from "./clients/journal";
 import { forgetWrites } from "./clients/stale";
 import { findLesson } from "./lessons";
 
@@ -76,9 +77,16 @@ export function injectFaults(rules: FaultRule[]): FaultSet {
 
 // After each test: no scripted fault outlives it, and a stale read never reaches into the next test.
 try {
+  // The lesson these tests belong to, for the run's journal (the cost and fault report per lesson).
+  // (Vitest hands the suite as the second argument; the first must be a destructuring pattern.)
+  beforeAll(({}, suite: unknown) => {
+    const file = (suite as { filepath?: string; file?: { filepath?: string } }).filepath ?? (suite as { file?: { filepath?: string } }).file?.filepath ?? "";
+    setLessonScope(/[\\/]lessons[\\/](\d\d-[^\\/]+)[\\/]/.exec(file)?.[1]);
+  });
   beforeEach((context) => {
-    const task = context.task as { name: string; fullName?: string };
-    setCurrentTest(task.fullName ?? task.name);
+    const task = context.task as { name: string; fullName?: string; concurrent?: boolean };
+    // Concurrent tests overlap: then the report names the test file's line of each call instead.
+    setCurrentTest(task.concurrent ? undefined : (task.fullName ?? task.name).replace(/^\S+\.test\.ts > /, ""));
   });
   afterEach(() => {
     clearAllFaults();

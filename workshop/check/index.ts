@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, sep } from "node:path";
 import { createVitest } from "vitest/node";
 import type { TestModule } from "vitest/node";
+import { collectJournal, openJournal } from "../clients/run-report";
 import { useEmulator, type Emulator } from "../emulator";
 import { rel, type Lesson } from "../lessons";
 import type { TypeProblem } from "./typecheck";
@@ -85,6 +86,8 @@ export interface CheckOptions {
   emulator?: Emulator;
   /** A warm type checker kept by the caller; false skips the type check. Default: one for this run. */
   typecheck?: TypeCheck | false;
+  /** Random chaos with this seed (`--chaos=SEED`): workshop/clients/chaos.ts. */
+  chaos?: number;
 }
 
 function commonDir(dirs: string[]): string {
@@ -129,6 +132,8 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
         )
       : Promise.resolve({ problems: {} as Record<string, TypeProblem[]>, error: undefined as string | undefined });
     const emulator = options.emulator ?? (await useEmulator());
+    // Each test worker writes what it did (calls, faults) to this run's journal.
+    const journal = openJournal(options.chaos);
     try {
       const vitest = await createVitest(
         "test",
@@ -143,7 +148,7 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
           passWithNoTests: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          env: { LESSON_TARGET: target, ...(emulator.endpoint ? { AWS_ENDPOINT_URL: emulator.endpoint } : {}) },
+          env: { LESSON_TARGET: target, ...journal.env, ...(emulator.endpoint ? { AWS_ENDPOINT_URL: emulator.endpoint } : {}) },
         },
         { logLevel: "silent" },
       );
@@ -155,8 +160,10 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
         await vitest.close();
       }
       const { problems, error: typecheckError } = await types;
+      const reports = collectJournal(journal, present.map((l) => l.slug), present.length === 1 ? present[0].slug : undefined);
       for (const lesson of present) {
         const file = fileOf(lesson);
+        const report = reports.get(lesson.slug);
         const own = modules.filter((m) => m.moduleId.startsWith(lesson.dir + sep));
         const counted = tally(own, file);
         const typeErrors = problems[file] ?? [];
@@ -175,6 +182,8 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
           ...judged,
           loadError,
           durationMs: Date.now() - started,
+          ...(options.chaos !== undefined ? { chaos: { seed: options.chaos, faults: report?.faults ?? [] } } : {}),
+          ...(report ? { cost: report.cost } : {}),
         });
       }
     } finally {

@@ -1,6 +1,9 @@
 // A check's verdict, as data and in plain words: the steps, the first thing to fix, core and
 // stretch. No test runner here (cheap to import: `npm run check` prints with it, and a check
 // handed to a running workshop process comes back as this data).
+import type { CostSummary } from "../clients/cost";
+import type { InjectedFault } from "../clients/faults";
+import { describeRunExtras } from "../clients/run-report";
 import { existsSync, readFileSync } from "node:fs";
 import { sep } from "node:path";
 import { rel, type Lesson } from "../lessons";
@@ -67,6 +70,10 @@ export interface CheckResult {
   /** Set when the lesson's file could not even be loaded (a syntax error, say). */
   loadError?: string;
   durationMs: number;
+  /** The run's chaos (--chaos): its seed and the faults injected in this lesson. */
+  chaos?: { seed: number; faults: InjectedFault[] };
+  /** The requests made and what they would have cost on AWS (workshop/clients/cost.ts). */
+  cost?: CostSummary;
 }
 
 export const TODO_MESSAGE = /TODO (\d+) is not done yet: (.*)/;
@@ -208,6 +215,12 @@ export function describeParts(result: Pick<CheckResult, "core" | "stretch">): st
 
 /** The verdict in plain words. `color` wraps text; identity for no colour. */
 export function describeCheck(result: CheckResult, color: Colors): string {
+  // Then the faults chaos injected, if any, and the cost line (workshop/clients/run-report.ts).
+  const extras = describeRunExtras(result.cost ? { faults: result.chaos?.faults ?? [], cost: result.cost } : undefined, result.chaos?.seed);
+  return [verdictInWords(result, color), ...extras.map((line) => color.dim(line))].join("\n");
+}
+
+function verdictInWords(result: CheckResult, color: Colors): string {
   const lines: string[] = [];
   const what = result.target === "solution" ? "the reference solution" : "your exercise";
   lines.push(color.dim(`Lesson ${result.lesson}: ${what} (${result.file}) against ${result.emulator}`));

@@ -18,12 +18,13 @@ import { cpus, totalmem, type as osType, release as osRelease } from "node:os";
 import { Command } from "commander";
 import pc from "picocolors";
 import { createVitest, type TestModule } from "vitest/node";
-import { runCheck } from "../check";
+import { runCheck, runChecks } from "../check";
+import { FIXED_TEST_SEED } from "../clients/chaos";
 import { Checker } from "./checker";
 import { dockerEngine, findDockerEngine, imagePresent } from "../emulator/docker";
 import { localStackImage } from "../emulator/localstack";
 import { readSharedState, startEmulator, type Emulator } from "../emulator";
-import { findLesson, type Lesson } from "../lessons";
+import { findLesson, listLessons, type Lesson } from "../lessons";
 import { ensureMotoInstalled } from "../emulator/moto";
 import { ROOT } from "../paths";
 
@@ -89,6 +90,24 @@ async function floorRun(lesson: Lesson, endpoint: string): Promise<{ wallMs: num
     ok &&= module.ok();
   }
   return { wallMs, testsAndHooksMs: Math.round(testsAndHooksMs), importMs: Math.round(importMs), ok };
+}
+
+/**
+ * Chaos's price in time (issue 12: a chaos check within twice a plain one; npm test, which runs
+ * every solution once more under chaos, grown by at most a quarter): warm checks of the lesson
+ * under npm test's fixed seed, and, with the suite, every lesson once plain and once under chaos.
+ */
+async function chaosFigures(lesson: Lesson, emulator: Emulator, runs: number, plainMedian: number, withAll: boolean) {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push((await time(() => runCheck(lesson, { target: "solution", emulator, typecheck: false, chaos: FIXED_TEST_SEED }))).ms);
+  const check = stats(times);
+  let allLessons: { plainMs: number; chaosMs: number; ok: boolean } | undefined;
+  if (withAll) {
+    const plain = await time(() => runChecks(listLessons(), { target: "solution", emulator, typecheck: false }));
+    const chaos = await time(() => runChecks(listLessons(), { target: "solution", emulator, typecheck: false, chaos: FIXED_TEST_SEED }));
+    allLessons = { plainMs: plain.ms, chaosMs: chaos.ms, ok: chaos.value.every((r) => r.ok) };
+  }
+  return { seed: FIXED_TEST_SEED, warmCheckMs: check, ratioToPlain: Math.round((check.median / Math.max(1, plainMedian)) * 100) / 100, allLessons: allLessons ?? null };
 }
 
 function npm(): { command: string; shell: boolean } {
@@ -304,6 +323,8 @@ try {
 
   log("The first verdict with Docker as it is here, against without Docker (one cold check each)…");
   const detour = await dockerDetour(lesson);
+  log(`Warm checks of ${lesson.slug} under chaos (seed ${FIXED_TEST_SEED}, ${runs} runs)${opts.skipSuite ? "" : ", and every lesson plain and under chaos"}…`);
+  const chaos = await chaosFigures(lesson, emulator, runs, stats(inProcess).median, !opts.skipSuite);
 
   let suite: { ms: number; exitCode: number | null; summary?: string } | undefined;
   if (!opts.skipSuite) {
@@ -343,7 +364,8 @@ try {
     dockerDetourMs: detour,
     suite: suite ?? null,
     classroom,
-    targets: { saveToVerdictMs: 1000, checkProcessMs: 2000, suiteMs: 45_000 },
+    chaos,
+    targets: { saveToVerdictMs: 1000, checkProcessMs: 2000, suiteMs: 45_000, chaosCheckRatio: 2, suiteGrowthRatio: 1.25 },
   };
 
   if (opts.json) {
@@ -372,6 +394,8 @@ try {
     for (const c of classroom ?? []) row(`Classroom: lesson 04 for ${c.attendees} attendee${c.attendees === 1 ? "" : "s"} at once`, `${s(c.wallMs)} (slowest ${s(c.slowestMs)})`, c.ok ? "" : pc.red("some failed"));
     row(`First verdict: as chosen (${detour.outcome}) / without Docker`, `${s(detour.firstVerdictMs)} / ${s(detour.withoutDockerMs)}`, detour.outcome === "localstack" ? pc.dim("LocalStack's start") : target(detour.extraMs <= 5000, `+${s(Math.max(0, detour.extraMs))}, target +5 s`));
     if (suite) row("Whole `npm test`", s(suite.ms), target(suite.ms <= 45_000, "target 45 s") + pc.dim(` exit ${suite.exitCode}${suite.summary ? `, ${suite.summary}` : ""}`));
+    row(`Warm check under chaos (seed ${chaos.seed})`, `${s(chaos.warmCheckMs.median)} (${chaos.ratioToPlain}× plain)`, target(chaos.ratioToPlain <= 2, "target 2× plain"));
+    if (chaos.allLessons) row("Every lesson: plain, then under chaos", `${s(chaos.allLessons.plainMs)}, ${s(chaos.allLessons.chaosMs)}`, pc.dim("npm test runs the second on top of the first"));
   }
 } finally {
   await own?.stop();

@@ -9,9 +9,12 @@ import type { Lesson } from "../lessons";
 import type { LessonTarget } from "../testing";
 import { serveChecks } from "./handoff";
 import { recordCheck } from "./progress";
+import { saveCheckResults } from "../clients/run-report";
 
 export class Checker {
   private emulator: Emulator | undefined;
+  /** Random chaos for the session's own checks, with this seed (the dashboard's x key). */
+  chaos: number | undefined;
   private readonly types = new TypecheckThread();
   /** One check at a time: the session's own and those handed over queue up. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -32,12 +35,12 @@ export class Checker {
   }
 
   /** Several lessons in one run, after the checks already queued; nothing recorded (the asker records). */
-  checkMany(lessons: Lesson[], target: LessonTarget, endpoint?: string): Promise<CheckResult[]> {
+  checkMany(lessons: Lesson[], target: LessonTarget, endpoint?: string, chaos?: number): Promise<CheckResult[]> {
     const run = this.queue.then(async () => {
       const emulator: Emulator = endpoint
         ? { kind: "endpoint", endpoint, description: `the emulator at ${endpoint} (AWS_ENDPOINT_URL)`, stop: async () => {} }
         : await this.ensureEmulator();
-      return runChecks(lessons, { target, emulator, typecheck: this.types });
+      return runChecks(lessons, { target, emulator, typecheck: this.types, chaos });
     });
     this.queue = run.catch(() => {});
     return run;
@@ -59,8 +62,9 @@ export class Checker {
   }
 
   async check(lesson: Lesson): Promise<CheckResult> {
-    const [result] = await this.checkMany([lesson], "exercise");
+    const [result] = await this.checkMany([lesson], "exercise", undefined, this.chaos);
     await recordCheck(result);
+    saveCheckResults([result]);
     return result;
   }
 

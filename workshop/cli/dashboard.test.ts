@@ -72,7 +72,7 @@ describe("the dashboard in a terminal", { timeout: 180_000 }, () => {
       expect(first).toMatch(/▸ 01 +buckets +Buckets/);
       expect(first).toMatch(/02 +queues +Queues +· not started/);
       expect(first).toContain("at lessons/01-buckets/exercise.ts:5");
-      expect(first).toMatch(/n next +p previous +h hint +c check now +r reset +s solution +q quit/);
+      expect(first).toMatch(/n next +p previous +h hint +c check now +r reset +s solution +x chaos +q quit/);
 
       screen.press("h");
       at = await screen.waitFor(new RegExp(`Hint 1 of 2: ${FIXTURE_LESSONS["01-buckets"].meta.todos[0].hints[0]}`), at);

@@ -61,6 +61,7 @@ const KEYS = [
   ["c", "check now"],
   ["r", "reset"],
   ["s", "solution"],
+  ["x", "chaos"],
   ["q", "quit"],
 ] as const;
 
@@ -252,6 +253,12 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
       case "enter":
       case "space":
         return check();
+      case "x": {
+        // Chaos on or off for the next checks (a new seed each time it is turned on): workshop/clients/chaos.ts.
+        checker.chaos = checker.chaos === undefined ? Math.floor(Math.random() * 1_000_000) + 2 : undefined;
+        extra = checker.chaos === undefined ? pc.dim("Chaos is off.") : pc.yellow(`Chaos is on (seed ${checker.chaos}): checks now meet throttling, 5xx answers, timeouts and latency, as on AWS. Press x again to turn it off.`);
+        return check();
+      }
       case "r": {
         mode = {
           kind: "confirm",

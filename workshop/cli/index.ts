@@ -1,7 +1,7 @@
 // The command line: `npm start` and its subcommands, one file per command beside this one.
 //   npm start                 the dashboard (in a terminal) or the status table (in a pipe, in CI)
 //   npm start -- list | check [lesson] | watch [lesson] | hint [lesson] | reset [lesson]
-//              | solution [lesson] | doctor | emulator start|stop|status | cleanup
+//              | solution [lesson] | cost [lesson] | doctor | emulator start|stop|status | cleanup
 // A lesson is named by number or slug; without one, the current lesson.
 // Heavy modules (Vitest, the AWS SDK clients, the file watcher, the prompts) are imported by the
 // commands that need them, so that `list`, `hint` and the status table answer at once.
@@ -79,16 +79,31 @@ program
   .option("--solution", "check the reference solution instead of your exercise")
   .option("--all", "check every lesson, in one test run (with --solution: does every solution still pass?)")
   .option("--json", "print the result as JSON")
-  .action(async (refs: string[], opts: { solution?: boolean; all?: boolean; json?: boolean }) => {
+  .option("--chaos [seed]", "meet what AWS does: throttling, 5xx, timeouts, latency, partial failures, stale reads (a seed replays the same faults)")
+  .option("-y, --yes", "with WORKSHOP_REAL_AWS=1: do not ask before spending")
+  .action(async (refs: string[], opts: { solution?: boolean; all?: boolean; json?: boolean; chaos?: boolean | string; yes?: boolean }) => {
     if (opts.all && refs.length > 0) throw new CliError("Name lessons or use --all, not both.");
     const lessons = opts.all ? listLessons() : refs.length > 0 ? [...new Map(refs.map((ref) => resolveLesson(ref)).map((l) => [l.slug, l])).values()] : [resolveLesson()];
+    if (realAwsAllowed() && !process.env.AWS_ENDPOINT_URL) {
+      const { confirmSpend, SpendRefused } = await import("../clients/spend");
+      for (const lesson of lessons) {
+        await confirmSpend(lesson.slug, { yes: opts.yes }).catch((err: Error) => {
+          throw err instanceof SpendRefused ? new CliError(err.message, 1) : err;
+        });
+      }
+    }
+    const { chaosSeed } = await import("../clients/run-report");
+    const chaos = chaosSeed(opts.chaos);
+    if (chaos !== undefined && !opts.json) console.error(pc.yellow(`Chaos: seed ${chaos} (replay with --chaos=${chaos})`));
     if (lessons.length === 0) throw new CliError("There are no lessons yet: lessons/ has no NN-slug folders.");
     const target = opts.solution ? "solution" : "exercise";
     const many = lessons.length > 1;
     const what = many ? `${lessons.length} lessons` : rel(target === "solution" ? lessons[0].solution : lessons[0].exercise);
     const spinner = ora({ text: `Checking ${what}…`, stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
     const { runChecksHere } = await import("./remote");
-    const results = await runChecksHere(lessons, target, spinner);
+    const results = await runChecksHere(lessons, target, spinner, chaos);
+    const { saveCheckResults } = await import("../clients/run-report");
+    saveCheckResults(results);
     if (target === "exercise") for (const result of results) await recordCheck(result);
     else if (joinedRoom()) for (const result of results) await (await import("../classroom/attendee")).reportCheck(result); // the room's page sees solution checks too
     const { describeCheck } = await import("../check/verdict");
@@ -109,8 +124,35 @@ program
     if (many && !opts.json) {
       const passing = results.filter((r) => r.ok).length;
       console.log(`\n${passing} of ${results.length} lessons pass (${target === "solution" ? "reference solutions" : "your exercises"}).`);
+      const { costLine } = await import("../clients/cost");
+      for (const r of results) if (r.cost) console.log(pc.dim(`${r.lesson}: ${costLine(r.cost)}`));
+      if (chaos !== undefined) {
+        const { describeFault } = await import("../clients/faults");
+        const { sortFaults } = await import("../clients/run-report");
+        const faults = results.flatMap((r) => sortFaults(r.chaos?.faults ?? []).map((f) => `  ${r.lesson}: ${describeFault(f)}${f.test ? ` · in "${f.test}"` : ""}`));
+        console.log(pc.dim(`Chaos: seed ${chaos} (replay with --chaos=${chaos}): ${faults.length} fault(s) injected.`));
+        if (faults.length) console.log(pc.dim(faults.join("\n")));
+      }
     }
     process.exitCode = results.every((r) => r.ok) ? 0 : 1;
+  });
+
+program
+  .command("cost")
+  .description("what the lesson's last check or demo would have cost on AWS, request by request, from the dated price table")
+  .argument(...LESSON_ARG)
+  .option("--json", "print the last run's summary as JSON")
+  .action(async (ref: string | undefined, opts: { json?: boolean }) => {
+    const lesson = resolveLesson(ref);
+    if (opts.json) {
+      const { readLessonRun } = await import("../clients/cost");
+      const run = readLessonRun(lesson.slug);
+      console.log(JSON.stringify(run ?? null, null, 2));
+      process.exitCode = run ? 0 : 1;
+      return;
+    }
+    const { describeLessonCost } = await import("./cost");
+    console.log(describeLessonCost(lesson));
   });
 
 program

@@ -7,8 +7,9 @@ import type { Lesson } from "../lessons";
 import type { LessonTarget } from "../testing";
 import { handOff } from "./handoff";
 
-export async function runChecksHere(lessons: Lesson[], target: LessonTarget, spinner: Ora): Promise<CheckResult[]> {
-  const handed = await handOff({ lessons: lessons.map((l) => l.slug), target, ...(process.env.AWS_ENDPOINT_URL ? { endpoint: process.env.AWS_ENDPOINT_URL } : {}) });
+export async function runChecksHere(lessons: Lesson[], target: LessonTarget, spinner: Ora, chaos?: number): Promise<CheckResult[]> {
+  // A check under chaos runs here: the running session has its own chaos setting (its x key).
+  const handed = chaos === undefined && (await handOff({ lessons: lessons.map((l) => l.slug), target, ...(process.env.AWS_ENDPOINT_URL ? { endpoint: process.env.AWS_ENDPOINT_URL } : {}) }));
   if (handed) return handed;
   if (spinner.isEnabled) spinner.start();
   const { onSetupProgress } = await import("../emulator/moto");
@@ -22,7 +23,7 @@ export async function runChecksHere(lessons: Lesson[], target: LessonTarget, spi
   try {
     const { runChecks } = await import("../check");
     spinner.text = base;
-    return await runChecks(lessons, { target });
+    return await runChecks(lessons, { target, chaos });
   } finally {
     stopListening();
     spinner.stop();

@@ -1,7 +1,7 @@
 // Random chaos for a whole run: WORKSHOP_CHAOS=1 (a random seed, printed) or WORKSHOP_CHAOS=<seed>
 // (the same faults again). It only injects what a correct solution must survive:
-//   - throttling, 5xx answers and timeouts on attempts the SDK will retry (never on its last one:
-//     the workshop's clients make 3 attempts with the standard retry mode),
+//   - throttling, 5xx answers and timeouts on a call's first attempt only, which the SDK retries
+//     (the workshop's clients make 3 attempts with the standard retry mode),
 //   - small latency (so a chaos check stays within about twice a plain one),
 //   - partial failures on batch calls made by the lesson's code, and
 //   - stale reads for the lesson's reads that did not ask for consistency.
@@ -18,25 +18,29 @@ export interface ChaosConfig {
 }
 
 /**
- * Fault kinds that random chaos leaves out until every reference solution survives them. Each
- * lesson's solution is hardened in turn; then its kind leaves this list. `WORKSHOP_CHAOS_KINDS`
- * chooses the kinds for one run ("all", or a list such as "latency,throttle,stale-read").
+ * Fault kinds that random chaos leaves out until every reference solution survives them. When
+ * each lesson's solution handles them, the kind leaves this list. `WORKSHOP_CHAOS_KINDS` chooses
+ * the kinds for one run ("all", or a list such as "latency,throttle,partial-failure").
+ *   partial-failure: 04-s3's emptyAndDeleteBucket throws on DeleteObjects' Errors instead of
+ *   sending those keys again (seed 99 shows it). Every other solution survives it (measured
+ *   2026-12-02 with WORKSHOP_CHAOS_KINDS=all, seeds 7, 99 and 20250715).
  */
-export const GATED_KINDS: readonly FaultKind[] = [];
+export const GATED_KINDS: readonly FaultKind[] = ["partial-failure"];
 
 export const CHAOS_KINDS: readonly FaultKind[] = ["latency", "throttle", "server-error", "timeout", "partial-failure", "stale-read"];
 
 /** How often each kind is injected, per attempt or per eligible call. */
 export const CHAOS_RATES: Record<FaultKind, number> = {
-  latency: 0.25,
-  throttle: 0.04,
-  "server-error": 0.05,
-  timeout: 0.03,
+  latency: 0.2,
+  // A throttled attempt waits longest (the SDK's backoff for throttling starts at 500 ms): rarer.
+  throttle: 0.015,
+  "server-error": 0.03,
+  timeout: 0.02,
   "partial-failure": 0.5,
   "stale-read": 0.5,
 };
 /** Random latency, in milliseconds. */
-export const CHAOS_LATENCY_MS: [number, number] = [5, 80];
+export const CHAOS_LATENCY_MS: [number, number] = [5, 40];
 
 /** The seed npm test uses for its run of every solution under chaos. */
 export const FIXED_TEST_SEED = 20250715;

@@ -41,8 +41,10 @@ export interface InjectedFault {
   detail: string;
   /** Where the call came from: "solutions/06-sqs/solution.ts:42", when made by lesson code. */
   where?: string;
-  /** The test that was running, when known. */
+  /** The test that was running, or (when tests run concurrently) the test file's line the call came from. */
   test?: string;
+  /** The lesson whose code or tests made the call ("06-sqs"), when known. */
+  lesson?: string;
   /** "scripted" (injectFaults) or "chaos" (WORKSHOP_CHAOS). */
   source: "scripted" | "chaos";
 }
@@ -135,8 +137,9 @@ export function takeScripted(call: CallSite, kinds: readonly FaultKind[]): { rul
 }
 
 /** Records an injected fault in its set (if scripted) and tells the listeners. */
-export function report(fault: Omit<InjectedFault, "test">, set?: FaultSet): InjectedFault {
-  const full: InjectedFault = { ...fault, ...(state.currentTest ? { test: state.currentTest } : {}) };
+export function report(fault: Omit<InjectedFault, "test">, set?: FaultSet, testFrame?: string): InjectedFault {
+  const test = state.currentTest ?? testFrame;
+  const full: InjectedFault = { ...fault, ...(test ? { test } : {}) };
   set?.injected.push(full);
   for (const listener of state.listeners) listener(full);
   return full;

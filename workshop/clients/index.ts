@@ -47,6 +47,6 @@ export function createClient<C>(Client: new (config: never) => C, overrides: Rec
   const config = { ...clientConfig(), ...overrides };
   const client = explainMalformedRequests(new Client(config as never));
   // Records every call, injects the faults a test or WORKSHOP_CHAOS asks for, counts the cost.
-  addWorkshopMiddleware(client, typeof config.maxAttempts === "number" ? config.maxAttempts : 3);
+  addWorkshopMiddleware(client, typeof config.maxAttempts === "number" ? config.maxAttempts : 3, typeof config.region === "string" ? config.region : DEFAULT_REGION);
   return client;
 }

@@ -7,10 +7,12 @@
 //                                           strategy and its deserializer, so a made-up answer is
 //                                           parsed, classified and retried like AWS's own.
 import { chaos, chaosDecides, CHAOS_LATENCY_MS, nextCallNumber } from "./chaos";
-import { ATTEMPT_FAULTS, report, scriptedArmed, takeScripted, type CallSite, type FaultKind, type FaultRule, type FaultSet } from "./faults";
+import { ATTEMPT_FAULTS, report, scriptedArmed, takeScripted, type CallSite, type FaultKind, type FaultRule, type FaultSet, type InjectedFault } from "./faults";
 import { bufferResponse, errorResponse, jsonResponse, serverErrorAnswer, throttleAnswer, timeoutError } from "./http";
 import { chooseWithheld, lastK, PARTIAL_FAILURES } from "./partial";
+import { lessonOf, writeLine } from "./journal";
 import { copyInput, recordDrop, recordStart, type RecordedCall } from "./recorder";
+import { dynamoUnits, resourceEvents } from "./resources";
 import * as stale from "./stale";
 
 type Obj = Record<string, unknown>;
@@ -24,15 +26,20 @@ interface Stack {
 
 const CALL = Symbol.for("no-toca-boton.call");
 const MAX_ATTEMPTS = Symbol.for("no-toca-boton.max-attempts");
+const REGION = Symbol.for("no-toca-boton.region");
 
 /** How long an injected timeout waits before failing (the clients' real timeout is 3 s: too slow for a check). */
 export const INJECTED_TIMEOUT_MS = 50;
 
 interface CallState {
   call: RecordedCall;
+  /** The lesson whose code or tests made the call ("06-sqs"), when known. */
+  lesson?: string;
+  /** The line of the test file the call came from ("lessons/06-sqs/06-sqs.test.ts:140"). */
+  testFrame?: string;
   site: CallSite;
-  /** This call's number among this process's calls of the operation (chaos decisions use it). */
-  n: number;
+  /** The call's place in the code and its number among the calls made from there (chaos decides by it). */
+  n: string;
   /** Attempts that went out (or were answered by an injected fault). */
   attempts: number;
   /** Requests that reached the emulator (what AWS would bill). */
@@ -53,15 +60,51 @@ export function onCallFinished(listener: CallListener): () => void {
   };
 }
 
+/** Reports an injected fault: to its FaultSet, the listeners, and the run's journal. */
+function injected(st: CallState, fault: Omit<InjectedFault, "test" | "lesson">, set?: FaultSet): void {
+  const full = report({ ...fault, ...(st.lesson ? { lesson: st.lesson } : {}) }, set, st.testFrame);
+  writeLine({ t: "fault", ...full, at: Date.now() });
+}
+
+/** The call's line in the run's journal (requests, and resources billed by time). */
+function journalCall(st: CallState, output: Obj | undefined, region: string): void {
+  const { call } = st;
+  const resources = call.ok ? resourceEvents(call.service, call.operation, call.input, output, call.endedAt) : [];
+  writeLine({
+    t: "call",
+    ...(st.lesson ? { lesson: st.lesson } : {}),
+    service: call.service,
+    operation: call.operation,
+    ok: call.ok,
+    ...(call.errorName ? { errorName: call.errorName } : {}),
+    requests: st.sent,
+    startedAt: call.startedAt,
+    endedAt: call.endedAt,
+    region,
+    ...(resources.length ? { resources } : {}),
+    ...(call.service === "DynamoDB" && call.ok ? { units: dynamoUnits(call.operation, call.input, output) } : {}),
+  });
+}
+
 const LESSON_FILE = /[\\/]((?:lessons|solutions)[\\/]\d\d-[^\\/]+[\\/][^:()\s]+?\.ts:\d+)/;
 
 /** Where in a lesson's exercise.ts or solution.ts this call was made, if it was (from the stack). */
-function lessonCallSite(): string | undefined {
+function callStack(): string {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 60;
   const stack = new Error().stack ?? "";
   Error.stackTraceLimit = limit;
-  return lessonFrame(stack);
+  return stack;
+}
+
+const LESSON_FRAMES = /[\\/]((?:lessons|solutions)[\\/]\d\d-[^\\/]+[\\/][^:()\s]+?\.ts:\d+)/g;
+
+/**
+ * Every frame of a stack in a lesson's folder (its tests included), as "path:line": the call's
+ * place in the code, the same from one run to the next whatever the timing.
+ */
+export function lessonFrames(stack: string): string[] {
+  return [...stack.matchAll(LESSON_FRAMES)].map((m) => m[1].split("\\").join("/"));
 }
 
 /** The first frame of a stack that is in a lesson's exercise.ts or solution.ts (not its tests). */
@@ -117,7 +160,9 @@ function latencyMs(d: Decision): number {
 const callMiddleware: Middleware = (next, context) => async (args) => {
   const service = serviceOf(context.clientName);
   const operation = operationOf(context.commandName);
-  const where = lessonCallSite();
+  const stack = callStack();
+  const where = lessonFrame(stack);
+  const lesson = lessonOf(stack);
   const call: RecordedCall = {
     service,
     operation,
@@ -129,7 +174,13 @@ const callMiddleware: Middleware = (next, context) => async (args) => {
     fromLesson: where !== undefined,
     ...(where ? { where } : {}),
   };
-  const st: CallState = { call, site: { service, operation, fromLesson: call.fromLesson }, n: nextCallNumber(`${service}.${operation}`), attempts: 0, sent: 0, answeredLocally: false };
+  const frames = lessonFrames(stack);
+  const testFrame = frames.find((f) => /\.test\.ts:/.test(f));
+  // Chaos decides by the call's place in the code and how many calls were made from there, not
+  // by the order of all calls (which concurrent tests change from run to run).
+  const place = frames.join("<");
+  const n = `${place}#${nextCallNumber(`${service}.${operation}|${place}`)}`;
+  const st: CallState = { call, lesson, testFrame, site: { service, operation, fromLesson: call.fromLesson }, n, attempts: 0, sent: 0, answeredLocally: false };
   context[CALL] = st;
   recordStart(call);
   let output: Obj | undefined;
@@ -146,7 +197,10 @@ const callMiddleware: Middleware = (next, context) => async (args) => {
     call.attempt = st.attempts;
     // A presigned URL is signed without any request: it is not a call to AWS.
     if (call.ok && st.attempts === 0 && !st.answeredLocally) recordDrop(call);
-    else for (const listener of listeners) listener(call, st.sent, output);
+    else {
+      for (const listener of listeners) listener(call, st.sent, output);
+      journalCall(st, output, String(context[REGION] ?? ""));
+    }
   }
 };
 
@@ -159,7 +213,7 @@ async function wholeCallFaults(st: CallState, args: Parameters<Handler>[0], next
   if (site.service === "SQS" && site.operation === "ReceiveMessage" && !(Number(args.input.WaitTimeSeconds) > 0)) {
     const d = decide(site, ["stale-read"], key, lessonOnly);
     if (d) {
-      report({ service: site.service, operation: site.operation, fault: "stale-read", detail: "a short poll answered with no messages (a false empty)", where: st.call.where, source: d.source }, d.set);
+      injected(st, { service: site.service, operation: site.operation, fault: "stale-read", detail: "a short poll answered with no messages (a false empty)", where: st.call.where, source: d.source }, d.set);
       st.answeredLocally = true;
       return { output: { $metadata: { httpStatusCode: 200, attempts: 1, totalRetryDelay: 0 } }, response: {} };
     }
@@ -175,7 +229,7 @@ async function wholeCallFaults(st: CallState, args: Parameters<Handler>[0], next
       const withheldAt = chooseWithheld(entries.length, count, pick);
       const kept = entries.filter((_, i) => !withheldAt.has(i));
       const withheld = entries.filter((_, i) => withheldAt.has(i));
-      report({ service: site.service, operation: site.operation, fault: "partial-failure", detail: `withheld ${withheld.length} of ${entries.length} entries`, where: st.call.where, source: d.source }, d.set);
+      injected(st, { service: site.service, operation: site.operation, fault: "partial-failure", detail: `withheld ${withheld.length} of ${entries.length} entries`, where: st.call.where, source: d.source }, d.set);
       if (kept.length === 0) {
         st.answeredLocally = true;
         return { output: { $metadata: { httpStatusCode: 200, attempts: 1, totalRetryDelay: 0 }, ...partial.answer(undefined, withheld, args.input) }, response: {} };
@@ -231,25 +285,26 @@ const attemptMiddleware: Middleware = (next, context) => async (args) => {
   const { site } = st;
   const key = `${st.n}|${attempt}`;
   const base = { service: site.service, operation: site.operation, attempt, where: st.call.where };
-  // Random chaos never fails the SDK's last attempt: the call always gets through.
+  // Random chaos fails only a call's first attempt, and never the SDK's last: the call always gets
+  // through, after one retry at most (which keeps a chaos check within about twice a plain one).
   const maxAttempts = Number(context[MAX_ATTEMPTS] ?? 3);
-  const retryable = (kind: FaultKind) => kind !== "latency" && attempt < maxAttempts;
+  const retryable = (kind: FaultKind) => kind !== "latency" && attempt === 1 && attempt < maxAttempts;
 
   const slow = decide(site, ["latency"], key, () => true);
   if (slow) {
     const ms = latencyMs(slow);
-    report({ ...base, fault: "latency", detail: `${ms} ms`, source: slow.source }, slow.set);
+    injected(st, { ...base, fault: "latency", detail: `${ms} ms`, source: slow.source }, slow.set);
     await sleep(ms);
   }
   const failing = decide(site, ATTEMPT_FAULTS.filter((k) => k !== "latency"), key, retryable);
   if (failing) {
     if (failing.kind === "timeout") {
-      report({ ...base, fault: "timeout", detail: `no answer; the request timed out after ${INJECTED_TIMEOUT_MS} ms`, source: failing.source }, failing.set);
+      injected(st, { ...base, fault: "timeout", detail: `no answer; the request timed out after ${INJECTED_TIMEOUT_MS} ms`, source: failing.source }, failing.set);
       await sleep(INJECTED_TIMEOUT_MS);
       throw timeoutError(INJECTED_TIMEOUT_MS);
     }
     const answer = failing.kind === "throttle" ? throttleAnswer(site.service) : serverErrorAnswer(site.service);
-    report({ ...base, fault: failing.kind, detail: `${answer.status} ${answer.code}`, source: failing.source }, failing.set);
+    injected(st, { ...base, fault: failing.kind, detail: `${answer.status} ${answer.code}`, source: failing.source }, failing.set);
     return { response: errorResponse(site.service, answer, requestId()) };
   }
 
@@ -269,7 +324,7 @@ async function dynamoAttempt(st: CallState, args: Parameters<Handler>[0], next: 
     if (old) {
       const d = decide(site, ["stale-read"], `${st.n}`, lessonOnly);
       if (d) {
-        report({ ...base, fault: "stale-read", detail: old.detail, source: d.source }, d.set);
+        injected(st, { ...base, fault: "stale-read", detail: old.detail, source: d.source }, d.set);
         st.sent += 1; // AWS answers (and bills) the read; it is just not up to date.
         return { response: jsonResponse(old.answer, requestId()) };
       }
@@ -289,7 +344,7 @@ async function dynamoAttempt(st: CallState, args: Parameters<Handler>[0], next: 
     if (changed) {
       const d = decide(site, ["stale-read"], `${st.n}`, lessonOnly);
       if (d) {
-        report({ ...base, fault: "stale-read", detail: changed.detail, source: d.source }, d.set);
+        injected(st, { ...base, fault: "stale-read", detail: changed.detail, source: d.source }, d.set);
         out = changed.text;
       }
     }
@@ -298,11 +353,12 @@ async function dynamoAttempt(st: CallState, args: Parameters<Handler>[0], next: 
 }
 
 /** Adds the workshop's middleware to a client built by createClient. */
-export function addWorkshopMiddleware(client: unknown, maxAttempts: number): void {
+export function addWorkshopMiddleware(client: unknown, maxAttempts: number, region: string): void {
   const stack = (client as { middlewareStack?: Stack }).middlewareStack;
   if (!stack || typeof stack.add !== "function") return;
   const attempts: Middleware = (next, context) => {
     context[MAX_ATTEMPTS] = maxAttempts;
+    context[REGION] = region;
     return callMiddleware(next, context);
   };
   stack.add(attempts, { step: "initialize", name: "workshopCall", priority: "high", override: true });
