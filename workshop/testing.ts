@@ -34,7 +34,7 @@ export async function loadLesson<T>(slug: string): Promise<T> {
 
 export { createClient, clientConfig, DEFAULT_REGION } from "./clients";
 export { uniqueName, RUN_ID, NotImplementedError, workshopTags, WORKSHOP_TAG } from "./lesson";
-export { waitFor, WaitedTooLongError, type WaitOptions } from "./check/wait";
+export { waitFor, within, WaitedTooLongError, type WaitOptions } from "./check/wait";
 
 // ── Recorded calls and scripted faults (workshop/clients/middleware.ts does the work) ─────────
 

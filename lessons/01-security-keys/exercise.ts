@@ -29,7 +29,7 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { clientConfig, createClient, mask, NotImplementedError, runMain, todo, uniqueName, workshopTags } from "../../workshop/lesson";
+import { clientConfig, createClient, mask, runMain, stretch, todo, uniqueName, workshopTags } from "../../workshop/lesson";
 
 /** Who AWS thinks is calling: the answer of STS GetCallerIdentity. */
 export interface Identity {
@@ -290,15 +290,6 @@ async function untilTheKeyWorks<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs a stretch step of the demo: one whose TODO is not done yet is skipped, saying so. */
-async function stretch(step: () => Promise<void>): Promise<void> {
-  try {
-    await step();
-  } catch (err) {
-    if (!(err instanceof NotImplementedError)) throw err;
-    console.log(`(Stretch TODO ${err.todo} is not done yet: skipped.)`);
-  }
-}
 
 export async function main(): Promise<void> {
   const config = clientConfig();

@@ -20,7 +20,7 @@ import {
   type InstanceStateName,
   type _InstanceType,
 } from "@aws-sdk/client-ec2";
-import { createClient, NotImplementedError, runMain, todo, uniqueName, workshopTags } from "../../workshop/lesson";
+import { createClient, NotImplementedError, runMain, stretch, todo, uniqueName, workshopTags } from "../../workshop/lesson";
 
 // ---------------------------------------------------------------------------------------------
 // Types: what goes in and what comes out of each step.
@@ -231,15 +231,6 @@ function printReservations(reservations: ReservationSummary[]): void {
   }
 }
 
-/** Runs a stretch step of the demo: one whose TODO is not done yet is skipped, saying so. */
-async function stretch(step: () => Promise<void>): Promise<void> {
-  try {
-    await step();
-  } catch (err) {
-    if (!(err instanceof NotImplementedError)) throw err;
-    console.log(`(Stretch TODO ${err.todo} is not done yet: skipped.)`);
-  }
-}
 
 /** The demo; `launched` collects the ids it launches, for main() to report if cleanup cannot run. */
 async function demo(ec2: EC2Client, fleet: string, keyName: string, launched: string[]): Promise<void> {

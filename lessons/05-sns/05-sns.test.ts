@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
 import { afterAll, expect, test } from "vitest";
-import { createClient, injectFaults, loadLesson, recordCalls, uniqueName, waitFor } from "../../workshop/testing";
+import { createClient, injectFaults, loadLesson, recordCalls, uniqueName, waitFor, within } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("05-sns");
 type HttpSubscriber = Awaited<ReturnType<typeof lesson.startHttpSubscriber>>;
@@ -146,16 +146,6 @@ async function drain(queueUrl: string, expected: number): Promise<Message[]> {
  * Waits for a call of the lesson, at most 8 s: a receive loop that never stops (it ignores
  * maxAttempts, say) fails with a sentence naming it instead of a runner timeout.
  */
-async function within<T>(what: string, promise: Promise<T>): Promise<T> {
-  let outcome: { value: T } | { error: unknown } | undefined;
-  promise.then(
-    (value) => (outcome = { value }),
-    (error: unknown) => (outcome = { error }),
-  );
-  await waitFor(`${what} to return`, () => outcome, { timeoutMs: 8000, intervalMs: 20 });
-  if ("value" in outcome!) return outcome.value;
-  throw outcome!.error;
-}
 
 /** One statement of an IAM policy, loosely typed: a field can hold one value or a list. */
 type Statement = Record<string, any>;

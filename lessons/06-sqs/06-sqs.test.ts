@@ -15,7 +15,7 @@ import {
   type QueueAttributeName,
 } from "@aws-sdk/client-sqs";
 import { afterAll, describe, expect, test } from "vitest";
-import { createClient, injectFaults, loadLesson, NotImplementedError, recordCalls, uniqueName, waitFor, WaitedTooLongError } from "../../workshop/testing";
+import { createClient, injectFaults, loadLesson, NotImplementedError, recordCalls, uniqueName, waitFor, within, WaitedTooLongError } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("06-sqs");
 type Job = import("./exercise").Job;
@@ -84,18 +84,6 @@ async function receiveAll(queueUrl: string, expected: number): Promise<Message[]
   return all;
 }
 
-/** The promise's outcome, or an error naming what never finished within `ms` (a retry loop that never ends). */
-async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Waited ${ms / 1000} s for ${what}; it never returned.`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** The error a call rejects with (undefined if it resolves). A TODO not done yet is thrown on, so the check names it. */
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
@@ -489,7 +477,7 @@ describe("when it fails", () => {
     const queueUrl = await newQueue("partial");
     const jobs = [1, 2, 3, 4].map((n) => ({ id: `invoice-${n}`, task: `email invoice ${n}` }));
     const faults = injectFaults([{ service: "SQS", operation: "SendMessageBatch", fault: "partial-failure", times: 1, from: "lesson" }]);
-    const ids = await within(8000, "sendMessageBatch to send a batch that half failed", lesson.sendMessageBatch(sqs, queueUrl, jobs));
+    const ids = await within("sendMessageBatch to send a batch that half failed", lesson.sendMessageBatch(sqs, queueUrl, jobs));
     expect(faults.injected.map((f) => f.detail), "the check meant to fail part of the first batch").toHaveLength(1);
     const messages = await receiveAll(queueUrl, jobs.length + 1);
     const found = messages.map(jobIdOf).sort();
@@ -508,7 +496,7 @@ describe("when it fails", () => {
     const jobs = [1, 2].map((n) => ({ id: `invoice-${n}`, task: `email invoice ${n}` }));
     injectFaults([{ service: "SQS", operation: "SendMessageBatch", fault: "partial-failure", from: "lesson" }]);
     const rec = recordCalls();
-    const error = await within(8000, "sendMessageBatch to give up on entries that fail every time", rejectionOf(lesson.sendMessageBatch(sqs, queueUrl, jobs)));
+    const error = await within("sendMessageBatch to give up on entries that fail every time", rejectionOf(lesson.sendMessageBatch(sqs, queueUrl, jobs)));
     rec.stop();
     const calls = rec.filter("SQS", "SendMessageBatch").filter((c) => c.fromLesson);
     expect(error, "entries that fail on every call: sendMessageBatch should end with an Error, not return as if they were sent").toBeInstanceOf(Error);
@@ -523,7 +511,7 @@ describe("when it fails", () => {
     const messages = await receiveAll(queueUrl, 4);
     expect(messages.length, "the test sent 4 messages").toBe(4);
     injectFaults([{ service: "SQS", operation: "DeleteMessageBatch", fault: "partial-failure", times: 1, from: "lesson" }]);
-    await within(8000, "deleteMessageBatch to delete a batch that half failed", lesson.deleteMessageBatch(sqs, queueUrl, messages));
+    await within("deleteMessageBatch to delete a batch that half failed", lesson.deleteMessageBatch(sqs, queueUrl, messages));
     await expectCountsSoon(
       queueUrl,
       { waiting: 0, inFlight: 0 },

@@ -26,7 +26,7 @@ import {
   type BatchWriteCommandOutput,
 } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createClient, injectFaults, loadLesson, NotImplementedError, recordCalls, RUN_ID, uniqueName } from "../../workshop/testing";
+import { createClient, injectFaults, loadLesson, NotImplementedError, recordCalls, RUN_ID, uniqueName, within } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("07-dynamodb");
 type Item = Record<string, unknown>;
@@ -58,18 +58,6 @@ async function seed(...items: Item[]): Promise<void> {
   await doc.send(new BatchWriteCommand({ RequestItems: { [table]: items.map((Item) => ({ PutRequest: { Item } })) } }));
 }
 
-/** The promise's outcome, or an error naming what never finished within `ms` (a retry loop that never ends). */
-async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Waited ${ms / 1000} s for ${what}; it never returned.`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** A DocumentClient on its own DynamoDBClient that records every command it sends. */
 function recordingClient() {
@@ -432,7 +420,6 @@ describe("step 7: batchWriteItems", () => {
     const throttled = throttledClient(10); // each call writes 10 requests and returns the rest as unprocessed
     const rec = recordCalls();
     const result = await within(
-      8000,
       "batchWriteItems to write 30 items (does it send the unprocessed ones again, and stop when none is left?)",
       lesson.batchWriteItems(throttled.doc, table, items, { baseDelayMs: 5, maxAttempts: 10 }),
     );
@@ -456,7 +443,6 @@ describe("step 7: batchWriteItems", () => {
     const items = Array.from({ length: 5 }, (_, i) => ({ pk: prefix, sk: `ITEM#${i}` }));
     const throttled = throttledClient(1); // one item per call: 3 attempts cannot write 5 items
     const error = await within(
-      8000,
       "batchWriteItems to give up after maxAttempts (3) calls",
       lesson.batchWriteItems(throttled.doc, table, items, { maxAttempts: 3, baseDelayMs: 40 }).then(
         (result) => result,
@@ -493,7 +479,7 @@ describe("when it fails", () => {
     const prefix = `CHAOS#${uniqueName("b")}`;
     const items = Array.from({ length: 12 }, (_, i) => ({ pk: prefix, sk: `ITEM#${String(i).padStart(2, "0")}` }));
     const faults = injectFaults([{ service: "DynamoDB", operation: "BatchWriteItem", fault: "partial-failure", times: 2, from: "lesson" }]);
-    const result = await within(8000, "batchWriteItems to write 12 items through a busy table", lesson.batchWriteItems(doc, table, items, { baseDelayMs: 5 }));
+    const result = await within("batchWriteItems to write 12 items through a busy table", lesson.batchWriteItems(doc, table, items, { baseDelayMs: 5 }));
     expect(faults.injected, "the check meant to hand back part of the first two batches").toHaveLength(2);
     const written = await itemsUnder(prefix);
     expect(written.length, `DynamoDB handed back part of the batch twice as UnprocessedItems; the table holds ${written.length} of 12 items`).toBe(12);
@@ -506,7 +492,7 @@ describe("when it fails", () => {
     const items = Array.from({ length: 3 }, (_, i) => ({ pk: prefix, sk: `ITEM#${i}` }));
     // When nothing at all can be written, BatchWriteItem throws (ProvisionedThroughputExceededException): a retryable error.
     injectFaults([{ service: "DynamoDB", operation: "BatchWriteItem", fault: "throttle", times: 2, from: "lesson" }]);
-    await within(8000, "batchWriteItems to write through two throttled attempts", lesson.batchWriteItems(doc, table, items, { baseDelayMs: 5 }));
+    await within("batchWriteItems to write through two throttled attempts", lesson.batchWriteItems(doc, table, items, { baseDelayMs: 5 }));
     expect((await itemsUnder(prefix)).length, "the SDK retries a throttled call: all 3 items should be written").toBe(3);
   });
 

@@ -38,3 +38,21 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   const because = lastError instanceof Error ? ` The last try failed with ${lastError.name}: ${lastError.message}` : "";
   throw new WaitedTooLongError(`Waited ${seconds} s for ${what}; it never came.${because}`);
 }
+
+/**
+ * The promise's outcome, or a WaitedTooLongError naming what never finished within `timeoutMs`
+ * (default 8 s): `await within("sendMessageBatch to send a batch that half failed", lesson.sendMessageBatch(…))`.
+ * For a lesson's call that could loop for ever (a retry loop without a bound, a marker that never advances).
+ */
+export async function within<T>(what: string, promise: Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 8000;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WaitedTooLongError(`Waited ${Math.round(timeoutMs / 100) / 10} s for ${what}; it never returned.`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
