@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { FIXED_TEST_SEED } from "./workshop/clients/chaos";
+import { FIXED_TEST_SEED } from "./workshop/clients/chaos.ts";
 
 // `npm test` runs the harness's own tests and every lesson against its reference solution.
 // The untouched exercises are proven to fail by workshop/check/exercises-fail.test.ts.
