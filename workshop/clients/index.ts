@@ -23,7 +23,8 @@ export interface WorkshopClientConfig {
 export function clientConfig(env = process.env): WorkshopClientConfig {
   // The SDK warns on every run that its 2027 releases need Node 22. The lock file keeps versions
   // that run on Node 20, and the README and `npm start -- doctor` say so once, not on every check.
-  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  // The process's own environment, also when `env` is a copy: the SDK reads the flag there.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const endpoint = env.AWS_ENDPOINT_URL || undefined;
   assertSafeTarget(endpoint, env);
   const real = realAwsAllowed(env) && endpoint === undefined;
