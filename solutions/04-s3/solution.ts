@@ -201,7 +201,7 @@ export async function emptyAndDeleteBucket(s3: S3Client, bucket: string, options
       if (left.length > 0 && attempt === 5) {
         throw new Error(`S3 did not delete ${Errors.map((e) => `${e.Key} (${e.Code})`).join(", ")}`);
       }
-      if (left.length > 0) await sleep(100 * 2 ** attempt);
+      if (left.length > 0) await sleep(50 * 2 ** attempt);
     }
   }
   await s3.send(new DeleteBucketCommand({ Bucket: bucket }));

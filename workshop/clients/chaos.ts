@@ -31,14 +31,14 @@ export const CHAOS_KINDS: readonly FaultKind[] = ["latency", "throttle", "server
 export const CHAOS_RATES: Record<FaultKind, number> = {
   latency: 0.2,
   // A throttled attempt waits longest (the SDK's backoff for throttling starts at 500 ms): rarer.
-  throttle: 0.015,
+  throttle: 0.008,
   "server-error": 0.03,
   timeout: 0.02,
   "partial-failure": 0.5,
   "stale-read": 0.5,
 };
 /** Random latency, in milliseconds. */
-export const CHAOS_LATENCY_MS: [number, number] = [5, 40];
+export const CHAOS_LATENCY_MS: [number, number] = [5, 25];
 
 /** The seed npm test uses for its run of every solution under chaos. */
 export const FIXED_TEST_SEED = 20250715;
