@@ -33,6 +33,8 @@ import {
   RUN_ID,
   uniqueName,
   waitFor,
+  WaitedTooLongError,
+  within,
   type RecordedCall,
 } from "../../workshop/testing";
 
@@ -105,24 +107,19 @@ async function holds(bucket: string): Promise<string> {
  * that has not returned after 8 s (a loop whose page marker never advances, say) fails, naming it.
  */
 async function call<T>(what: string, bucket: string, promise: Promise<T>): Promise<T> {
-  let outcome: { value: T } | { error: unknown } | undefined;
-  promise.then(
-    (value) => (outcome = { value }),
-    (error: unknown) => (outcome = { error }),
-  );
   try {
-    await waitFor(`${what} to return`, () => outcome, { timeoutMs: 8000, intervalMs: 20 });
+    return await within(what, promise);
   } catch (err) {
-    throw new Error(
-      `${(err as Error).message} If it loops over pages, does each request pass on the marker or token of the answer before it?\n` +
-        `The bucket ${bucket} holds: ${await holds(bucket)}`,
-    );
+    if (err instanceof NotImplementedError) throw err;
+    if (err instanceof WaitedTooLongError) {
+      throw new Error(
+        `${err.message} If it loops over pages, does each request pass on the marker or token of the answer before it?\n` +
+          `The bucket ${bucket} holds: ${await holds(bucket)}`,
+      );
+    }
+    const e = err as Error;
+    throw new Error(`${what} threw ${e.name}: ${e.message}\nThe bucket ${bucket} holds: ${await holds(bucket)}`, { cause: err });
   }
-  if ("value" in outcome!) return outcome.value;
-  const err = outcome!.error;
-  if (err instanceof NotImplementedError) throw err;
-  const e = err as Error;
-  throw new Error(`${what} threw ${e.name}: ${e.message}\nThe bucket ${bucket} holds: ${await holds(bucket)}`, { cause: err });
 }
 
 /** The calls the lesson's code made, in a recording, as "Operation {input}" lines for messages. */
