@@ -14,6 +14,8 @@ import { ROOT } from "./paths";
 
 export { createClient, clientConfig } from "./clients";
 export { mask } from "./clients/safety";
+/** A line a demo prints, in both languages: console.log(say(`Created ${name}`, `Creé ${name}`)). */
+export { say } from "./i18n";
 
 /** Thrown by an exercise function whose TODO is not done yet. */
 export class NotImplementedError extends Error {

@@ -1,9 +1,11 @@
 // The lessons on disk, found by their folders (lessons/NN-slug) so that a new lesson
 // needs no code change. Each folder's lesson.json holds its metadata (see CONTRIBUTING.md):
-// title, summary, minutes { core, stretch }, and one entry per TODO with its own hints.
+// title, summary, minutes { core, stretch }, and one entry per TODO with its own hints; every
+// text in both languages ({ "en": "…", "es": "…" }), read here in the current one.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { LESSONS_DIR, ROOT, SOLUTIONS_DIR } from "./paths";
+import { lang, pick, type Lang } from "./i18n";
 
 /** One TODO of a lesson, as lesson.json describes it. */
 export interface TodoMeta {
@@ -46,31 +48,42 @@ export class UnknownLessonError extends Error {
   override name = "UnknownLessonError";
 }
 
-const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((h): h is string => typeof h === "string") : []);
+/** A text of lesson.json in the current language: { "en": "…", "es": "…" }, or a plain string. */
+function text(value: unknown, language: Lang): string | undefined {
+  if (typeof value === "string") return value;
+  if (value && typeof value === "object") {
+    const found = pick(value as { en: string; es: string }, language);
+    return typeof found === "string" ? found : undefined;
+  }
+  return undefined;
+}
 
-/** Reads lesson.json, new format or old; anything missing or damaged gets a harmless default. */
-export function parseLessonMeta(raw: unknown, slug: string): LessonMeta {
+const strings = (value: unknown, language: Lang): string[] =>
+  Array.isArray(value) ? value.map((h) => text(h, language)).filter((h): h is string => typeof h === "string") : [];
+
+/** Reads lesson.json, new format or old, in a language; anything missing or damaged gets a harmless default. */
+export function parseLessonMeta(raw: unknown, slug: string, language: Lang = lang()): LessonMeta {
   const data = raw && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
   const todos: TodoMeta[] = (Array.isArray(data.todos) ? data.todos : [])
     .filter((t): t is Record<string, unknown> => Boolean(t) && typeof t === "object" && Number.isInteger((t as { n?: unknown }).n))
     .map((t) => ({
       n: t.n as number,
-      step: typeof t.step === "string" ? t.step : `TODO ${t.n}`,
+      step: text(t.step, language) ?? `TODO ${t.n}`,
       ...(typeof t.function === "string" ? { function: t.function } : {}),
       // A lesson that marks nothing as core has no stretch: all of it is the core.
       core: t.core === undefined ? true : t.core === true,
-      hints: strings(t.hints),
+      hints: strings(t.hints, language),
     }))
     .sort((a, b) => a.n - b.n);
   const minutes = data.minutes && typeof data.minutes === "object" ? (data.minutes as { core?: unknown; stretch?: unknown }) : undefined;
   return {
-    title: typeof data.title === "string" ? data.title : slug.slice(3),
-    summary: typeof data.summary === "string" ? data.summary : "",
+    title: text(data.title, language) ?? slug.slice(3),
+    summary: text(data.summary, language) ?? "",
     ...(minutes
       ? { minutes: { ...(typeof minutes.core === "number" ? { core: minutes.core } : {}), ...(typeof minutes.stretch === "number" ? { stretch: minutes.stretch } : {}) } }
       : {}),
     todos,
-    generalHints: strings(data.hints),
+    generalHints: strings(data.hints, language),
   };
 }
 

@@ -35,6 +35,8 @@ export async function loadLesson<T>(slug: string): Promise<T> {
 export { createClient, clientConfig, DEFAULT_REGION } from "./clients";
 export { uniqueName, RUN_ID, NotImplementedError, workshopTags, WORKSHOP_TAG } from "./lesson";
 export { waitFor, within, WaitedTooLongError, type WaitOptions } from "./check/wait";
+/** A failure message in both languages, side by side: expect(x, say(`the stored body`, `el cuerpo guardado`)). */
+export { say } from "./i18n";
 
 // ── Recorded calls and scripted faults (workshop/clients/middleware.ts does the work) ─────────
 
