@@ -94,18 +94,23 @@ function texts(meta: Record<string, unknown>): Array<[where: string, value: unkn
 }
 
 /**
- * Failure messages in a test file written in one language only: the message argument of
- * expect(…, message) and expect.soft, or of assert(…, message), given as a bare string or
- * template instead of say(`…`, `…`).
+ * What a test file shows the learner in one language only, given as a bare string or template
+ * instead of say(`…`, `…`): the message of expect(…, message), expect.soft and assert; the name
+ * of a test or describe (the verdict shows it); what waitFor(what, …) waits for; new Error(…).
  */
 function untranslatedMessages(file: string): string[] {
   const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
   const found: string[] = [];
   const isText = (node: ts.Node) => ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateExpression(node);
   const visit = (node: ts.Node) => {
-    if (ts.isCallExpression(node)) {
+    if (ts.isCallExpression(node) || ts.isNewExpression(node)) {
       const callee = node.expression.getText(source);
-      const message = /^(expect|expect\.soft|assert)$/.test(callee) ? node.arguments[1] : undefined;
+      const args = node.arguments ?? ts.factory.createNodeArray();
+      const message = /^(expect|expect\.soft|assert)$/.test(callee)
+        ? args[1]
+        : /^(test|it|describe|waitFor|Error|(test|it|describe)\.(skip|only|concurrent|sequential))$/.test(callee)
+          ? args[0]
+          : undefined;
       if (message && isText(message)) {
         const { line } = source.getLineAndCharacterOfPosition(message.getStart(source));
         found.push(`${file.split("/").slice(-2).join("/")}:${line + 1}: ${message.getText(source).slice(0, 70)}`);
@@ -149,7 +154,7 @@ describe.each(listLessons().map((l) => [l.slug, l] as const))("lesson %s in both
     });
   });
 
-  test("every failure message of its tests is written in both languages (say)", () => {
+  test("every message and test name of its tests is written in both languages (say)", () => {
     const files = readdirSync(lesson.dir).filter((f) => f.endsWith(".test.ts"));
     expect(files.flatMap((f) => untranslatedMessages(join(lesson.dir, f))), "messages in one language only").toEqual([]);
   });
