@@ -18,7 +18,7 @@ import {
   type Message,
   type QueueAttributeName,
 } from "@aws-sdk/client-sqs";
-import { createClient, runMain, todo, uniqueName, workshopTags } from "../../workshop/lesson";
+import { createClient, runMain, say, todo, uniqueName, workshopTags } from "../../workshop/lesson";
 
 /** What our queues carry: a job for a worker. `id` is the business key: the same job always has the same id. */
 export interface Job {
@@ -197,7 +197,12 @@ export async function main(): Promise<void> {
     const queueUrl = await createQueue(sqs, uniqueName("jobs"), { VisibilityTimeout: "1" });
     created.push(queueUrl);
     await setRedrivePolicy(sqs, queueUrl, await getQueueArn(sqs, deadLetterUrl), 2);
-    console.log(`created ${queueUrl}\n  dead letters go to ${deadLetterUrl} after 2 receives`);
+    console.log(
+      say(
+        `created ${queueUrl}\n  dead letters go to ${deadLetterUrl} after 2 receives`,
+        `creé ${queueUrl}\n  los mensajes fallidos van a ${deadLetterUrl} después de 2 recepciones`,
+      ),
+    );
 
     // 2. The producer: one job, a batch, and the first job again (a producer retrying after a timeout).
     const first: Job = { id: "invoice-1", task: "email invoice 1" };
@@ -208,14 +213,19 @@ export async function main(): Promise<void> {
       { id: "invoice-13", task: "poison" },
     ]);
     await sendMessage(sqs, queueUrl, first);
-    console.log("sent 5 messages: invoice-1, a batch of 3, and invoice-1 again");
+    console.log(
+      say(
+        "sent 5 messages: invoice-1, a batch of 3, and invoice-1 again",
+        "mandé 5 mensajes: invoice-1, un lote de 3, e invoice-1 otra vez",
+      ),
+    );
 
     // 3. A worker: processes each job once, leaves the poison one to SQS. It long-polls for 1 s to keep
     //    the demo short; a real worker waits 20 s.
     const processed = new Set<string>();
     const work = async (job: Job): Promise<void> => {
       if (job.task === "poison") {
-        console.log(`  ✗ ${job.id} fails`);
+        console.log(say(`  ✗ ${job.id} fails`, `  ✗ ${job.id} falla`));
         throw new Error(`cannot do ${job.id}`);
       }
       console.log(`  ✓ ${job.task}`);
@@ -232,19 +242,35 @@ export async function main(): Promise<void> {
     }
     stop.abort();
     const handled = await worker;
-    console.log(`the worker handled ${handled} messages and did ${processed.size} jobs (the duplicate was skipped)`);
+    console.log(
+      say(
+        `the worker handled ${handled} messages and did ${processed.size} jobs (the duplicate was skipped)`,
+        `el worker procesó ${handled} mensajes e hizo ${processed.size} trabajos (salteó el duplicado)`,
+      ),
+    );
     for (const message of dead) {
-      console.log(`dead-letter queue: ${jobOf(message).id}, received ${message.Attributes?.ApproximateReceiveCount} times in all`);
+      const times = message.Attributes?.ApproximateReceiveCount;
+      console.log(
+        say(
+          `dead-letter queue: ${jobOf(message).id}, received ${times} times in all`,
+          `dead-letter queue: ${jobOf(message).id}, recibido ${times} veces en total`,
+        ),
+      );
       await deleteMessage(sqs, deadLetterUrl, message.ReceiptHandle!);
     }
 
     // 4. A slow job: the worker extends its visibility timeout, so nobody else gets it meanwhile.
     await sendMessage(sqs, queueUrl, { id: "report-1", task: "a slow report" });
     const [slow] = await receiveMessages(sqs, queueUrl, { waitTimeSeconds: 2, maxMessages: 1 });
-    if (!slow?.ReceiptHandle) throw new Error("the slow job did not arrive");
+    if (!slow?.ReceiptHandle) throw new Error(say("the slow job did not arrive", "el trabajo lento no llegó"));
     await changeMessageVisibility(sqs, queueUrl, slow.ReceiptHandle, 10);
     const meanwhile = await receiveMessages(sqs, queueUrl, { waitTimeSeconds: 2 });
-    console.log(`slow job extended to 10 s: another receive 2 s later got ${meanwhile.length} messages`);
+    console.log(
+      say(
+        `slow job extended to 10 s: another receive 2 s later got ${meanwhile.length} messages`,
+        `trabajo lento extendido a 10 s: otro receive 2 s después trajo ${meanwhile.length} mensajes`,
+      ),
+    );
     await deleteMessage(sqs, queueUrl, slow.ReceiptHandle);
 
     // 5. A FIFO queue: order within a group, and a duplicate dropped.
@@ -265,15 +291,27 @@ export async function main(): Promise<void> {
       await deleteMessageBatch(sqs, fifoUrl, batch);
       batch = await receiveMessages(sqs, fifoUrl, { waitTimeSeconds: 1 });
     }
-    console.log(`FIFO: sent ${steps.length} (one twice), received ${received.length}: ${received.join(" → ")}`);
+    const order = received.join(" → ");
+    console.log(
+      say(
+        `FIFO: sent ${steps.length} (one twice), received ${received.length}: ${order}`,
+        `FIFO: mandé ${steps.length} (uno dos veces), recibí ${received.length}: ${order}`,
+      ),
+    );
   } finally {
     // Clean up even when something failed, and go on when one delete fails: the others still go.
     for (const url of created.reverse()) {
       try {
         await deleteQueue(sqs, url);
-        console.log(`deleted ${url}`);
+        console.log(say(`deleted ${url}`, `borré ${url}`));
       } catch (err) {
-        console.error(`could not delete ${url} (${(err as Error).name}): npm start -- cleanup will find it`);
+        const why = (err as Error).name;
+        console.error(
+          say(
+            `could not delete ${url} (${why}): npm start -- cleanup will find it`,
+            `no pude borrar ${url} (${why}): npm start -- cleanup la va a encontrar`,
+          ),
+        );
       }
     }
   }
