@@ -25,7 +25,7 @@ import {
   UpdateCommand,
   type BatchWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import { createClient, runMain, uniqueName, workshopTags } from "../../workshop/lesson";
+import { createClient, runMain, say, uniqueName, workshopTags } from "../../workshop/lesson";
 
 /** The global secondary index that finds the orders of a product, newest first. */
 export const BY_PRODUCT_INDEX = "byProduct";
@@ -375,30 +375,48 @@ export async function main(): Promise<void> {
   const table = uniqueName("shop");
 
   await createTable(ddb, table);
-  console.log(`Created table ${table} (pk + sk, index ${BY_PRODUCT_INDEX}, pay per request)`);
+  console.log(
+    say(
+      `Created table ${table} (pk + sk, index ${BY_PRODUCT_INDEX}, pay per request)`,
+      `Creé la tabla ${table} (pk + sk, índice ${BY_PRODUCT_INDEX}, pago por request)`,
+    ),
+  );
   try {
     const ttl = await enableTimeToLive(ddb, table, TTL_ATTRIBUTE);
-    console.log(`Time to Live on "${ttl.attribute}": ${ttl.status}`);
+    console.log(say(`Time to Live on "${ttl.attribute}": ${ttl.status}`, `Time to Live en "${ttl.attribute}": ${ttl.status}`));
 
     await putItem(doc, table, { ...customerKey("ana"), name: "Ana", active: true });
     await putItem(doc, table, { ...customerKey("beto"), name: "Beto", active: false });
     await putItem(doc, table, { ...productKey("mate"), name: "Mate", price: 1500, stock: 10, version: 1 });
-    console.log("Put 2 customers (ana active, beto not) and 1 product (mate: stock 10, version 1)");
+    console.log(
+      say(
+        "Put 2 customers (ana active, beto not) and 1 product (mate: stock 10, version 1)",
+        "Put de 2 clientes (ana activa, beto no) y 1 producto (mate: stock 10, versión 1)",
+      ),
+    );
 
     const eventual = await getItem<Product>(doc, table, productKey("mate"));
     const consistent = await getItem<Product>(doc, table, productKey("mate"), { consistentRead: true });
-    console.log(`Get mate: eventually consistent read says stock ${eventual?.stock}, consistent read says ${consistent?.stock}`);
+    console.log(
+      say(
+        `Get mate: eventually consistent read says stock ${eventual?.stock}, consistent read says ${consistent?.stock}`,
+        `Get mate: la lectura eventual dice stock ${eventual?.stock}, la lectura consistente dice ${consistent?.stock}`,
+      ),
+    );
 
     const restocked = await updateStock(doc, table, "mate", 5);
     console.log(`Update: stock + 5 → ${restocked.stock}`);
 
+    const outcome = (result: OrderResult): string =>
+      result.ok ? say("placed", "aceptado") : say(`cancelled (${result.reasons.join(", ")})`, `cancelado (${result.reasons.join(", ")})`);
     const placed = await placeOrder(doc, table, { customerId: "ana", orderId: "0001", productId: "mate", quantity: 2, createdAt: new Date().toISOString() });
-    console.log(`Transaction: ana orders 2 mates → ${placed.ok ? "placed" : `cancelled (${placed.reasons.join(", ")})`}`);
+    console.log(say(`Transaction: ana orders 2 mates → ${outcome(placed)}`, `Transacción: ana pide 2 mates → ${outcome(placed)}`));
     const refused = await placeOrder(doc, table, { customerId: "beto", orderId: "0002", productId: "mate", quantity: 1, createdAt: new Date().toISOString() });
-    console.log(`Transaction: beto (inactive) orders 1 mate → ${refused.ok ? "placed" : `cancelled (${refused.reasons.join(", ")})`}`);
+    console.log(say(`Transaction: beto (inactive) orders 1 mate → ${outcome(refused)}`, `Transacción: beto (inactivo) pide 1 mate → ${outcome(refused)}`));
     const tooMany = await placeOrder(doc, table, { customerId: "ana", orderId: "0003", productId: "mate", quantity: 99, createdAt: new Date().toISOString() });
-    console.log(`Transaction: ana orders 99 mates → ${tooMany.ok ? "placed" : `cancelled (${tooMany.reasons.join(", ")})`}`);
-    console.log(`  stock is still ${(await getItem<Product>(doc, table, productKey("mate"), { consistentRead: true }))?.stock}: nothing was half written`);
+    console.log(say(`Transaction: ana orders 99 mates → ${outcome(tooMany)}`, `Transacción: ana pide 99 mates → ${outcome(tooMany)}`));
+    const stock = (await getItem<Product>(doc, table, productKey("mate"), { consistentRead: true }))?.stock;
+    console.log(say(`  stock is still ${stock}: nothing was half written`, `  el stock sigue en ${stock}: nada quedó escrito a medias`));
 
     const history: Order[] = Array.from({ length: 30 }, (_, i) => ({
       ...orderKey(`customer${i % 4}`, `h${String(i).padStart(3, "0")}`),
@@ -408,13 +426,23 @@ export async function main(): Promise<void> {
       status: "DELIVERED",
     }));
     const batch = await batchWriteItems(doc, table, history);
-    console.log(`Batch write: ${batch.written} old orders in chunks of ${BATCH_SIZE} (${batch.retries} retries for unprocessed items)`);
+    console.log(
+      say(
+        `Batch write: ${batch.written} old orders in chunks of ${BATCH_SIZE} (${batch.retries} retries for unprocessed items)`,
+        `Escritura por lotes: ${batch.written} pedidos viejos en tramos de ${BATCH_SIZE} (${batch.retries} reintentos por ítems sin procesar)`,
+      ),
+    );
 
-    const anaOrders = await queryOrders(doc, table, "ana");
-    console.log(`Query CUSTOMER#ana, sk begins_with "ORDER#": ${anaOrders.map((o) => o.sk).join(", ")}`);
+    const anaOrders = (await queryOrders(doc, table, "ana")).map((o) => o.sk).join(", ");
+    console.log(say(`Query CUSTOMER#ana, sk begins_with "ORDER#": ${anaOrders}`, `Query de CUSTOMER#ana, sk begins_with "ORDER#": ${anaOrders}`));
 
-    const latest = await queryOrdersByProduct(doc, table, "mate", 3);
-    console.log(`Query index ${BY_PRODUCT_INDEX}, 3 latest mate orders: ${latest.map((o) => `${o.pk}/${o.sk}`).join(", ")}`);
+    const latest = (await queryOrdersByProduct(doc, table, "mate", 3)).map((o) => `${o.pk}/${o.sk}`).join(", ");
+    console.log(
+      say(
+        `Query index ${BY_PRODUCT_INDEX}, 3 latest mate orders: ${latest}`,
+        `Query del índice ${BY_PRODUCT_INDEX}, los 3 últimos pedidos de mate: ${latest}`,
+      ),
+    );
 
     // "In-memory processing": DynamoDB has no SUM or GROUP BY. Read what you need, add it up here.
     const scan = await scanTable(doc, table, 10);
@@ -422,22 +450,45 @@ export async function main(): Promise<void> {
     for (const item of scan.items) {
       if (typeof item.product === "string") units.set(item.product, (units.get(item.product) ?? 0) + Number(item.quantity));
     }
-    console.log(`Scan: ${scan.items.length} items in ${scan.pages} pages of up to 10; units ordered: ${[...units].map(([p, n]) => `${p} ${n}`).join(", ")}`);
+    const totals = [...units].map(([p, n]) => `${p} ${n}`).join(", ");
+    console.log(
+      say(
+        `Scan: ${scan.items.length} items in ${scan.pages} pages of up to 10; units ordered: ${totals}`,
+        `Scan: ${scan.items.length} ítems en ${scan.pages} páginas de hasta 10; unidades pedidas: ${totals}`,
+      ),
+    );
 
     // Two people edit the price from the same read (version 1). The second one must not win blindly.
-    const first = await updatePriceWithVersion(doc, table, "mate", 1700, 1);
-    const second = await updatePriceWithVersion(doc, table, "mate", 1600, 1);
-    console.log(`Optimistic locking: first edit → ${JSON.stringify(first)}, second edit → ${JSON.stringify(second)}`);
+    const first = JSON.stringify(await updatePriceWithVersion(doc, table, "mate", 1700, 1));
+    const second = JSON.stringify(await updatePriceWithVersion(doc, table, "mate", 1600, 1));
+    console.log(
+      say(
+        `Optimistic locking: first edit → ${first}, second edit → ${second}`,
+        `Bloqueo optimista: primera edición → ${first}, segunda edición → ${second}`,
+      ),
+    );
 
     const yesterday = Math.floor(Date.now() / 1000) - 24 * 60 * 60;
     await putItem(doc, table, { pk: customerKey("ana").pk, sk: "CART", items: ["mate"], [TTL_ATTRIBUTE]: yesterday });
     const cart = await getItem(doc, table, { pk: customerKey("ana").pk, sk: "CART" }, { consistentRead: true });
-    console.log(`TTL: a cart that expired yesterday is ${cart ? "still there: AWS deletes expired items within days, an emulator maybe never" : "gone"}`);
+    console.log(
+      cart
+        ? say(
+            "TTL: a cart that expired yesterday is still there: AWS deletes expired items within days, an emulator maybe never",
+            "TTL: un carrito que venció ayer sigue ahí: AWS borra los ítems vencidos en unos días, un emulador quizás nunca",
+          )
+        : say("TTL: a cart that expired yesterday is gone", "TTL: un carrito que venció ayer ya no está"),
+    );
     const removed = await deleteItem(doc, table, { pk: customerKey("ana").pk, sk: "CART" });
-    console.log(`Delete: removed the cart (${removed ? "it held " + JSON.stringify(removed.items) : "it was not there"})`);
+    const held = JSON.stringify(removed?.items);
+    console.log(
+      removed
+        ? say(`Delete: removed the cart (it held ${held})`, `Delete: borré el carrito (tenía ${held})`)
+        : say("Delete: removed the cart (it was not there)", "Delete: borré el carrito (no estaba)"),
+    );
   } finally {
     await deleteTable(ddb, table);
-    console.log(`Deleted table ${table}`);
+    console.log(say(`Deleted table ${table}`, `Borré la tabla ${table}`));
   }
 }
 
