@@ -132,7 +132,7 @@ async function sumOfMetric(instanceId: string): Promise<number> {
     );
     return Datapoints.length ? Datapoints.reduce((total, point) => total + (point.Sum ?? 0), 0) : undefined;
   };
-  return waitFor(say(`a RequestsServed datapoint for ${instanceId} in CloudWatch`, `un datapoint de RequestsServed para ${instanceId} en CloudWatch`), read, { timeoutMs: 8000 });
+  return waitFor(say(`a RequestsServed datapoint for ${instanceId} in CloudWatch`, `un punto de datos de RequestsServed para ${instanceId} en CloudWatch`), read, { timeoutMs: 8000 });
 }
 
 /** Waits for a lesson call that might never return (a read loop without a deadline), for at most 9 s. */
@@ -506,7 +506,7 @@ describe(say("monitoring", "monitoreo"), () => {
 
   // Custom metrics cannot be deleted (CloudWatch lets them expire), so each test uses new
   // dimension values: two runs at once never read each other's datapoints.
-  test(say("step 12: putRequestsServed publishes one datapoint per instance", "step 12: putRequestsServed publica un datapoint por instancia"), async () => {
+  test(say("step 12: putRequestsServed publishes one datapoint per instance", "step 12: putRequestsServed publica un punto de datos por instancia"), async () => {
     const counts = [
       { instanceId: uniqueName("i"), requests: 3 },
       { instanceId: uniqueName("i"), requests: 5 },
@@ -534,7 +534,7 @@ describe(say("monitoring", "monitoreo"), () => {
   // On AWS a datapoint just written can take a while to show in GetMetricStatistics. Here the
   // datapoint is written a second and a half after the read starts: only a read that asks again
   // while the answer is empty sees it.
-  test(say("step 13: getRequestsServed reads again while CloudWatch has no datapoint yet", "step 13: getRequestsServed vuelve a leer mientras CloudWatch todavía no tiene ningún datapoint"), async () => {
+  test(say("step 13: getRequestsServed reads again while CloudWatch has no datapoint yet", "step 13: getRequestsServed vuelve a leer mientras CloudWatch todavía no tiene ningún punto de datos"), async () => {
     const instanceId = uniqueName("i");
     const reading = lesson.getRequestsServed(cloudwatch, instanceId, { waitMs: 6000 });
     reading.catch(() => {}); // an error is reported by the await below, not as an unhandled rejection
@@ -547,10 +547,10 @@ describe(say("monitoring", "monitoreo"), () => {
       )).toBe(7);
   });
 
-  test(say("step 13: getRequestsServed gives up after waitMs and reports 0 when no datapoint ever comes", "step 13: getRequestsServed se rinde pasado waitMs e informa 0 cuando nunca llega ningún datapoint"), async () => {
+  test(say("step 13: getRequestsServed gives up after waitMs and reports 0 when no datapoint ever comes", "step 13: getRequestsServed se rinde pasado waitMs e informa 0 cuando nunca llega ningún punto de datos"), async () => {
     const instanceId = uniqueName("i");
     const reading = lesson.getRequestsServed(cloudwatch, instanceId, { waitMs: 1500 });
-    const served = await settlesWithin(say("getRequestsServed to give up (it was given waitMs: 1500)", "la respuesta de getRequestsServed, que tendría que rendirse (se le pasó waitMs: 1500)"), reading);
+    const served = await settlesWithin(say("getRequestsServed to give up (it was given waitMs: 1500)", "la respuesta de getRequestsServed al rendirse (se le pasó waitMs: 1500)"), reading);
     expect(served, say(`requests served by ${instanceId}, which never served any`, `solicitudes atendidas por ${instanceId}, que nunca atendió ninguna`)).toBe(0);
   });
 
