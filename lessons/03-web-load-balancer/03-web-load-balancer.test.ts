@@ -337,7 +337,7 @@ describe(say("the load balancer", "el balanceador de carga"), () => {
   let probe: ReturnType<typeof lesson.probeLoadBalancing> | undefined;
   async function skipWithoutLoadBalancing(context: TestContext): Promise<void> {
     const loadBalancing = await (probe ??= lesson.probeLoadBalancing(elb));
-    if (!loadBalancing.available) context.skip(say(`skipped: ${loadBalancing.reason}`, `se saltea: ${loadBalancing.reason}`));
+    if (!loadBalancing.available) context.skip(say(`skipped: ${loadBalancing.reason}`, `salteado: ${loadBalancing.reason}`));
   }
 
   async function makeTargetGroup(name: string): Promise<string> {
@@ -580,7 +580,7 @@ describe(say("telling 'this emulator has no such service' from a real error", "d
     [say("an older LocalStack's answer", "la respuesta de un LocalStack más viejo"), error("InternalFailure", "API for service 'elbv2' not yet implemented or pro feature - please check https://docs.localstack.cloud/references/coverage/ for further information", 501)],
     [say("any 501", "cualquier 501"), error("NotImplemented", "Not Implemented", 501)],
     [say("'not implemented' without a status", "'not implemented' sin código de estado"), error("Error", "The CreateLoadBalancer action has not been implemented")],
-  ])(say("lesson: %s means unavailable", "lesson: %s significa que no está disponible"), (_what, err) => {
+  ])(say("lesson: %s means unavailable", "lesson: %s significa que el servicio no está disponible"), (_what, err) => {
     expect(lesson.isServiceUnavailable(err)).toBe(true);
   });
 
@@ -592,7 +592,7 @@ describe(say("telling 'this emulator has no such service' from a real error", "d
     [say("a network failure", "una falla de red"), new TypeError("fetch failed")],
     [say("something that is not an error", "algo que no es un error"), "not implemented"],
     [say("nothing", "nada"), undefined],
-  ])(say("lesson: %s does not", "lesson: %s no"), (_what, err) => {
+  ])(say("lesson: %s does not", "lesson: %s no significa que el servicio no esté disponible"), (_what, err) => {
     expect(lesson.isServiceUnavailable(err)).toBe(false);
   });
 });
@@ -744,7 +744,7 @@ describe(say("what the code sent", "lo que mandó el código"), () => {
   // balancer is fully set up and ready to route traffic, its state is active."
   test(say("lesson: deployWebTier waits for the load balancer to be active", "lesson: deployWebTier espera a que el balanceador de carga esté active"), async (context) => {
     const { calls, made } = await recordDemo();
-    if (made.loadBalancingSkipped) context.skip(say(`skipped: ${made.loadBalancingSkipped}`, `se saltea: ${made.loadBalancingSkipped}`));
+    if (made.loadBalancingSkipped) context.skip(say(`skipped: ${made.loadBalancingSkipped}`, `salteado: ${made.loadBalancingSkipped}`));
     const created = calls.find((c) => c.operation === "CreateLoadBalancer" && c.ok);
     expect(created, say("deployWebTier created no load balancer", "deployWebTier no creó ningún balanceador de carga")).toBeDefined();
     const waited = calls.some((c) => asksAboutLoadBalancer(c, made.loadBalancer!.arn, made.name) && c.startedAt >= created!.endedAt);
@@ -772,7 +772,7 @@ describe(say("what the code sent", "lo que mandó el código"), () => {
 
     const instanceGroupDeleted = deleted(made.instanceGroupId!, say("the instances' security group", "el grupo de seguridad de las instancias"));
     const terminate = calls.find((c) => c.operation === "TerminateInstances" && c.ok && made.instanceIds.every((id) => (c.input.InstanceIds as string[]).includes(id)));
-    expect(terminate, say(`tearDownWebTier never terminated ${made.instanceIds.join(", ")}`, `tearDownWebTier nunca terminó ${made.instanceIds.join(", ")}`)).toBeDefined();
+    expect(terminate, say(`tearDownWebTier never terminated ${made.instanceIds.join(", ")}`, `tearDownWebTier nunca terminó (TerminateInstances) ${made.instanceIds.join(", ")}`)).toBeDefined();
     const waitedForTermination = made.instanceIds.every((id) =>
       calls.some((c) => asksAboutInstance(c, id) && c.startedAt >= terminate!.endedAt && c.endedAt <= instanceGroupDeleted.startedAt),
     );
@@ -885,7 +885,7 @@ describe(say("when it fails", "cuando falla"), () => {
       faults.clear();
       expect(failure?.message, say("tearDownWebTier should throw, naming the instances it could not terminate", "tearDownWebTier tendría que lanzar un error que nombre las instancias que no pudo terminar")).toMatch(new RegExp(made.instanceIds[0]));
       const left = await leftoversOf(made);
-      expect(left.filter((l) => l.startsWith("instance ")).length, say(`the instances are still there (their termination failed); left: ${left.join(", ")}`, `las instancias siguen ahí (falló su terminación); quedó: ${left.join(", ")}`)).toBe(2);
+      expect(left.filter((l) => l.startsWith("instance ")).length, say(`the instances are still there (their termination failed); left: ${left.join(", ")}`, `las instancias siguen ahí (falló su terminación); lo que quedó: ${left.join(", ")}`)).toBe(2);
       expect(
         left.filter((l) => l.startsWith("security group ")).sort(),
         say(
