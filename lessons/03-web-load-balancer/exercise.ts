@@ -49,7 +49,7 @@ import {
   PutMetricAlarmCommand,
   PutMetricDataCommand,
 } from "@aws-sdk/client-cloudwatch";
-import { createClient, runMain, todo, uniqueName, workshopTags } from "../../workshop/lesson";
+import { createClient, runMain, say, todo, uniqueName, workshopTags } from "../../workshop/lesson";
 
 export interface Clients {
   ec2: EC2Client;
@@ -132,7 +132,7 @@ export async function startLocalWebServer(instance: number): Promise<LocalWebSer
   let requestsServed = 0;
   const port = await new Promise<number>((resolve, reject) => {
     child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`web server ${instance} exited (code ${code}) before listening`)));
+    child.once("exit", (code) => reject(new Error(say(`web server ${instance} exited (code ${code}) before listening`, `el servidor web ${instance} terminó (código ${code}) antes de escuchar`))));
     createInterface({ input: child.stdout! }).on("line", (line) => {
       const listening = /^listening on port (\d+)$/.exec(line);
       if (listening) resolve(Number(listening[1]));
@@ -171,7 +171,12 @@ export async function findDefaultNetwork(ec2: EC2Client): Promise<Network> {
   const { Vpcs } = await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: "is-default", Values: ["true"] }] }));
   const vpcId = Vpcs?.[0]?.VpcId;
   if (!vpcId) {
-    throw new Error("This region has no default VPC. Create one with CreateDefaultVpc (`aws ec2 create-default-vpc`) and run again.");
+    throw new Error(
+      say(
+        "This region has no default VPC. Create one with CreateDefaultVpc (`aws ec2 create-default-vpc`) and run again.",
+        "Esta región no tiene VPC predeterminada. Creá una con CreateDefaultVpc (`aws ec2 create-default-vpc`) y volvé a correrlo.",
+      ),
+    );
   }
   const subnetByZone = new Map<string, string>();
   const filters = [
@@ -199,7 +204,14 @@ export async function findDefaultNetwork(ec2: EC2Client): Promise<Network> {
     }
   }
   const zones = [...subnetByZone.keys()].sort();
-  if (zones.length < 2) throw new Error(`The default VPC ${vpcId} has subnets in ${zones.length} Availability Zone(s); a load balancer needs two.`);
+  if (zones.length < 2) {
+    throw new Error(
+      say(
+        `The default VPC ${vpcId} has subnets in ${zones.length} Availability Zone(s); a load balancer needs two.`,
+        `La VPC predeterminada ${vpcId} tiene subredes en ${zones.length} zona(s) de disponibilidad; un balanceador de carga necesita dos.`,
+      ),
+    );
+  }
   return { vpcId, subnetIds: [subnetByZone.get(zones[0])!, subnetByZone.get(zones[1])!], createdSubnetIds };
 }
 
@@ -212,7 +224,7 @@ export async function findAmazonLinuxImage(ec2: EC2Client): Promise<string> {
     return Images.filter((image) => image.ImageId).sort((a, b) => (b.CreationDate ?? "").localeCompare(a.CreationDate ?? ""))[0]?.ImageId;
   };
   const imageId = (await latest("al2023-ami-2023.*-x86_64")) ?? (await latest("*"));
-  if (!imageId) throw new Error("DescribeImages found no image owned by amazon to launch.");
+  if (!imageId) throw new Error(say("DescribeImages found no image owned by amazon to launch.", "DescribeImages no encontró ninguna imagen de amazon para lanzar."));
   return imageId;
 }
 
@@ -299,7 +311,8 @@ export async function probeLoadBalancing(elb: ElasticLoadBalancingV2Client): Pro
     return { available: true };
   } catch (err) {
     if (isServiceUnavailable(err)) {
-      return { available: false, reason: `this emulator has no Elastic Load Balancing (${(err as Error).message})` };
+      const message = (err as Error).message;
+      return { available: false, reason: say(`this emulator has no Elastic Load Balancing (${message})`, `este emulador no tiene Elastic Load Balancing (${message})`) };
     }
     throw err;
   }
@@ -464,18 +477,19 @@ export interface DeployOptions {
 export async function deployWebTier(aws: Clients, tier: WebTier, options: DeployOptions): Promise<void> {
   const log = options.log ?? (() => {});
   const network = (tier.network = await findDefaultNetwork(aws.ec2));
-  if (network.createdSubnetIds.length) log(`created default subnets: ${network.createdSubnetIds.join(", ")}`);
+  if (network.createdSubnetIds.length) log(say(`created default subnets: ${network.createdSubnetIds.join(", ")}`, `subredes predeterminadas creadas: ${network.createdSubnetIds.join(", ")}`));
   const imageId = await findAmazonLinuxImage(aws.ec2);
 
   tier.loadBalancerGroupId = await createLoadBalancerSecurityGroup(aws.ec2, { name: tier.name, vpcId: network.vpcId });
-  log(`security group ${tier.loadBalancerGroupId} (load balancer): HTTP (80) from anywhere`);
+  log(say(`security group ${tier.loadBalancerGroupId} (load balancer): HTTP (80) from anywhere`, `grupo de seguridad ${tier.loadBalancerGroupId} (balanceador de carga): HTTP (80) desde cualquier lado`));
   tier.instanceGroupId = await createInstanceSecurityGroup(aws.ec2, {
     name: tier.name,
     vpcId: network.vpcId,
     loadBalancerGroupId: tier.loadBalancerGroupId,
     sshCidr: options.sshCidr,
   });
-  log(`security group ${tier.instanceGroupId} (instances): HTTP (80) from ${tier.loadBalancerGroupId} only, ${options.sshCidr ? `SSH (22) from ${options.sshCidr}` : "no SSH"}`);
+  const ssh = options.sshCidr ? say(`SSH (22) from ${options.sshCidr}`, `SSH (22) desde ${options.sshCidr}`) : say("no SSH", "sin SSH");
+  log(say(`security group ${tier.instanceGroupId} (instances): HTTP (80) from ${tier.loadBalancerGroupId} only, ${ssh}`, `grupo de seguridad ${tier.instanceGroupId} (instancias): HTTP (80) solo desde ${tier.loadBalancerGroupId}, ${ssh}`));
   if (options.sshCidr) {
     await createKeyPair(aws.ec2, tier.name);
     tier.keyName = tier.name;
@@ -489,12 +503,12 @@ export async function deployWebTier(aws: Clients, tier: WebTier, options: Deploy
   }
   // RegisterTargets and AssociateAddress want running instances: a pending one is refused on AWS.
   await waitUntilInstanceRunning({ client: aws.ec2, maxWaitTime: 300, minDelay: 2, maxDelay: 10 }, { InstanceIds: tier.instanceIds });
-  log(`instances running: ${tier.instanceIds.join(", ")}`);
+  log(say(`instances running: ${tier.instanceIds.join(", ")}`, `instancias en running: ${tier.instanceIds.join(", ")}`));
 
   const availability = await probeLoadBalancing(aws.elb);
   if (!availability.available) {
     tier.loadBalancingSkipped = availability.reason;
-    log(`load balancer: skipped: ${availability.reason}`);
+    log(say(`load balancer: skipped: ${availability.reason}`, `balanceador de carga: salteado: ${availability.reason}`));
   } else {
     tier.loadBalancer = await createLoadBalancer(aws.elb, { name: tier.name, subnetIds: network.subnetIds, groupId: tier.loadBalancerGroupId });
     tier.targetGroupArn = await createTargetGroup(aws.elb, { name: tier.name, vpcId: network.vpcId });
@@ -503,19 +517,19 @@ export async function deployWebTier(aws: Clients, tier: WebTier, options: Deploy
     // A new load balancer is "provisioning" for a few minutes; it routes traffic once "active".
     await waitUntilLoadBalancerAvailable({ client: aws.elb, maxWaitTime: 600, minDelay: 2, maxDelay: 15 }, { LoadBalancerArns: [tier.loadBalancer.arn] });
     tier.targetHealth = await describeTargetHealth(aws.elb, tier.targetGroupArn);
-    log(`load balancer http://${tier.loadBalancer.dnsName}/ → port 80 → ${tier.instanceIds.length} targets`);
+    log(say(`load balancer http://${tier.loadBalancer.dnsName}/ → port 80 → ${tier.instanceIds.length} targets`, `balanceador de carga http://${tier.loadBalancer.dnsName}/ → puerto 80 → ${tier.instanceIds.length} destinos`));
     for (const target of tier.targetHealth) log(`  ${target.instanceId}: ${target.state}${target.reason ? ` (${target.reason})` : ""}`);
   }
 
   tier.elasticIp = await attachElasticIp(aws.ec2, tier.instanceIds[0], tier.name);
-  log(`Elastic IP ${tier.elasticIp.publicIp} → ${tier.instanceIds[0]}`);
+  log(say(`Elastic IP ${tier.elasticIp.publicIp} → ${tier.instanceIds[0]}`, `IP elástica ${tier.elasticIp.publicIp} → ${tier.instanceIds[0]}`));
 
   for (const instanceId of tier.instanceIds) {
     const alarmName = `${tier.name}-cpu-${instanceId}`;
     await putCpuAlarm(aws.cloudwatch, { alarmName, instanceId });
     tier.alarmNames.push(alarmName);
   }
-  log(`alarms (no actions: they only change state): ${tier.alarmNames.join(", ")}`);
+  log(say(`alarms (no actions: they only change state): ${tier.alarmNames.join(", ")}`, `alarmas (sin acciones: solo cambian de estado): ${tier.alarmNames.join(", ")}`));
 }
 
 /**
@@ -556,26 +570,27 @@ export async function tearDownWebTier(aws: Clients, tier: WebTier, log: (line: s
   const step = async (what: string, action: () => Promise<unknown>, deleted: () => void) => {
     try {
       await action();
-      log(`deleted ${what}`);
+      log(say(`deleted ${what}`, `borrado: ${what}`));
       deleted();
     } catch (err) {
       if (isGone(err)) {
-        log(`${what}: already gone`);
+        log(say(`${what}: already gone`, `${what}: ya no estaba`));
         deleted();
       } else {
         problems.push(`${what}: ${(err as Error).name}: ${(err as Error).message}`);
       }
     }
   };
-  const kept = (what: string, because: string) => problems.push(`${what}: kept, because ${because} is still there`);
+  const kept = (what: string, because: string) =>
+    problems.push(say(`${what}: kept, because ${because} is still there`, `${what}: se conserva, porque ${because} sigue ahí`));
   const { ec2, elb, cloudwatch } = aws;
   if (tier.listenerArn) {
-    await step("listener", () => elb.send(new DeleteListenerCommand({ ListenerArn: tier.listenerArn })), () => (tier.listenerArn = undefined));
+    await step(say("listener", "agente de escucha"), () => elb.send(new DeleteListenerCommand({ ListenerArn: tier.listenerArn })), () => (tier.listenerArn = undefined));
   }
   if (tier.loadBalancer) {
     const { arn, dnsName } = tier.loadBalancer;
     await step(
-      `load balancer ${dnsName}`,
+      say(`load balancer ${dnsName}`, `balanceador de carga ${dnsName}`),
       async () => {
         await elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn }));
         await waitUntilLoadBalancersDeleted({ client: elb, maxWaitTime: 300, minDelay: 2, maxDelay: 10 }, { LoadBalancerArns: [arn] });
@@ -584,12 +599,12 @@ export async function tearDownWebTier(aws: Clients, tier: WebTier, log: (line: s
     );
   }
   if (tier.targetGroupArn) {
-    await step("target group", () => elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tier.targetGroupArn })), () => (tier.targetGroupArn = undefined));
+    await step(say("target group", "grupo de destino"), () => elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tier.targetGroupArn })), () => (tier.targetGroupArn = undefined));
   }
   if (tier.elasticIp) {
     const { associationId, allocationId, publicIp } = tier.elasticIp;
     await step(
-      `Elastic IP ${publicIp}`,
+      say(`Elastic IP ${publicIp}`, `IP elástica ${publicIp}`),
       async () => {
         await ec2.send(new DisassociateAddressCommand({ AssociationId: associationId })).catch((err) => {
           if (!isGone(err)) throw err; // terminating the instance disassociates it too
@@ -602,7 +617,7 @@ export async function tearDownWebTier(aws: Clients, tier: WebTier, log: (line: s
   if (tier.instanceIds.length) {
     const InstanceIds = [...tier.instanceIds];
     await step(
-      `instances ${InstanceIds.join(", ")}`,
+      say(`instances ${InstanceIds.join(", ")}`, `instancias ${InstanceIds.join(", ")}`),
       async () => {
         await ec2.send(new TerminateInstancesCommand({ InstanceIds }));
         await waitUntilInstanceTerminated({ client: ec2, maxWaitTime: 300, minDelay: 2, maxDelay: 10 }, { InstanceIds });
@@ -610,28 +625,38 @@ export async function tearDownWebTier(aws: Clients, tier: WebTier, log: (line: s
       () => (tier.instanceIds = []),
     );
   }
-  if (tier.keyName) await step(`key pair ${tier.keyName}`, () => ec2.send(new DeleteKeyPairCommand({ KeyName: tier.keyName })), () => (tier.keyName = undefined));
+  if (tier.keyName) await step(say(`key pair ${tier.keyName}`, `par de claves ${tier.keyName}`), () => ec2.send(new DeleteKeyPairCommand({ KeyName: tier.keyName })), () => (tier.keyName = undefined));
   if (tier.instanceGroupId) {
-    if (tier.instanceIds.length) kept(`security group ${tier.instanceGroupId}`, `instance ${tier.instanceIds.join(", ")}`);
-    else await step(`security group ${tier.instanceGroupId}`, () => deleteSecurityGroupWhenFree(ec2, tier.instanceGroupId!), () => (tier.instanceGroupId = undefined));
+    const group = say(`security group ${tier.instanceGroupId}`, `grupo de seguridad ${tier.instanceGroupId}`);
+    if (tier.instanceIds.length) kept(group, say(`instance ${tier.instanceIds.join(", ")}`, `la instancia ${tier.instanceIds.join(", ")}`));
+    else await step(group, () => deleteSecurityGroupWhenFree(ec2, tier.instanceGroupId!), () => (tier.instanceGroupId = undefined));
   }
   if (tier.loadBalancerGroupId) {
-    if (tier.loadBalancer) kept(`security group ${tier.loadBalancerGroupId}`, `load balancer ${tier.loadBalancer.dnsName}`);
-    else if (tier.instanceGroupId) kept(`security group ${tier.loadBalancerGroupId}`, `security group ${tier.instanceGroupId}, which refers to it,`);
-    else await step(`security group ${tier.loadBalancerGroupId}`, () => deleteSecurityGroupWhenFree(ec2, tier.loadBalancerGroupId!), () => (tier.loadBalancerGroupId = undefined));
+    const group = say(`security group ${tier.loadBalancerGroupId}`, `grupo de seguridad ${tier.loadBalancerGroupId}`);
+    if (tier.loadBalancer) kept(group, say(`load balancer ${tier.loadBalancer.dnsName}`, `el balanceador de carga ${tier.loadBalancer.dnsName}`));
+    else if (tier.instanceGroupId) kept(group, say(`security group ${tier.instanceGroupId}, which refers to it,`, `el grupo de seguridad ${tier.instanceGroupId}, que lo referencia,`));
+    else await step(group, () => deleteSecurityGroupWhenFree(ec2, tier.loadBalancerGroupId!), () => (tier.loadBalancerGroupId = undefined));
   }
   if (tier.network) {
     const network = tier.network;
     for (const subnetId of [...network.createdSubnetIds]) {
-      await step(`subnet ${subnetId}`, () => ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId })), () => {
+      await step(say(`subnet ${subnetId}`, `subred ${subnetId}`), () => ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId })), () => {
         network.createdSubnetIds = network.createdSubnetIds.filter((id) => id !== subnetId);
       });
     }
   }
   if (tier.alarmNames.length) {
-    await step("alarms", () => cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: tier.alarmNames })), () => (tier.alarmNames = []));
+    await step(say("alarms", "alarmas"), () => cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: tier.alarmNames })), () => (tier.alarmNames = []));
   }
-  if (problems.length) throw new Error(`Cleanup left something behind (run it again once the cause is fixed):\n  ${problems.join("\n  ")}`);
+  if (problems.length) {
+    const list = problems.join("\n  ");
+    throw new Error(
+      say(
+        `Cleanup left something behind (run it again once the cause is fixed):\n  ${list}`,
+        `La limpieza dejó algo atrás (volvé a correrla cuando arregles la causa):\n  ${list}`,
+      ),
+    );
+  }
 }
 
 export async function main(): Promise<void> {
@@ -648,7 +673,7 @@ export async function main(): Promise<void> {
     await deployWebTier(aws, tier, { sshCidr, log: console.log });
 
     // An emulator boots no instance and runs no user data, so the same two web servers run here.
-    console.log("\nThe two web servers, on this machine:");
+    console.log(say("\nThe two web servers, on this machine:", "\nLos dos servidores web, en esta máquina:"));
     servers.push(...(await Promise.all([startLocalWebServer(1), startLocalWebServer(2)])));
     for (let request = 0; request < 4; request++) {
       // Round robin, as the load balancer would do: each request to the next server.
@@ -662,11 +687,12 @@ export async function main(): Promise<void> {
     await putRequestsServed(aws.cloudwatch, counts);
     console.log(`\nCloudWatch ${REQUESTS_METRIC.namespace} ${REQUESTS_METRIC.metricName}:`);
     for (const { instanceId } of counts) {
-      console.log(`  ${instanceId}: ${await getRequestsServed(aws.cloudwatch, instanceId)} requests`);
+      const served = await getRequestsServed(aws.cloudwatch, instanceId);
+      console.log(say(`  ${instanceId}: ${served} requests`, `  ${instanceId}: ${served} solicitudes`));
     }
   } finally {
     await Promise.all(servers.map((server) => server.close()));
-    console.log("\nCleaning up:");
+    console.log(say("\nCleaning up:", "\nLimpiando:"));
     await tearDownWebTier(aws, tier, (line) => console.log(`  ${line}`));
   }
 }
