@@ -267,7 +267,7 @@ test(say("step 5: receiveMessages long-polls: only the placed order reaches the 
   // The counts are approximate (exact only on an emulator): poll a while until they say nothing is left.
   let counts: Record<string, string> = {};
   await waitFor(
-    say("the warehouse queue to hold no message (read ones deleted)", "que la cola del depósito no tenga ningún mensaje (los leídos, borrados)"),
+    say("the warehouse queue to hold no message (read ones deleted)", "la cola del depósito vacía (con los mensajes leídos ya borrados)"),
     async () => {
       const { Attributes = {} } = await sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: warehouse.url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
