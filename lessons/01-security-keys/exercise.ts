@@ -29,7 +29,7 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { clientConfig, createClient, mask, runMain, stretch, todo, uniqueName, workshopTags } from "../../workshop/lesson";
+import { clientConfig, createClient, mask, runMain, say, stretch, todo, uniqueName, workshopTags } from "../../workshop/lesson";
 
 /** Who AWS thinks is calling: the answer of STS GetCallerIdentity. */
 export interface Identity {
@@ -198,7 +198,7 @@ export async function fetchCallerArn(request: HttpRequest): Promise<string> {
 export function stsError(status: number, xml: string): Error {
   const code = /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
   const message = /<Message>([^<]*)<\/Message>/.exec(xml)?.[1];
-  const error = new Error(`STS answered HTTP ${status}${code ? ` ${code}` : ""}: ${message ?? xml.slice(0, 300)}`);
+  const error = new Error(say(`STS answered HTTP ${status}${code ? ` ${code}` : ""}: ${message ?? xml.slice(0, 300)}`, `STS respondió HTTP ${status}${code ? ` ${code}` : ""}: ${message ?? xml.slice(0, 300)}`));
   error.name = code ?? `HTTP${status}`;
   return error;
 }
@@ -298,7 +298,7 @@ export async function main(): Promise<void> {
   const ec2 = createClient(EC2Client);
 
   const me = await getCallerIdentity(sts);
-  console.log(`1. The workshop's credentials are ${me.arn} (account ${me.account}).`);
+  console.log(say(`1. The workshop's credentials are ${me.arn} (account ${me.account}).`, `1. Las credenciales del taller son ${me.arn} (cuenta ${me.account}).`));
 
   const userName = uniqueName("user");
   const bucket = uniqueName("photos");
@@ -310,59 +310,59 @@ export async function main(): Promise<void> {
   let created: CreatedKeyPair | undefined;
   try {
     user = await createUser(iam, userName);
-    console.log(`2. Created the IAM user ${user.arn}, tagged workshop=no-toca-boton.`);
+    console.log(say(`2. Created the IAM user ${user.arn}, tagged workshop=no-toca-boton.`, `2. Creé el usuario de IAM ${user.arn}, con la etiqueta workshop=no-toca-boton.`));
 
     const policy = readOnlyBucketPolicy(bucket, partitionOf(user.arn));
     const policyArn = await createAndAttachPolicy(iam, userName, uniqueName("read-photos"), policy);
-    console.log(`3–4. Attached ${policyArn}: s3:ListBucket and s3:GetObject on ${bucket}, nothing else.`);
+    console.log(say(`3–4. Attached ${policyArn}: s3:ListBucket and s3:GetObject on ${bucket}, nothing else.`, `3–4. Asocié ${policyArn}: s3:ListBucket y s3:GetObject sobre ${bucket}, nada más.`));
 
     const first = await createAccessKey(iam, userName);
-    console.log(`5. Access key ${mask(first.accessKeyId)}, secret ${mask(first.secretAccessKey)} (shown once, never in full).`);
+    console.log(say(`5. Access key ${mask(first.accessKeyId)}, secret ${mask(first.secretAccessKey)} (shown once, never in full).`, `5. Clave de acceso ${mask(first.accessKeyId)}, clave secreta ${mask(first.secretAccessKey)} (se muestra una sola vez, nunca completa).`));
 
     const asUser = await untilTheKeyWorks(() => getCallerIdentity(stsClientFor(first)));
-    console.log(`6. With the new key, STS says: ${asUser.arn}`);
-    console.log(`   ${asUser.arn === user.arn ? "✓ that is the user IAM created" : `✗ IAM says the user is ${user.arn}`}`);
+    console.log(say(`6. With the new key, STS says: ${asUser.arn}`, `6. Con la clave nueva, STS dice: ${asUser.arn}`));
+    console.log(`   ${asUser.arn === user.arn ? say("✓ that is the user IAM created", "✓ es el usuario que creó IAM") : say(`✗ IAM says the user is ${user.arn}`, `✗ IAM dice que el usuario es ${user.arn}`)}`);
 
     const { newKey: second, oldKeyLastUsed } = await rotateAccessKey(iam, userName, first.accessKeyId, async (key) => {
       await untilTheKeyWorks(() => getCallerIdentity(stsClientFor(key))); // "the application" switches to the new key
     });
     const keys = await listAccessKeyIds(iam, userName);
-    const lastUsed = oldKeyLastUsed ? `last used ${oldKeyLastUsed.toISOString()}` : "never used, as far as IAM knows";
-    console.log(`7. Rotated: ${mask(first.accessKeyId)} (${lastUsed}) was deactivated, then deleted; the user's keys are now ${keys.map(mask).join(", ")}.`);
+    const lastUsed = oldKeyLastUsed ? say(`last used ${oldKeyLastUsed.toISOString()}`, `usada por última vez el ${oldKeyLastUsed.toISOString()}`) : say("never used, as far as IAM knows", "nunca usada, que IAM sepa");
+    console.log(say(`7. Rotated: ${mask(first.accessKeyId)} (${lastUsed}) was deactivated, then deleted; the user's keys are now ${keys.map(mask).join(", ")}.`, `7. Rotada: ${mask(first.accessKeyId)} (${lastUsed}) se desactivó y después se borró; ahora las claves del usuario son ${keys.map(mask).join(", ")}.`));
 
     await stretch(async () => {
       const signed = await signGetCallerIdentity(second, stsEndpoint(config), config.region);
-      console.log(`9. Signed by hand: POST ${stsEndpoint(config)} ${String(signed.body)}`);
+      console.log(say(`9. Signed by hand: POST ${stsEndpoint(config)} ${String(signed.body)}`, `9. Firmada a mano: POST ${stsEndpoint(config)} ${String(signed.body)}`));
       console.log(`   Authorization: ${maskAuthorization(signed.headers.authorization)}`);
       const arn = await untilTheKeyWorks(() => fetchCallerArn(signed));
-      console.log(`10. Sent with fetch; STS answered <Arn>${arn}</Arn>.`);
+      console.log(say(`10. Sent with fetch; STS answered <Arn>${arn}</Arn>.`, `10. Mandada con fetch; STS respondió <Arn>${arn}</Arn>.`));
     });
 
     await stretch(async () => {
       const { publicKey } = generateKeyPair();
       const line = toOpenSshPublicKey(publicKey);
-      console.log(`11. Made an ed25519 key pair here. Public half: ${line.slice(0, 40)}…`);
+      console.log(say(`11. Made an ed25519 key pair here. Public half: ${line.slice(0, 40)}…`, `11. Hice acá un par de claves ed25519. Mitad pública: ${line.slice(0, 40)}…`));
       const local = sshFingerprint(publicKey);
       const pair = await importKeyPair(ec2, importedName, line);
       imported = true;
-      console.log(`12–13. Imported it as ${pair.keyName} (${pair.keyPairId}).`);
-      console.log(`   Fingerprint computed here (what AWS documents): ${local}`);
-      console.log(`   Fingerprint the emulator reports:               ${pair.fingerprint}`);
-      if (pair.fingerprint === local) console.log("   ✓ they match");
+      console.log(say(`12–13. Imported it as ${pair.keyName} (${pair.keyPairId}).`, `12–13. Lo importé como ${pair.keyName} (${pair.keyPairId}).`));
+      console.log(say(`   Fingerprint computed here (what AWS documents): ${local}`, `   Huella digital calculada acá (la que documenta AWS): ${local}`));
+      console.log(say(`   Fingerprint the emulator reports:               ${pair.fingerprint}`, `   Huella digital que informa el emulador:              ${pair.fingerprint}`));
+      if (pair.fingerprint === local) console.log(say("   ✓ they match", "   ✓ coinciden"));
       else if (pair.fingerprint === motoFingerprint(publicKey)) {
-        console.log("   ✓ it is moto's recipe (hex SHA-256 of the DER public key) for this same key; AWS would report the first.");
-      } else console.log("   ✗ neither recipe gives the emulator's fingerprint");
+        console.log(say("   ✓ it is moto's recipe (hex SHA-256 of the DER public key) for this same key; AWS would report the first.", "   ✓ es la receta de moto (SHA-256 en hex de la clave pública DER) para esta misma clave; AWS informaría la primera."));
+      } else console.log(say("   ✗ neither recipe gives the emulator's fingerprint", "   ✗ ninguna de las dos recetas da la huella digital del emulador"));
 
       created = await createKeyPair(ec2, createdName, keyDir);
       const mode = ((await stat(created.pemPath)).mode & 0o777).toString(8);
-      console.log(`14. CreateKeyPair: AWS made ${created.keyName}; its private half is saved in ${created.pemPath} (mode ${mode}).`);
+      console.log(say(`14. CreateKeyPair: AWS made ${created.keyName}; its private half is saved in ${created.pemPath} (mode ${mode}).`, `14. CreateKeyPair: AWS hizo ${created.keyName}; su mitad privada quedó guardada en ${created.pemPath} (modo ${mode}).`));
     });
   } finally {
     if (created) await deleteKeyPair(ec2, created.keyName, created.pemPath);
     if (imported) await deleteKeyPair(ec2, importedName);
     await rm(keyDir, { recursive: true, force: true });
     if (user) await deleteUser(iam, userName);
-    console.log(`8. Cleaned up: the key pairs, the .pem file, the access keys, the policy and the user.`);
+    console.log(say(`8. Cleaned up: the key pairs, the .pem file, the access keys, the policy and the user.`, `8. Limpieza hecha: los pares de claves, el archivo .pem, las claves de acceso, la política y el usuario.`));
   }
 }
 

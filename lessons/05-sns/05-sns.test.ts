@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
 import { afterAll, expect, test } from "vitest";
-import { createClient, injectFaults, loadLesson, recordCalls, uniqueName, waitFor, within } from "../../workshop/testing";
+import { createClient, injectFaults, loadLesson, recordCalls, say, uniqueName, waitFor, within } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("05-sns");
 type HttpSubscriber = Awaited<ReturnType<typeof lesson.startHttpSubscriber>>;
@@ -97,7 +97,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** What the HTTP endpoint received, for failure messages. */
 function receivedAt(subscriber: HttpSubscriber): string {
-  return subscriber.received.length ? subscriber.received.map((m) => `${m.Type} "${m.Message}"`).join("; ") : "nothing";
+  return subscriber.received.length ? subscriber.received.map((m) => `${m.Type} "${m.Message}"`).join("; ") : say("nothing", "nada");
 }
 
 const httpConfirmed = once(async () => {
@@ -114,8 +114,12 @@ const httpConfirmed = once(async () => {
     await confirmed;
   } catch (err) {
     throw new Error(
-      `${(err as Error).message}\nThe endpoint ${http.subscriber.url} received: ${receivedAt(http.subscriber)}.\n` +
-        `If the emulator runs in Docker or on another machine, it cannot reach 127.0.0.1: see SNS_SUBSCRIBER_HOST in the README.`,
+      say(
+        `${(err as Error).message}\nThe endpoint ${http.subscriber.url} received: ${receivedAt(http.subscriber)}.\n` +
+          `If the emulator runs in Docker or on another machine, it cannot reach 127.0.0.1: see SNS_SUBSCRIBER_HOST in the README.`,
+        `${(err as Error).message}\nEl endpoint ${http.subscriber.url} recibió: ${receivedAt(http.subscriber)}.\n` +
+          `Si el emulador corre en Docker o en otra máquina, no puede llegar a 127.0.0.1: mirá SNS_SUBSCRIBER_HOST en el README.`,
+      ),
     );
   }
   return http;
@@ -163,103 +167,107 @@ function allowsTopic(statement: Statement, queueArn: string, topicArn: string): 
   );
 }
 
-test("step 1: createTopic creates a topic, tagged for cleanup", async () => {
+test(say("step 1: createTopic creates a topic, tagged for cleanup", "step 1: createTopic crea un tópico, con la etiqueta para la limpieza"), async () => {
   const topicArn = await topic();
   const { Attributes } = await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
-  expect(Attributes?.TopicArn, `GetTopicAttributes on the ARN createTopic returned answers: ${JSON.stringify(Attributes)}`).toBe(topicArn);
+  expect(Attributes?.TopicArn, say(`GetTopicAttributes on the ARN createTopic returned answers: ${JSON.stringify(Attributes)}`, `GetTopicAttributes sobre el ARN que devolvió createTopic responde: ${JSON.stringify(Attributes)}`)).toBe(topicArn);
   const { Tags = [] } = await sns.send(new ListTagsForResourceCommand({ ResourceArn: topicArn }));
-  expect(Tags, `the topic's tags are ${JSON.stringify(Tags)}: pass workshopTags() as Tags`).toContainEqual({ Key: "workshop", Value: "no-toca-boton" });
+  expect(Tags, say(`the topic's tags are ${JSON.stringify(Tags)}: pass workshopTags() as Tags`, `las etiquetas del tópico son ${JSON.stringify(Tags)}: pasá workshopTags() como Tags`)).toContainEqual({ Key: "workshop", Value: "no-toca-boton" });
 });
 
-test("step 2: allowTopicToSendMessages gives the queue a policy that lets only this topic send", async () => {
+test(say("step 2: allowTopicToSendMessages gives the queue a policy that lets only this topic send", "step 2: allowTopicToSendMessages le da a la cola una política que deja mandar solo a este tópico"), async () => {
   const topicArn = await topic();
   const { audit, warehouse } = await queues();
   for (const queue of [audit, warehouse]) {
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ["Policy"] }));
-    expect(Attributes?.Policy, `the queue ${queue.url} has no Policy attribute`).toBeTruthy();
+    expect(Attributes?.Policy, say(`the queue ${queue.url} has no Policy attribute`, `la cola ${queue.url} no tiene el atributo Policy`)).toBeTruthy();
     const policy = JSON.parse(Attributes!.Policy!) as { Statement: Statement | Statement[] };
     expect(
       list(policy.Statement).some((statement) => allowsTopic(statement, queue.arn, topicArn)),
-      `the queue's policy is ${Attributes!.Policy}: it needs a statement that allows the service sns.amazonaws.com ` +
-        `the action sqs:SendMessage on ${queue.arn}, with the condition ArnEquals aws:SourceArn = ${topicArn}`,
+      say(
+        `the queue's policy is ${Attributes!.Policy}: it needs a statement that allows the service sns.amazonaws.com ` +
+          `the action sqs:SendMessage on ${queue.arn}, with the condition ArnEquals aws:SourceArn = ${topicArn}`,
+        `la política de la cola es ${Attributes!.Policy}: necesita una instrucción que le permita al servicio sns.amazonaws.com ` +
+          `la acción sqs:SendMessage sobre ${queue.arn}, con la condición ArnEquals aws:SourceArn = ${topicArn}`,
+      ),
     ).toBe(true);
   }
 });
 
-test("step 3: subscribeQueue subscribes both queues, one raw and filtered", async () => {
+test(say("step 3: subscribeQueue subscribes both queues, one raw and filtered", "step 3: subscribeQueue suscribe las dos colas, una sin procesar (raw) y con filtro"), async () => {
   const topicArn = await topic();
   const { audit, warehouse } = await queues();
   const { auditArn, warehouseArn } = await subscriptions();
 
   const auditSub = (await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: auditArn }))).Attributes ?? {};
-  expect(auditSub, `the audit subscription holds ${JSON.stringify(auditSub)}`).toMatchObject({ TopicArn: topicArn, Protocol: "sqs", Endpoint: audit.arn });
-  expect(auditSub.RawMessageDelivery ?? "false", "the audit queue keeps SNS's JSON envelope: no RawMessageDelivery").toBe("false");
-  expect(auditSub.FilterPolicy, "the audit queue gets everything: no FilterPolicy").toBeFalsy();
+  expect(auditSub, say(`the audit subscription holds ${JSON.stringify(auditSub)}`, `la suscripción de auditoría tiene ${JSON.stringify(auditSub)}`)).toMatchObject({ TopicArn: topicArn, Protocol: "sqs", Endpoint: audit.arn });
+  expect(auditSub.RawMessageDelivery ?? "false", say("the audit queue keeps SNS's JSON envelope: no RawMessageDelivery", "la cola de auditoría conserva el sobre JSON de SNS: nada de RawMessageDelivery")).toBe("false");
+  expect(auditSub.FilterPolicy, say("the audit queue gets everything: no FilterPolicy", "a la cola de auditoría le llega todo: nada de FilterPolicy")).toBeFalsy();
 
   const warehouseSub = (await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: warehouseArn }))).Attributes ?? {};
-  expect(warehouseSub, `the warehouse subscription holds ${JSON.stringify(warehouseSub)}`).toMatchObject({
+  expect(warehouseSub, say(`the warehouse subscription holds ${JSON.stringify(warehouseSub)}`, `la suscripción del depósito tiene ${JSON.stringify(warehouseSub)}`)).toMatchObject({
     TopicArn: topicArn,
     Protocol: "sqs",
     Endpoint: warehouse.arn,
     RawMessageDelivery: "true",
   });
-  expect(JSON.parse(warehouseSub.FilterPolicy ?? "null"), `the warehouse subscription's FilterPolicy is ${warehouseSub.FilterPolicy}`).toEqual(WAREHOUSE_FILTER);
+  expect(JSON.parse(warehouseSub.FilterPolicy ?? "null"), say(`the warehouse subscription's FilterPolicy is ${warehouseSub.FilterPolicy}`, `la FilterPolicy de la suscripción del depósito es ${warehouseSub.FilterPolicy}`)).toEqual(WAREHOUSE_FILTER);
 });
 
-test("step 4: publishMessage fans out; the audit queue gets both orders in SNS's JSON envelope", async () => {
+test(say("step 4: publishMessage fans out; the audit queue gets both orders in SNS's JSON envelope", "step 4: publishMessage reparte (fan-out); a la cola de auditoría le llegan los dos pedidos en el sobre JSON de SNS"), async () => {
   const topicArn = await topic();
   const { audit } = await queues();
   const { placed, placedId, cancelled, cancelledId } = await published();
-  expect(placedId, "publishMessage returns the MessageId from Publish").toBeTruthy();
+  expect(placedId, say("publishMessage returns the MessageId from Publish", "publishMessage devuelve el MessageId de Publish")).toBeTruthy();
 
   const bodies = (await drain(audit.url, 2)).map((m) => JSON.parse(m.Body ?? "{}") as Record<string, any>);
   const summary = JSON.stringify(bodies.map((b) => ({ MessageId: b.MessageId, Message: b.Message, MessageAttributes: b.MessageAttributes })));
-  expect(bodies, `the audit queue holds ${summary}`).toHaveLength(2);
+  expect(bodies, say(`the audit queue holds ${summary}`, `la cola de auditoría tiene ${summary}`)).toHaveLength(2);
   for (const [id, message, eventType] of [
     [placedId, placed, "order_placed"],
     [cancelledId, cancelled, "order_cancelled"],
   ]) {
     const envelope = bodies.find((b) => b.MessageId === id);
-    expect(envelope, `no envelope with MessageId ${id} in the audit queue: ${summary}`).toBeDefined();
-    expect(envelope, `the envelope of ${message}`).toMatchObject({ Type: "Notification", TopicArn: topicArn, Message: message });
-    expect(envelope!.MessageAttributes?.eventType, `the message attributes of ${message} are ${JSON.stringify(envelope!.MessageAttributes)}`).toEqual({
+    expect(envelope, say(`no envelope with MessageId ${id} in the audit queue: ${summary}`, `no hay ningún sobre con MessageId ${id} en la cola de auditoría: ${summary}`)).toBeDefined();
+    expect(envelope, say(`the envelope of ${message}`, `el sobre de ${message}`)).toMatchObject({ Type: "Notification", TopicArn: topicArn, Message: message });
+    expect(envelope!.MessageAttributes?.eventType, say(`the message attributes of ${message} are ${JSON.stringify(envelope!.MessageAttributes)}`, `los atributos de mensaje de ${message} son ${JSON.stringify(envelope!.MessageAttributes)}`)).toEqual({
       Type: "String",
       Value: eventType,
     });
   }
 });
 
-test("step 5: receiveMessages long-polls: only the placed order reaches the warehouse queue, raw", async () => {
+test(say("step 5: receiveMessages long-polls: only the placed order reaches the warehouse queue, raw", "step 5: receiveMessages hace sondeo largo: a la cola del depósito solo llega el pedido realizado, sin procesar (raw)"), async () => {
   const { warehouse } = await queues();
   const { placed } = await published();
 
   const received = await within("receiveMessages (expected 1, maxAttempts 5)", lesson.receiveMessages(sqs, warehouse.url, { expected: 1, maxAttempts: 5 }));
   const bodies = received.map((m) => m.Body);
-  expect(bodies, `the warehouse queue gave ${JSON.stringify(bodies)}: the placed order, as published (raw, no envelope)`).toEqual([placed]);
-  expect(received[0].MessageAttributes?.eventType?.StringValue, `its message attributes are ${JSON.stringify(received[0].MessageAttributes)}`).toBe("order_placed");
+  expect(bodies, say(`the warehouse queue gave ${JSON.stringify(bodies)}: the placed order, as published (raw, no envelope)`, `la cola del depósito dio ${JSON.stringify(bodies)}: se esperaba el pedido realizado, tal como se publicó (raw, sin sobre)`)).toEqual([placed]);
+  expect(received[0].MessageAttributes?.eventType?.StringValue, say(`its message attributes are ${JSON.stringify(received[0].MessageAttributes)}`, `sus atributos de mensaje son ${JSON.stringify(received[0].MessageAttributes)}`)).toBe("order_placed");
 
   // The cancelled order never comes: the filter policy kept it out. Asking again waits (long polling) and gives up.
   const rec = recordCalls();
   const more = await within(
-    "receiveMessages (expected 1, maxAttempts 1) on a queue where nothing more comes",
+    say("receiveMessages (expected 1, maxAttempts 1) on a queue where nothing more comes", "receiveMessages (expected 1, maxAttempts 1) en una cola a la que no llega nada más"),
     lesson.receiveMessages(sqs, warehouse.url, { expected: 1, maxAttempts: 1 }),
   );
   rec.stop();
-  expect(more.map((m) => m.Body), "the filter policy should keep the cancelled order out of the warehouse queue").toEqual([]);
+  expect(more.map((m) => m.Body), say("the filter policy should keep the cancelled order out of the warehouse queue", "la política de filtro debería dejar el pedido cancelado afuera de la cola del depósito")).toEqual([]);
   // Long polling: a wait on each receive, or (just as valid) a wait set on the queue itself.
   const receives = rec.filter("SQS", "ReceiveMessage");
   const { Attributes: queueWait = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: warehouse.url, AttributeNames: ["ReceiveMessageWaitTimeSeconds"] }));
   const queueWaits = Number(queueWait.ReceiveMessageWaitTimeSeconds ?? 0) > 0;
-  expect(receives.length, "receiveMessages with maxAttempts 1 receives once").toBe(1);
+  expect(receives.length, say("receiveMessages with maxAttempts 1 receives once", "receiveMessages con maxAttempts 1 recibe una sola vez")).toBe(1);
   expect(
     receives.filter((c) => !(Number(c.input.WaitTimeSeconds ?? (queueWaits ? 1 : 0)) > 0)).map((c) => c.input),
-    "a receive without WaitTimeSeconds is a short poll: it answers at once, from a sample of servers, and can say empty while messages wait",
+    say("a receive without WaitTimeSeconds is a short poll: it answers at once, from a sample of servers, and can say empty while messages wait", "un receive sin WaitTimeSeconds es un sondeo corto: responde al instante, desde una muestra de servidores, y puede decir que está vacía mientras hay mensajes esperando"),
   ).toEqual([]);
 
   // The counts are approximate (exact only on an emulator): poll a while until they say nothing is left.
   let counts: Record<string, string> = {};
   await waitFor(
-    "the warehouse queue to hold no message (read ones deleted)",
+    say("the warehouse queue to hold no message (read ones deleted)", "la cola del depósito vacía (con los mensajes leídos ya borrados)"),
     async () => {
       const { Attributes = {} } = await sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: warehouse.url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
@@ -269,45 +277,45 @@ test("step 5: receiveMessages long-polls: only the placed order reaches the ware
     },
     { timeoutMs: 5000, intervalMs: 250 },
   ).catch(() => {
-    throw new Error(`A message that was read must be deleted, or it comes back after its visibility timeout; the warehouse queue still counts ${JSON.stringify(counts)}`);
+    throw new Error(say(`A message that was read must be deleted, or it comes back after its visibility timeout; the warehouse queue still counts ${JSON.stringify(counts)}`, `Un mensaje leído tiene que borrarse, o vuelve cuando termina su tiempo de visibilidad; la cola del depósito todavía cuenta ${JSON.stringify(counts)}`));
   });
 });
 
-test("step 6: subscribeHttpEndpoint subscribes the local HTTP endpoint and returns its ARN", async () => {
+test(say("step 6: subscribeHttpEndpoint subscribes the local HTTP endpoint and returns its ARN", "step 6: subscribeHttpEndpoint suscribe el endpoint HTTP local y devuelve su ARN"), async () => {
   const { topicArn, subscriber, subscriptionArn } = await httpSubscription();
-  expect(subscriptionArn, `subscribeHttpEndpoint returned "${subscriptionArn}": ask for ReturnSubscriptionArn`).toMatch(/^arn:/);
+  expect(subscriptionArn, say(`subscribeHttpEndpoint returned "${subscriptionArn}": ask for ReturnSubscriptionArn`, `subscribeHttpEndpoint devolvió "${subscriptionArn}": pedí ReturnSubscriptionArn`)).toMatch(/^arn:/);
   const { Attributes = {} } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }));
-  expect(Attributes, `the subscription holds ${JSON.stringify(Attributes)}`).toMatchObject({ TopicArn: topicArn, Protocol: "http", Endpoint: subscriber.url });
+  expect(Attributes, say(`the subscription holds ${JSON.stringify(Attributes)}`, `la suscripción tiene ${JSON.stringify(Attributes)}`)).toMatchObject({ TopicArn: topicArn, Protocol: "http", Endpoint: subscriber.url });
 });
 
-test("step 7: the endpoint confirms its subscription with the token SNS sent (moto confirms at once)", async () => {
+test(say("step 7: the endpoint confirms its subscription with the token SNS sent (moto confirms at once)", "step 7: el endpoint confirma su suscripción con el token que mandó SNS (moto confirma de inmediato)"), async () => {
   const { topicArn, subscriber } = await httpConfirmed();
   const confirmation = subscriber.received.find((m) => m.Type === "SubscriptionConfirmation");
   if (confirmation) {
     // LocalStack and AWS post a SubscriptionConfirmation; httpConfirmed() saw it go from pending to confirmed.
-    expect(confirmation, "the SubscriptionConfirmation SNS posted").toMatchObject({ TopicArn: topicArn, Token: expect.any(String) });
+    expect(confirmation, say("the SubscriptionConfirmation SNS posted", "la SubscriptionConfirmation que SNS mandó por POST")).toMatchObject({ TopicArn: topicArn, Token: expect.any(String) });
   } else {
     // moto confirms HTTP subscriptions at once and posts no confirmation. Confirm by hand, with a
     // token as SNS would send it: moto accepts any token for a topic that exists.
     const message = { Type: "SubscriptionConfirmation" as const, MessageId: "1", Message: "", Timestamp: new Date().toISOString(), TopicArn: topicArn, Token: "a-token" };
     const arn = await lesson.confirmSubscription(sns, message);
-    expect(arn.slice(0, topicArn.length + 1), `confirmSubscription returned "${arn}": it should return the SubscriptionArn ConfirmSubscription answers`).toBe(`${topicArn}:`);
+    expect(arn.slice(0, topicArn.length + 1), say(`confirmSubscription returned "${arn}": it should return the SubscriptionArn ConfirmSubscription answers`, `confirmSubscription devolvió "${arn}": debería devolver el SubscriptionArn con el que responde ConfirmSubscription`)).toBe(`${topicArn}:`);
   }
   // On every emulator: confirming for a topic that does not exist is refused, so the call really reaches SNS.
   const missing = { Type: "SubscriptionConfirmation" as const, MessageId: "2", Message: "", Timestamp: new Date().toISOString(), TopicArn: `${topicArn}-missing`, Token: "a-token" };
-  await expect(lesson.confirmSubscription(sns, missing), "confirming a subscription to a topic that does not exist should fail").rejects.toThrow();
+  await expect(lesson.confirmSubscription(sns, missing), say("confirming a subscription to a topic that does not exist should fail", "confirmar una suscripción a un tópico que no existe debería fallar")).rejects.toThrow();
 });
 
-test("step 7: a published message reaches the confirmed HTTP endpoint", async () => {
+test(say("step 7: a published message reaches the confirmed HTTP endpoint", "step 7: un mensaje publicado llega al endpoint HTTP confirmado"), async () => {
   const { topicArn, subscriber } = await httpConfirmed();
   const message = `hello ${uniqueName("http")}`;
   const messageId = await lesson.publishMessage(sns, topicArn, message, { eventType: "greeting" });
   const notification = await lesson.waitForHttpNotification(subscriber, message);
-  expect(notification, `the endpoint ${subscriber.url} received: ${receivedAt(subscriber)}`).toBeDefined();
+  expect(notification, say(`the endpoint ${subscriber.url} received: ${receivedAt(subscriber)}`, `el endpoint ${subscriber.url} recibió: ${receivedAt(subscriber)}`)).toBeDefined();
   expect(notification).toMatchObject({ Type: "Notification", TopicArn: topicArn, MessageId: messageId, Message: message });
 });
 
-test("lesson: waitUntilTopicDelivers gives up within its bound, naming the queue, when nothing can arrive", async () => {
+test(say("lesson: waitUntilTopicDelivers gives up within its bound, naming the queue, when nothing can arrive", "lesson: waitUntilTopicDelivers se rinde dentro de su límite, nombrando la cola, cuando no puede llegar nada"), async () => {
   const topicArn = await sns.send(new CreateTopicCommand({ Name: uniqueName("lonely") })).then((r) => r.TopicArn!);
   created.topics.push(topicArn);
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName("unsubscribed") }));
@@ -318,17 +326,17 @@ test("lesson: waitUntilTopicDelivers gives up within its bound, naming the queue
 
 // ── When it fails: scripted faults ───────────────────────────────────────────────────────────────
 
-test("step 4: publishMessage survives throttling (the SDK retries it)", async () => {
+test(say("step 4: publishMessage survives throttling (the SDK retries it)", "step 4: publishMessage sobrevive a la limitación (throttling) (el SDK reintenta)"), async () => {
   const topicArn = await topic();
   await subscriptions();
   const faults = injectFaults([{ service: "SNS", operation: "Publish", fault: "throttle", times: 1 }]);
   const id = await within("publishMessage", lesson.publishMessage(sns, topicArn, JSON.stringify({ slow: true }), { eventType: "throttled" }));
   faults.clear();
-  expect(id, "publishMessage returns the MessageId once the retry got through").toBeTruthy();
-  expect(faults.injected.length, "the throttle was injected").toBe(1);
+  expect(id, say("publishMessage returns the MessageId once the retry got through", "publishMessage devuelve el MessageId una vez que el reintento pasó")).toBeTruthy();
+  expect(faults.injected.length, say("the throttle was injected", "se inyectó el throttling")).toBe(1);
 });
 
-test("step 5: receiveMessages gets the message although a receive timed out and one answered a false empty", async () => {
+test(say("step 5: receiveMessages gets the message although a receive timed out and one answered a false empty", "step 5: receiveMessages recibe el mensaje aunque un receive se pasó de tiempo y otro respondió vacío sin estarlo"), async () => {
   const { warehouse } = await queues();
   const topicArn = await topic();
   await subscriptions();
@@ -341,5 +349,5 @@ test("step 5: receiveMessages gets the message although a receive timed out and 
   ]);
   const received = await within("receiveMessages", lesson.receiveMessages(sqs, warehouse.url, { expected: 1, maxAttempts: 5 }));
   faults.clear();
-  expect(received.map((m) => m.Body), "the placed order, received despite the faults").toEqual([order]);
+  expect(received.map((m) => m.Body), say("the placed order, received despite the faults", "el pedido realizado, recibido a pesar de las fallas")).toEqual([order]);
 });

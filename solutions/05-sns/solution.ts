@@ -25,7 +25,7 @@ import {
   SQSClient,
   type Message,
 } from "@aws-sdk/client-sqs";
-import { createClient, runMain, uniqueName, workshopTags } from "../../workshop/lesson";
+import { createClient, runMain, say, uniqueName, workshopTags } from "../../workshop/lesson";
 
 /** An SQS queue as this lesson needs it: its URL (to receive) and its ARN (to subscribe and to allow). */
 export interface Queue {
@@ -85,10 +85,10 @@ export async function createTopic(sns: SNSClient, name: string): Promise<string>
 export async function createQueue(sqs: SQSClient, name: string): Promise<Queue> {
   const tags = Object.fromEntries(workshopTags().map((tag) => [tag.Key, tag.Value]));
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, tags }));
-  if (!QueueUrl) throw new Error(`CreateQueue returned no QueueUrl for ${name}`);
+  if (!QueueUrl) throw new Error(say(`CreateQueue returned no QueueUrl for ${name}`, `CreateQueue no devolvió ningún QueueUrl para ${name}`));
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
   const arn = Attributes?.QueueArn;
-  if (!arn) throw new Error(`GetQueueAttributes returned no QueueArn for ${QueueUrl}`);
+  if (!arn) throw new Error(say(`GetQueueAttributes returned no QueueArn for ${QueueUrl}`, `GetQueueAttributes no devolvió ningún QueueArn para ${QueueUrl}`));
   return { url: QueueUrl, arn };
 }
 
@@ -301,7 +301,7 @@ export async function waitUntilConfirmed(sns: SNSClient, subscriptionArn: string
     if (Attributes?.PendingConfirmation === "false") return;
     await sleep(200);
   }
-  throw new Error(`${subscriptionArn} is still pending confirmation: did the endpoint confirm it?`);
+  throw new Error(say(`${subscriptionArn} is still pending confirmation: did the endpoint confirm it?`, `${subscriptionArn} sigue pendiente de confirmación: ¿el endpoint la confirmó?`));
 }
 
 /** Waits (a bounded while) for a notification with this message to reach the HTTP subscriber. */
@@ -343,7 +343,7 @@ export async function waitUntilTopicDelivers(
     for (const m of Messages) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
     if (Messages.length > 0) return probes;
     if (Date.now() > deadline) {
-      throw new Error(`Published ${probes} probes to ${topicArn} for ${options.maxWaitSeconds ?? 90} s and none reached ${queueUrl}: is the queue subscribed, and does its policy let the topic send?`);
+      throw new Error(say(`Published ${probes} probes to ${topicArn} for ${options.maxWaitSeconds ?? 90} s and none reached ${queueUrl}: is the queue subscribed, and does its policy let the topic send?`, `Publiqué ${probes} mensajes de prueba en ${topicArn} durante ${options.maxWaitSeconds ?? 90} s y ninguno llegó a ${queueUrl}: ¿la cola está suscripta, y su política deja mandar al tópico?`));
     }
   }
 }
@@ -371,13 +371,13 @@ export async function main(): Promise<void> {
   let subscriber: HttpSubscriber | undefined;
   try {
     topicArn = await createTopic(sns, uniqueName("orders"));
-    console.log(`Topic:     ${topicArn}`);
+    console.log(say(`Topic:     ${topicArn}`, `Tópico:    ${topicArn}`));
 
     const audit = await createQueue(sqs, uniqueName("audit"));
     const warehouse = await createQueue(sqs, uniqueName("warehouse"));
     queues.push(audit, warehouse);
     for (const queue of [warehouse, audit]) await allowTopicToSendMessages(sqs, queue, topicArn);
-    console.log(`Queues:    ${audit.url}\n           ${warehouse.url}  (the topic may send to both)`);
+    console.log(say(`Queues:    ${audit.url}\n           ${warehouse.url}  (the topic may send to both)`, `Colas:     ${audit.url}\n           ${warehouse.url}  (el tópico puede mandar a las dos)`));
 
     subscriptions.push(await subscribeQueue(sns, topicArn, audit.arn));
     subscriptions.push(
@@ -386,11 +386,11 @@ export async function main(): Promise<void> {
         filterPolicy: { eventType: ["order_placed"] },
       }),
     );
-    console.log(`Subscribed the audit queue (everything, in SNS's envelope)`);
-    console.log(`Subscribed the warehouse queue (only eventType=order_placed, raw)`);
+    console.log(say(`Subscribed the audit queue (everything, in SNS's envelope)`, `Suscribí la cola de auditoría (todo, en el sobre de SNS)`));
+    console.log(say(`Subscribed the warehouse queue (only eventType=order_placed, raw)`, `Suscribí la cola del depósito (solo eventType=order_placed, sin procesar)`));
     // On AWS the queue policies take a moment to be in force, and a refused delivery is lost.
     const probes = await waitUntilTopicDelivers(sns, sqs, topicArn, audit.url);
-    console.log(`The topic delivers to the audit queue (${probes} probe${probes === 1 ? "" : "s"}; on AWS it can take up to a minute)`);
+    console.log(say(`The topic delivers to the audit queue (${probes} probe${probes === 1 ? "" : "s"}; on AWS it can take up to a minute)`, `El tópico entrega a la cola de auditoría (${probes} ${probes === 1 ? "mensaje" : "mensajes"} de prueba; en AWS puede tardar hasta un minuto)`));
 
     subscriber = await startHttpSubscriber(sns);
     const httpSubscription = await subscribeHttpEndpoint(sns, topicArn, subscriber.url);
@@ -398,18 +398,19 @@ export async function main(): Promise<void> {
     await waitUntilConfirmed(sns, httpSubscription);
     const confirmations = subscriber.received.filter((m) => m.Type === "SubscriptionConfirmation").length;
     console.log(
-      `Subscribed ${subscriber.url}: ` +
-        (confirmations ? "SNS sent a confirmation token and the endpoint confirmed it" : "the emulator confirmed it at once (moto does)"),
+      confirmations
+        ? say(`Subscribed ${subscriber.url}: SNS sent a confirmation token and the endpoint confirmed it`, `Suscribí ${subscriber.url}: SNS mandó un token de confirmación y el endpoint lo confirmó`)
+        : say(`Subscribed ${subscriber.url}: the emulator confirmed it at once (moto does)`, `Suscribí ${subscriber.url}: el emulador la confirmó de inmediato (moto lo hace así)`),
     );
 
     const placed = JSON.stringify({ orderId: "A-1", item: "mate" });
     const cancelled = JSON.stringify({ orderId: "A-2", item: "bombilla" });
     await publishMessage(sns, topicArn, placed, { eventType: "order_placed" });
     await publishMessage(sns, topicArn, cancelled, { eventType: "order_cancelled" });
-    console.log(`\nPublished two messages: order_placed and order_cancelled`);
+    console.log(say(`\nPublished two messages: order_placed and order_cancelled`, `\nPubliqué dos mensajes: order_placed y order_cancelled`));
 
     const inAudit = await receiveMessages(sqs, audit.url, { expected: 2 });
-    console.log(`\nThe audit queue got ${inAudit.length} messages, each in SNS's JSON envelope:`);
+    console.log(say(`\nThe audit queue got ${inAudit.length} messages, each in SNS's JSON envelope:`, `\nA la cola de auditoría le llegaron ${inAudit.length} mensajes, cada uno en el sobre JSON de SNS:`));
     for (const m of inAudit) {
       const envelope = JSON.parse(m.Body ?? "{}") as { Type: string; Message: string; MessageAttributes?: Record<string, { Value: string }> };
       console.log(`  ${envelope.Type}: ${envelope.Message}  (eventType=${envelope.MessageAttributes?.eventType?.Value})`);
@@ -417,12 +418,12 @@ export async function main(): Promise<void> {
     // Ask for two, to see that the second never comes: a second poll waits one more second, then gives up.
     const inWarehouse = await receiveMessages(sqs, warehouse.url, { expected: 2, maxAttempts: 2 });
     // On AWS a new filter policy can take up to 15 minutes to apply fully: a cancelled order may still slip through at first.
-    console.log(`The warehouse queue got ${inWarehouse.length} message(s), raw (the filter policy keeps cancelled orders out):`);
+    console.log(say(`The warehouse queue got ${inWarehouse.length} message(s), raw (the filter policy keeps cancelled orders out):`, `A la cola del depósito le llegaron ${inWarehouse.length} mensaje(s), sin procesar (la política de filtro deja afuera los pedidos cancelados):`));
     for (const m of inWarehouse) console.log(`  ${m.Body}  (eventType=${m.MessageAttributes?.eventType?.StringValue})`);
 
     await waitForHttpNotification(subscriber, cancelled);
     const atHttp = subscriber.received.filter((m) => m.Type === "Notification");
-    console.log(`The HTTP endpoint got ${atHttp.length} notifications (no filter there):`);
+    console.log(say(`The HTTP endpoint got ${atHttp.length} notifications (no filter there):`, `Al endpoint HTTP le llegaron ${atHttp.length} notificaciones (ahí no hay filtro):`));
     for (const m of atHttp) console.log(`  ${m.Message}`);
   } finally {
     // If an unsubscribe fails, carry on: deleting the topic deletes its subscriptions too.
@@ -431,7 +432,7 @@ export async function main(): Promise<void> {
     for (const queue of queues) await deleteQueue(sqs, queue.url);
     await subscriber?.close();
     if (topicArn) {
-      console.log(`\nCleaned up: ${subscriptions.length} subscriptions, the topic, ${queues.length} queues${subscriber ? ", the HTTP endpoint" : ""}.`);
+      console.log(say(`\nCleaned up: ${subscriptions.length} subscriptions, the topic, ${queues.length} queues${subscriber ? ", the HTTP endpoint" : ""}.`, `\nLimpieza hecha: ${subscriptions.length} suscripciones, el tópico, ${queues.length} colas${subscriber ? ", el endpoint HTTP" : ""}.`));
     }
   }
 }
