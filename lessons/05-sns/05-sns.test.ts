@@ -146,11 +146,6 @@ async function drain(queueUrl: string, expected: number): Promise<Message[]> {
   return messages;
 }
 
-/**
- * Waits for a call of the lesson, at most 8 s: a receive loop that never stops (it ignores
- * maxAttempts, say) fails with a sentence naming it instead of a runner timeout.
- */
-
 /** One statement of an IAM policy, loosely typed: a field can hold one value or a list. */
 type Statement = Record<string, any>;
 const list = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
