@@ -165,7 +165,8 @@ describe(say("the client", "el cliente"), () => {
   });
 });
 
-describe(say("step 7: regions and availability zones (stretch)", "step 7: regiones y zonas de disponibilidad (extra)"), () => {
+// Not "step 7: …": the check takes a test's step from the first "step N:" of its full name, and step 8's test is in here too.
+describe(say("steps 7 and 8: regions and availability zones (stretch)", "pasos 7 y 8: regiones y zonas de disponibilidad (extra)"), () => {
   test(say("step 7: describeRegions lists the regions enabled for the account, this client's among them", "step 7: describeRegions lista las regiones habilitadas para la cuenta, entre ellas la de este cliente"), async () => {
     const regions = await lesson.describeRegions(ec2);
     const names = regions.map((r) => r.name);
