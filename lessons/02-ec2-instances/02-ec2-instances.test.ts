@@ -45,7 +45,7 @@ let imageId = "";
 /**
  * The lesson's waiters may wait up to 2 minutes (real instances are slow); the emulator's are instant.
  * A waiter that waits for a state that never comes (the wrong waiter after a call) ends the check here,
- * within 8 s, saying what it waited for (`what`, in both languages: say("launchInstances to return", "que launchInstances vuelva")).
+ * within 8 s, saying what it waited for (`what`, in both languages: say("launchInstances to return", "la respuesta de launchInstances")).
  */
 async function settles<T>(what: string, promise: Promise<T>): Promise<T> {
   const outcome: { done: boolean; value?: T; error?: unknown } = { done: false };
@@ -263,7 +263,7 @@ describe(say("step 3: a reservation of instances", "step 3: una reserva de insta
     const clientToken = uniqueName("token");
     const rec = recordCalls();
     const launched = await settles(
-      say("launchInstances to return (its waiter waits for the instances to run)", "que launchInstances vuelva (su esperador espera a que las instancias estén corriendo)"),
+      say("launchInstances to return (its waiter waits for the instances to run)", "la respuesta de launchInstances (su esperador espera a que las instancias estén corriendo)"),
       lesson.launchInstances(ec2, { imageId, count: 2, keyName, name: "web", fleet, clientToken }),
     );
     rec.stop();
@@ -329,7 +329,7 @@ describe(say("stop, start, terminate", "detener, iniciar, terminar"), () => {
   test(say("step 9: stopInstances stops the instances and waits until they are stopped", "step 9: stopInstances detiene las instancias y espera hasta que estén detenidas"), async () => {
     const ids = await launch(newFleet(), 2);
     const rec = recordCalls();
-    await settles(say("stopInstances to return (its waiter waits for \"stopped\")", "que stopInstances vuelva (su esperador espera \"stopped\")"), lesson.stopInstances(ec2, ids));
+    await settles(say("stopInstances to return (its waiter waits for \"stopped\")", "la respuesta de stopInstances (su esperador espera \"stopped\")"), lesson.stopInstances(ec2, ids));
     rec.stop();
     noProblem(waitedAfter(rec, "StopInstances"), say("stopInstances waits until the instances are stopped", "stopInstances espera hasta que las instancias estén detenidas"));
     const states = await statesOf(ids);
@@ -341,7 +341,7 @@ describe(say("stop, start, terminate", "detener, iniciar, terminar"), () => {
     await ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
     await waitUntilInstanceStopped(FAST, { InstanceIds: ids });
     const rec = recordCalls();
-    await settles(say("startInstances to return (its waiter waits for \"running\")", "que startInstances vuelva (su esperador espera \"running\")"), lesson.startInstances(ec2, ids));
+    await settles(say("startInstances to return (its waiter waits for \"running\")", "la respuesta de startInstances (su esperador espera \"running\")"), lesson.startInstances(ec2, ids));
     rec.stop();
     noProblem(waitedAfter(rec, "StartInstances"), say("startInstances waits until the instances are running", "startInstances espera hasta que las instancias estén corriendo"));
     const states = await statesOf(ids);
@@ -352,7 +352,7 @@ describe(say("stop, start, terminate", "detener, iniciar, terminar"), () => {
     const ids = await launch(newFleet(), 2);
     const rec = recordCalls();
     await settles(
-      say("terminateInstances to return (its waiter waits for \"terminated\")", "que terminateInstances vuelva (su esperador espera \"terminated\")"),
+      say("terminateInstances to return (its waiter waits for \"terminated\")", "la respuesta de terminateInstances (su esperador espera \"terminated\")"),
       lesson.terminateInstances(ec2, ids),
     );
     rec.stop();
@@ -372,7 +372,7 @@ describe(say("step 6: cleanup", "step 6: limpieza"), () => {
     await waitUntilInstanceTerminated(FAST, { InstanceIds: [ids[1]] });
     const [other] = await launch(newFleet(), 1);
 
-    const terminated = await settles(say("cleanup to return (it waits for the instances to terminate)", "que cleanup vuelva (espera a que las instancias terminen)"), lesson.cleanup(ec2, fleet, keyName));
+    const terminated = await settles(say("cleanup to return (it waits for the instances to terminate)", "la respuesta de cleanup (que espera a que las instancias terminen)"), lesson.cleanup(ec2, fleet, keyName));
 
     expect([...terminated].sort(), say("cleanup returns the ids it terminated (the ones still alive)", "cleanup devuelve los ids que terminó (los que seguían vivos)")).toEqual([ids[0], ids[2]].sort());
     const alive = await instancesOfFleet(fleet, LIVE);
@@ -395,7 +395,7 @@ describe(say("when it fails", "cuando falla"), () => {
     const faults = injectFaults([{ service: "EC2", operation: "RunInstances", fault: "throttle", times: 1, from: "lesson" }]);
     const rec = recordCalls();
     const launched = await settles(
-      say("launchInstances to return after a throttled RunInstances", "que launchInstances vuelva después de un RunInstances limitado"),
+      say("launchInstances to return after a throttled RunInstances", "la respuesta de launchInstances después de un RunInstances limitado"),
       lesson.launchInstances(ec2, { imageId, count: 2, keyName, name: "web", fleet, clientToken: uniqueName("token") }),
     );
     rec.stop();
@@ -411,7 +411,7 @@ describe(say("when it fails", "cuando falla"), () => {
     const keyName = await newKeyPair();
     injectFaults([{ service: "EC2", operation: "DescribeInstances", fault: "server-error", times: 1, from: "lesson" }]);
     const launched = await settles(
-      say("launchInstances to return after a failed DescribeInstances", "que launchInstances vuelva después de un DescribeInstances fallido"),
+      say("launchInstances to return after a failed DescribeInstances", "la respuesta de launchInstances después de un DescribeInstances fallido"),
       lesson.launchInstances(ec2, { imageId, count: 1, keyName, name: "web", fleet, clientToken: uniqueName("token") }),
     );
     const states = await statesOf(launched.instanceIds);
@@ -423,7 +423,7 @@ describe(say("when it fails", "cuando falla"), () => {
     const keyName = await newKeyPair();
     const ids = await launch(fleet, 2);
     const faults = injectFaults([{ service: "EC2", operation: "TerminateInstances", fault: "server-error", times: 1, from: "lesson" }]);
-    const terminated = await settles(say("cleanup to return after a failed TerminateInstances", "que cleanup vuelva después de un TerminateInstances fallido"), lesson.cleanup(ec2, fleet, keyName));
+    const terminated = await settles(say("cleanup to return after a failed TerminateInstances", "la respuesta de cleanup después de un TerminateInstances fallido"), lesson.cleanup(ec2, fleet, keyName));
     expect(faults.injected.length, say("the 503 was injected", "se inyectó el 503")).toBe(1);
     expect([...terminated].sort(), say("cleanup returns the ids it terminated", "cleanup devuelve los ids que terminó")).toEqual([...ids].sort());
     const alive = await instancesOfFleet(fleet, LIVE);

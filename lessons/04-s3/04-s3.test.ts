@@ -360,7 +360,7 @@ test(say("step 5: listObjectVersions lists every version and delete marker, page
 async function gone(bucket: string, before: string): Promise<void> {
   let last = "";
   await waitFor(
-    say(`${bucket} to be gone`, `que ${bucket} deje de existir`),
+    say(`${bucket} to be gone`, `el borrado de ${bucket}`),
     () =>
       s3.send(new HeadBucketCommand({ Bucket: bucket })).then(
         async () => {
@@ -646,7 +646,7 @@ test(say("lesson: nothing of this run is left behind", "lesson: no queda nada de
   // Every test's bucket is removed after it. Listing buckets is eventually consistent on AWS: poll.
   let left: string[] = [];
   await waitFor(
-    say("the buckets of this run to be gone", "que los buckets de esta corrida dejen de existir"),
+    say("the buckets of this run to be gone", "el borrado de los buckets de esta corrida"),
     async () => {
       const { Buckets = [] } = await s3.send(new ListBucketsCommand({ Prefix: RUN_PREFIX }));
       left = Buckets.map((b) => b.Name!).filter((name) => name.startsWith(RUN_PREFIX));
