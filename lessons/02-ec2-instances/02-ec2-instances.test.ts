@@ -19,7 +19,17 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { workshopTags } from "../../workshop/lesson";
-import { createClient, injectFaults, loadLesson, NotImplementedError, recordCalls, uniqueName, waitFor, type Recording } from "../../workshop/testing";
+import {
+  createClient,
+  injectFaults,
+  loadLesson,
+  NotImplementedError,
+  recordCalls,
+  say,
+  uniqueName,
+  waitFor,
+  type Recording,
+} from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("02-ec2-instances");
 const ec2 = createClient(EC2Client);
@@ -35,7 +45,7 @@ let imageId = "";
 /**
  * The lesson's waiters may wait up to 2 minutes (real instances are slow); the emulator's are instant.
  * A waiter that waits for a state that never comes (the wrong waiter after a call) ends the check here,
- * within 8 s, saying what it waited for.
+ * within 8 s, saying what it waited for (`what`, in both languages: say("launchInstances to return", "la respuesta de launchInstances")).
  */
 async function settles<T>(what: string, promise: Promise<T>): Promise<T> {
   const outcome: { done: boolean; value?: T; error?: unknown } = { done: false };
@@ -57,16 +67,19 @@ async function settles<T>(what: string, promise: Promise<T>): Promise<T> {
 function waitedAfter(rec: Recording, operation: string): string | undefined {
   const calls = rec.calls.filter((c) => c.fromLesson && c.service === "EC2");
   const changed = calls.findIndex((c) => c.operation === operation && c.ok);
-  const shown = calls.map((c) => `EC2.${c.operation} (${c.ok ? "ok" : c.errorName})`).join("\n  ") || "(nothing)";
-  if (changed < 0) return `the lesson never sent a successful ${operation}; it sent:\n  ${shown}`;
+  const shown = calls.map((c) => `EC2.${c.operation} (${c.ok ? "ok" : c.errorName})`).join("\n  ") || say("(nothing)", "(nada)");
+  if (changed < 0) return say(`the lesson never sent a successful ${operation}; it sent:\n  ${shown}`, `la lección nunca mandó un ${operation} exitoso; mandó:\n  ${shown}`);
   const looked = calls.slice(changed + 1).some((c) => ["DescribeInstances", "DescribeInstanceStatus"].includes(c.operation));
   if (looked) return undefined;
-  return `after ${operation} the lesson returned without asking EC2 for the new state (a waiter, or DescribeInstances until it holds); on AWS the instances are still changing then. It sent:\n  ${shown}`;
+  return say(
+    `after ${operation} the lesson returned without asking EC2 for the new state (a waiter, or DescribeInstances until it holds); on AWS the instances are still changing then. It sent:\n  ${shown}`,
+    `después de ${operation}, la lección volvió sin preguntarle a EC2 por el estado nuevo (un esperador, o DescribeInstances hasta que se cumpla); en AWS, en ese momento las instancias todavía están cambiando. Mandó:\n  ${shown}`,
+  );
 }
 
-/** Fails the check with the whole sentence (an assertion would cut a long message short). */
+/** Fails the check with the whole sentence (an assertion would cut a long message short); both parts are already in the learner's language. */
 function noProblem(problem: string | undefined, what: string): void {
-  if (problem) throw new Error(`${what}: ${problem}`);
+  if (problem) throw new Error(say(`${what}: ${problem}`, `${what}: ${problem}`));
 }
 
 function newFleet(): string {
@@ -112,7 +125,7 @@ async function statesOf(ids: string[]): Promise<Record<string, string>> {
 }
 
 function describeStates(states: Record<string, string>): string {
-  return Object.entries(states).map(([id, state]) => `${id}=${state}`).join(", ") || "no instances";
+  return Object.entries(states).map(([id, state]) => `${id}=${state}`).join(", ") || say("no instances", "ninguna instancia");
 }
 
 beforeAll(async () => {
@@ -120,7 +133,9 @@ beforeAll(async () => {
   const { Images = [] } = await ec2.send(
     new DescribeImagesCommand({ Owners: AL2023.owners, Filters: [{ Name: "name", Values: [AL2023.name] }] }),
   );
-  if (Images.length === 0) throw new Error(`The emulator has no image named ${AL2023.name} owned by amazon.`);
+  if (Images.length === 0) {
+    throw new Error(say(`The emulator has no image named ${AL2023.name} owned by amazon.`, `El emulador no tiene ninguna imagen llamada ${AL2023.name} cuyo propietario sea amazon.`));
+  }
   imageId = Images[0].ImageId!;
 });
 
@@ -140,42 +155,44 @@ afterAll(async () => {
   for (const keyName of keyNames) await ec2.send(new DeleteKeyPairCommand({ KeyName: keyName }));
 });
 
-describe("the client", () => {
-  test("lesson: createEc2Client retries more than the SDK's default, in standard mode, in the region asked for", async () => {
+describe(say("the client", "el cliente"), () => {
+  test(say("lesson: createEc2Client retries more than the SDK's default, in standard mode, in the region asked for", "lesson: createEc2Client reintenta más veces que el SDK por defecto, en modo standard, en la región pedida"), async () => {
     const client = lesson.createEc2Client("sa-east-1");
     const attempts = await client.config.maxAttempts();
-    expect(attempts, `the client makes ${attempts} attempts per call`).toBeGreaterThan(3);
-    expect(client.config.retryMode, "the client's retryMode (standard is what AWS's SDK guide recommends)").toBe("standard");
-    expect(await client.config.region(), "the client's region").toBe("sa-east-1");
+    expect(attempts, say(`the client makes ${attempts} attempts per call`, `el cliente hace ${attempts} intentos por llamada`)).toBeGreaterThan(3);
+    expect(client.config.retryMode, say("the client's retryMode (standard is what AWS's SDK guide recommends)", "el retryMode del cliente (standard es el que recomienda la guía de los SDK de AWS)")).toBe("standard");
+    expect(await client.config.region(), say("the client's region", "la región del cliente")).toBe("sa-east-1");
   });
 });
 
-describe("step 7: regions and availability zones (stretch)", () => {
-  test("step 7: describeRegions lists the regions enabled for the account, this client's among them", async () => {
+// Not "step 7: …": the check takes a test's step from the first "step N:" of its full name, and step 8's test is in here too.
+describe(say("steps 7 and 8: regions and availability zones (stretch)", "pasos 7 y 8: regiones y zonas de disponibilidad (extra)"), () => {
+  test(say("step 7: describeRegions lists the regions enabled for the account, this client's among them", "step 7: describeRegions lista las regiones habilitadas para la cuenta, entre ellas la de este cliente"), async () => {
     const regions = await lesson.describeRegions(ec2);
     const names = regions.map((r) => r.name);
     const { Regions = [] } = await ec2.send(new DescribeRegionsCommand({}));
-    expect(names.sort(), `DescribeRegions holds ${Regions.length} regions`).toEqual(Regions.map((r) => r.RegionName).sort());
-    expect(names, `the regions found: ${names.join(", ")}`).toContain(await ec2.config.region());
-    expect(names, `the regions found: ${names.join(", ")}`).toContain("sa-east-1");
+    expect(names.sort(), say(`DescribeRegions holds ${Regions.length} regions`, `DescribeRegions tiene ${Regions.length} regiones`)).toEqual(Regions.map((r) => r.RegionName).sort());
+    const found = say(`the regions found: ${names.join(", ")}`, `las regiones encontradas: ${names.join(", ")}`);
+    expect(names, found).toContain(await ec2.config.region());
+    expect(names, found).toContain("sa-east-1");
   });
 
-  test("step 8: describeAvailabilityZones lists the zones of the client's region (São Paulo here)", async () => {
+  test(say("step 8: describeAvailabilityZones lists the zones of the client's region (São Paulo here)", "step 8: describeAvailabilityZones lista las zonas de la región del cliente (acá, São Paulo)"), async () => {
     const saoPaulo = createClient(EC2Client, { region: "sa-east-1" });
     const zones = await lesson.describeAvailabilityZones(saoPaulo);
     const { AvailabilityZones = [] } = await saoPaulo.send(new DescribeAvailabilityZonesCommand({}));
     const expected = AvailabilityZones.map((z) => z.ZoneName).sort();
     const found = zones.map((z) => z.name).sort();
-    expect(found, `sa-east-1 has the zones ${expected.join(", ")}`).toEqual(expected);
-    expect(zones.length, "São Paulo has more than one zone").toBeGreaterThan(1);
+    expect(found, say(`sa-east-1 has the zones ${expected.join(", ")}`, `sa-east-1 tiene las zonas ${expected.join(", ")}`)).toEqual(expected);
+    expect(zones.length, say("São Paulo has more than one zone", "São Paulo tiene más de una zona")).toBeGreaterThan(1);
     for (const zone of zones) {
-      expect(zone.region, `zone ${zone.name} belongs to region`).toBe("sa-east-1");
+      expect(zone.region, say(`zone ${zone.name} belongs to region`, `la zona ${zone.name} pertenece a la región`)).toBe("sa-east-1");
     }
   });
 });
 
-describe("step 1: images", () => {
-  test("step 1: findLatestImage finds the newest Amazon Linux 2023 image for x86_64", async () => {
+describe(say("step 1: images", "step 1: imágenes"), () => {
+  test(say("step 1: findLatestImage finds the newest Amazon Linux 2023 image for x86_64", "step 1: findLatestImage encuentra la imagen de Amazon Linux 2023 más nueva para x86_64"), async () => {
     const image = await lesson.findLatestImage(ec2, AL2023);
     const { Images = [] } = await ec2.send(
       new DescribeImagesCommand({
@@ -185,82 +202,101 @@ describe("step 1: images", () => {
     );
     const candidates = Images.map((i) => `${i.ImageId} ${i.Name} (${i.CreationDate})`).join("\n  ");
     const match = Images.find((i) => i.ImageId === image.imageId);
-    expect(match, `${image.imageId} is not among the matching images:\n  ${candidates}`).toBeDefined();
-    expect(image.name, "the image's name").toBe(match!.Name);
-    expect(image.architecture, "the image's architecture").toBe("x86_64");
+    expect(match, say(`${image.imageId} is not among the matching images:\n  ${candidates}`, `${image.imageId} no está entre las imágenes que coinciden:\n  ${candidates}`)).toBeDefined();
+    expect(image.name, say("the image's name", "el nombre de la imagen")).toBe(match!.Name);
+    expect(image.architecture, say("the image's architecture", "la arquitectura de la imagen")).toBe("x86_64");
     // The newest: no other match has a later CreationDate, nor the same date and a later name.
     const key = (i: { CreationDate?: string; Name?: string }) => `${i.CreationDate ?? ""} ${i.Name ?? ""}`;
     const newest = Images.map(key).sort().at(-1);
-    expect(key(match!), `found "${key(match!)}", but the newest (by date, then name) is "${newest}"; the matches are:\n  ${candidates}\n`).toBe(newest);
+    expect(
+      key(match!),
+      say(
+        `found "${key(match!)}", but the newest (by date, then name) is "${newest}"; the matches are:\n  ${candidates}\n`,
+        `se encontró "${key(match!)}", pero la más nueva (por fecha, y después por nombre) es "${newest}"; las que coinciden son:\n  ${candidates}\n`,
+      ),
+    ).toBe(newest);
   });
 
-  test("step 1: findLatestImage follows the query: arm64 gives an arm64 image", async () => {
+  test(say("step 1: findLatestImage follows the query: arm64 gives an arm64 image", "step 1: findLatestImage respeta la consulta: arm64 da una imagen arm64"), async () => {
     const image = await lesson.findLatestImage(ec2, { owners: ["amazon"], name: "al2023-ami-2023.*-arm64", architecture: "arm64" });
-    expect(image.architecture, `${image.imageId} (${image.name})`).toBe("arm64");
-    expect(image.name, "the image's name").toMatch(/^al2023-ami-2023\..*-arm64$/);
+    const found = `${image.imageId} (${image.name})`;
+    expect(image.architecture, say(found, found)).toBe("arm64");
+    expect(image.name, say("the image's name", "el nombre de la imagen")).toMatch(/^al2023-ami-2023\..*-arm64$/);
   });
 
-  test("step 1: findLatestImage says so when no image matches", async () => {
+  test(say("step 1: findLatestImage says so when no image matches", "step 1: findLatestImage lo dice cuando ninguna imagen coincide"), async () => {
     const query = { owners: ["amazon"], name: "nt-no-such-image-*", architecture: "x86_64" as const };
     const error = await lesson.findLatestImage(ec2, query).then(
-      (image) => new Error(`no error, but the image ${image.imageId} (${image.name})`),
+      (image) => new Error(say(`no error, but the image ${image.imageId} (${image.name})`, `ningún error, sino la imagen ${image.imageId} (${image.name})`)),
       (err: Error) => err,
     );
     if (error instanceof NotImplementedError) throw error;
-    expect(error.message, "an error that names the pattern").toMatch(/nt-no-such-image-\*/);
+    expect(error.message, say("an error that names the pattern", "un error que nombre el patrón")).toMatch(/nt-no-such-image-\*/);
   });
 });
 
-describe("step 2: key pairs", () => {
-  test("step 2: createKeyPair creates a tagged key pair and hands out its private key", async () => {
+describe(say("step 2: key pairs", "step 2: pares de claves"), () => {
+  test(say("step 2: createKeyPair creates a tagged key pair and hands out its private key", "step 2: createKeyPair crea un par de claves etiquetado y entrega su clave privada"), async () => {
     const keyName = uniqueName("key");
     keyNames.push(keyName);
     const key = await lesson.createKeyPair(ec2, keyName);
     const { KeyPairs = [] } = await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [keyName] }));
-    expect(KeyPairs.map((k) => k.KeyName), "DescribeKeyPairs finds").toEqual([keyName]);
+    expect(KeyPairs.map((k) => k.KeyName), say("DescribeKeyPairs finds", "lo que encuentra DescribeKeyPairs")).toEqual([keyName]);
     expect(key.keyName).toBe(keyName);
-    expect(key.fingerprint, "the fingerprint matches DescribeKeyPairs").toBe(KeyPairs[0].KeyFingerprint);
-    expect(key.privateKey, "the private key, in PEM").toMatch(/^-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+    expect(key.fingerprint, say("the fingerprint matches DescribeKeyPairs", "la huella digital coincide con la de DescribeKeyPairs")).toBe(KeyPairs[0].KeyFingerprint);
+    expect(key.privateKey, say("the private key, in PEM", "la clave privada, en PEM")).toMatch(/^-----BEGIN [A-Z ]*PRIVATE KEY-----/);
     const tags = (KeyPairs[0].Tags ?? []).map((t) => `${t.Key}=${t.Value}`);
-    expect(tags, `the key pair should carry workshopTags(); it has ${tags.join(", ") || "no tags"}`).toContain("workshop=no-toca-boton");
+    expect(
+      tags,
+      say(
+        `the key pair should carry workshopTags(); it has ${tags.join(", ") || "no tags"}`,
+        `el par de claves tiene que llevar workshopTags(); tiene ${tags.join(", ") || "ninguna etiqueta"}`,
+      ),
+    ).toContain("workshop=no-toca-boton");
   });
 });
 
-describe("step 3: a reservation of instances", () => {
-  test("step 3: launchInstances launches N instances in one reservation, tagged, with the key and the client token", async () => {
+describe(say("step 3: a reservation of instances", "step 3: una reserva de instancias"), () => {
+  test(say("step 3: launchInstances launches N instances in one reservation, tagged, with the key and the client token", "step 3: launchInstances lanza N instancias en una sola reserva, etiquetadas, con el par de claves y el token de cliente"), async () => {
     const fleet = newFleet();
     const keyName = await newKeyPair();
     const clientToken = uniqueName("token");
     const rec = recordCalls();
     const launched = await settles(
-      "launchInstances to return (its waiter waits for the instances to run)",
+      say("launchInstances to return (its waiter waits for the instances to run)", "la respuesta de launchInstances (su esperador espera a que las instancias estén corriendo)"),
       lesson.launchInstances(ec2, { imageId, count: 2, keyName, name: "web", fleet, clientToken }),
     );
     rec.stop();
-    noProblem(waitedAfter(rec, "RunInstances"), "launchInstances waits until the instances run");
-    expect(launched.instanceIds, "the instance ids returned").toHaveLength(2);
+    noProblem(waitedAfter(rec, "RunInstances"), say("launchInstances waits until the instances run", "launchInstances espera hasta que las instancias estén corriendo"));
+    expect(launched.instanceIds, say("the instance ids returned", "los ids de instancia devueltos")).toHaveLength(2);
 
     const { Reservations = [] } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: launched.instanceIds }));
     const held = Reservations.map((r) => `${r.ReservationId}: ${(r.Instances ?? []).map((i) => i.InstanceId).join(", ")}`);
-    expect(held, `one RunInstances call, one reservation; the emulator holds:\n  ${held.join("\n  ")}`).toHaveLength(1);
-    expect(Reservations[0].ReservationId, "the reservation id returned").toBe(launched.reservationId);
+    const shown = held.join("\n  ");
+    expect(held, say(`one RunInstances call, one reservation; the emulator holds:\n  ${shown}`, `una llamada a RunInstances, una reserva; el emulador tiene:\n  ${shown}`)).toHaveLength(1);
+    expect(Reservations[0].ReservationId, say("the reservation id returned", "el id de reserva devuelto")).toBe(launched.reservationId);
     const instances = Reservations[0].Instances ?? [];
     expect(instances.map((i) => i.InstanceId).sort()).toEqual([...launched.instanceIds].sort());
     for (const instance of instances) {
       const tags = (instance.Tags ?? []).map((t) => `${t.Key}=${t.Value}`);
-      expect(instance.State?.Name, `${instance.InstanceId} is running (waited for)`).toBe("running");
-      expect(instance.KeyName, `${instance.InstanceId} was launched with the key pair`).toBe(keyName);
-      expect(instance.ClientToken, `${instance.InstanceId} carries the idempotency token`).toBe(clientToken);
+      const id = instance.InstanceId;
+      expect(instance.State?.Name, say(`${id} is running (waited for)`, `${id} está en running (se esperó a que arrancara)`)).toBe("running");
+      expect(instance.KeyName, say(`${id} was launched with the key pair`, `${id} se lanzó con el par de claves`)).toBe(keyName);
+      expect(instance.ClientToken, say(`${id} carries the idempotency token`, `${id} lleva el token de idempotencia`)).toBe(clientToken);
       const wanted = ["Name=web", `${lesson.FLEET_TAG}=${fleet}`, "workshop=no-toca-boton"];
-      expect(tags, `${instance.InstanceId} should carry ${wanted.join(", ")}; it has ${tags.join(", ") || "no tags"}`).toEqual(
-        expect.arrayContaining(wanted),
-      );
+      expect(
+        tags,
+        say(
+          `${id} should carry ${wanted.join(", ")}; it has ${tags.join(", ") || "no tags"}`,
+          `${id} tiene que llevar ${wanted.join(", ")}; tiene ${tags.join(", ") || "ninguna etiqueta"}`,
+        ),
+      ).toEqual(expect.arrayContaining(wanted));
     }
   });
 });
 
-describe("step 4: finding instances by tag", () => {
-  test("step 4: describeInstancesByTag finds the fleet's instances, grouped by reservation, and nothing else", async () => {
+describe(say("step 4: finding instances by tag", "step 4: encontrar instancias por etiqueta"), () => {
+  test(say("step 4: describeInstancesByTag finds the fleet's instances, grouped by reservation, and nothing else", "step 4: describeInstancesByTag encuentra las instancias de la flota, agrupadas por reserva, y nada más"), async () => {
     const fleet = newFleet();
     const first = await launch(fleet, 2);
     const second = await launch(fleet, 1);
@@ -269,61 +305,65 @@ describe("step 4: finding instances by tag", () => {
     const reservations = await lesson.describeInstancesByTag(ec2, { Key: lesson.FLEET_TAG, Value: fleet });
     const groups = reservations.map((r) => r.instances.map((i) => i.instanceId).sort());
     const shown = groups.map((g) => `[${g.join(", ")}]`).join(" ");
-    expect(groups, `the reservations found: ${shown}`).toHaveLength(2);
-    expect(groups, `the reservations found: ${shown}`).toEqual(expect.arrayContaining([[...first].sort(), [...second].sort()]));
-    expect(groups.flat(), `the other fleet's ${decoy[0]} is not in it`).not.toContain(decoy[0]);
+    const found = say(`the reservations found: ${shown}`, `las reservas encontradas: ${shown}`);
+    expect(groups, found).toHaveLength(2);
+    expect(groups, found).toEqual(expect.arrayContaining([[...first].sort(), [...second].sort()]));
+    expect(groups.flat(), say(`the other fleet's ${decoy[0]} is not in it`, `${decoy[0]}, de la otra flota, no está entre ellas`)).not.toContain(decoy[0]);
     for (const r of reservations) {
-      expect(r.reservationId, "every reservation has its id").toMatch(/^r-/);
-      for (const i of r.instances) expect(i.state, `${i.instanceId}'s state`).toBe("running");
+      expect(r.reservationId, say("every reservation has its id", "cada reserva tiene su id")).toMatch(/^r-/);
+      for (const i of r.instances) expect(i.state, say(`${i.instanceId}'s state`, `el estado de ${i.instanceId}`)).toBe("running");
     }
   });
 
-  test("step 4: describeInstancesByTag can keep only the states asked for", async () => {
+  test(say("step 4: describeInstancesByTag can keep only the states asked for", "step 4: describeInstancesByTag puede quedarse solo con los estados pedidos"), async () => {
     const fleet = newFleet();
     const [gone, kept] = await launch(fleet, 2);
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [gone] }));
     const reservations = await lesson.describeInstancesByTag(ec2, { Key: lesson.FLEET_TAG, Value: fleet }, ["running"]);
     const found = reservations.flatMap((r) => r.instances.map((i) => `${i.instanceId}=${i.state}`));
-    expect(found, `running instances of the fleet (${gone} was terminated)`).toEqual([`${kept}=running`]);
+    expect(found, say(`running instances of the fleet (${gone} was terminated)`, `instancias de la flota en running (${gone} se terminó)`)).toEqual([`${kept}=running`]);
   });
 });
 
-describe("stop, start, terminate", () => {
-  test("step 9: stopInstances stops the instances and waits until they are stopped", async () => {
+describe(say("stop, start, terminate", "detener, iniciar, terminar"), () => {
+  test(say("step 9: stopInstances stops the instances and waits until they are stopped", "step 9: stopInstances detiene las instancias y espera hasta que estén detenidas"), async () => {
     const ids = await launch(newFleet(), 2);
     const rec = recordCalls();
-    await settles("stopInstances to return (its waiter waits for \"stopped\")", lesson.stopInstances(ec2, ids));
+    await settles(say("stopInstances to return (its waiter waits for \"stopped\")", "la respuesta de stopInstances (su esperador espera \"stopped\")"), lesson.stopInstances(ec2, ids));
     rec.stop();
-    noProblem(waitedAfter(rec, "StopInstances"), "stopInstances waits until the instances are stopped");
+    noProblem(waitedAfter(rec, "StopInstances"), say("stopInstances waits until the instances are stopped", "stopInstances espera hasta que las instancias estén detenidas"));
     const states = await statesOf(ids);
-    expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["stopped", "stopped"]);
+    expect(Object.values(states), say(`the emulator holds ${describeStates(states)}`, `el emulador tiene ${describeStates(states)}`)).toEqual(["stopped", "stopped"]);
   });
 
-  test("step 10: startInstances starts stopped instances and waits until they run", async () => {
+  test(say("step 10: startInstances starts stopped instances and waits until they run", "step 10: startInstances inicia instancias detenidas y espera hasta que estén corriendo"), async () => {
     const ids = await launch(newFleet(), 2);
     await ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
     await waitUntilInstanceStopped(FAST, { InstanceIds: ids });
     const rec = recordCalls();
-    await settles("startInstances to return (its waiter waits for \"running\")", lesson.startInstances(ec2, ids));
+    await settles(say("startInstances to return (its waiter waits for \"running\")", "la respuesta de startInstances (su esperador espera \"running\")"), lesson.startInstances(ec2, ids));
     rec.stop();
-    noProblem(waitedAfter(rec, "StartInstances"), "startInstances waits until the instances are running");
+    noProblem(waitedAfter(rec, "StartInstances"), say("startInstances waits until the instances are running", "startInstances espera hasta que las instancias estén corriendo"));
     const states = await statesOf(ids);
-    expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["running", "running"]);
+    expect(Object.values(states), say(`the emulator holds ${describeStates(states)}`, `el emulador tiene ${describeStates(states)}`)).toEqual(["running", "running"]);
   });
 
-  test("step 5: terminateInstances terminates the instances and waits until they are terminated", async () => {
+  test(say("step 5: terminateInstances terminates the instances and waits until they are terminated", "step 5: terminateInstances termina las instancias y espera hasta que estén terminadas"), async () => {
     const ids = await launch(newFleet(), 2);
     const rec = recordCalls();
-    await settles("terminateInstances to return (its waiter waits for \"terminated\")", lesson.terminateInstances(ec2, ids));
+    await settles(
+      say("terminateInstances to return (its waiter waits for \"terminated\")", "la respuesta de terminateInstances (su esperador espera \"terminated\")"),
+      lesson.terminateInstances(ec2, ids),
+    );
     rec.stop();
-    noProblem(waitedAfter(rec, "TerminateInstances"), "terminateInstances waits until the instances are terminated");
+    noProblem(waitedAfter(rec, "TerminateInstances"), say("terminateInstances waits until the instances are terminated", "terminateInstances espera hasta que las instancias estén terminadas"));
     const states = await statesOf(ids);
-    expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["terminated", "terminated"]);
+    expect(Object.values(states), say(`the emulator holds ${describeStates(states)}`, `el emulador tiene ${describeStates(states)}`)).toEqual(["terminated", "terminated"]);
   });
 });
 
-describe("step 6: cleanup", () => {
-  test("step 6: cleanup terminates everything of the fleet, running or stopped, deletes the key pair, and touches nothing else", async () => {
+describe(say("step 6: cleanup", "step 6: limpieza"), () => {
+  test(say("step 6: cleanup terminates everything of the fleet, running or stopped, deletes the key pair, and touches nothing else", "step 6: cleanup termina todo lo de la flota, corriendo o detenido, borra el par de claves y no toca nada más"), async () => {
     const fleet = newFleet();
     const keyName = await newKeyPair();
     const ids = await launch(fleet, 3);
@@ -332,61 +372,61 @@ describe("step 6: cleanup", () => {
     await waitUntilInstanceTerminated(FAST, { InstanceIds: [ids[1]] });
     const [other] = await launch(newFleet(), 1);
 
-    const terminated = await settles("cleanup to return (it waits for the instances to terminate)", lesson.cleanup(ec2, fleet, keyName));
+    const terminated = await settles(say("cleanup to return (it waits for the instances to terminate)", "la respuesta de cleanup (que espera a que las instancias terminen)"), lesson.cleanup(ec2, fleet, keyName));
 
-    expect([...terminated].sort(), "cleanup returns the ids it terminated (the ones still alive)").toEqual([ids[0], ids[2]].sort());
+    expect([...terminated].sort(), say("cleanup returns the ids it terminated (the ones still alive)", "cleanup devuelve los ids que terminó (los que seguían vivos)")).toEqual([ids[0], ids[2]].sort());
     const alive = await instancesOfFleet(fleet, LIVE);
     const shown = alive.map((i) => `${i.InstanceId}=${i.State?.Name}`).join(", ");
-    expect(shown, "instances of the fleet that are not terminated").toBe("");
+    expect(shown, say("instances of the fleet that are not terminated", "instancias de la flota que no están terminadas")).toBe("");
     const { KeyPairs = [] } = await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [keyName] })).catch((err: Error) => {
       if (err.name === "InvalidKeyPair.NotFound") return { KeyPairs: [] };
       throw err;
     });
-    expect(KeyPairs.map((k) => k.KeyName), "key pairs left with the fleet's key name").toEqual([]);
+    expect(KeyPairs.map((k) => k.KeyName), say("key pairs left with the fleet's key name", "pares de claves que quedaron con el nombre de clave de la flota")).toEqual([]);
     const states = await statesOf([other]);
-    expect(states[other], `another fleet's instance ${other} is left alone`).toBe("running");
+    expect(states[other], say(`another fleet's instance ${other} is left alone`, `${other}, una instancia de otra flota, queda intacta`)).toBe("running");
   });
 });
 
-describe("when it fails", () => {
-  test("step 3: a throttled RunInstances is retried by the SDK with the same ClientToken: one reservation, not two", async () => {
+describe(say("when it fails", "cuando falla"), () => {
+  test(say("step 3: a throttled RunInstances is retried by the SDK with the same ClientToken: one reservation, not two", "step 3: el SDK reintenta un RunInstances limitado (throttling) con el mismo ClientToken: una reserva, no dos"), async () => {
     const fleet = newFleet();
     const keyName = await newKeyPair();
     const faults = injectFaults([{ service: "EC2", operation: "RunInstances", fault: "throttle", times: 1, from: "lesson" }]);
     const rec = recordCalls();
     const launched = await settles(
-      "launchInstances to return after a throttled RunInstances",
+      say("launchInstances to return after a throttled RunInstances", "la respuesta de launchInstances después de un RunInstances limitado"),
       lesson.launchInstances(ec2, { imageId, count: 2, keyName, name: "web", fleet, clientToken: uniqueName("token") }),
     );
     rec.stop();
-    expect(faults.injected.length, "the throttle was injected").toBe(1);
-    expect(rec.filter("EC2", "RunInstances").filter((c) => c.fromLesson), "one RunInstances call (the SDK retried it)").toHaveLength(1);
+    expect(faults.injected.length, say("the throttle was injected", "se inyectó la limitación")).toBe(1);
+    expect(rec.filter("EC2", "RunInstances").filter((c) => c.fromLesson), say("one RunInstances call (the SDK retried it)", "una llamada a RunInstances (el SDK la reintentó)")).toHaveLength(1);
     const instances = await instancesOfFleet(fleet, LIVE);
     const held = instances.map((i) => `${i.InstanceId}`).join(", ");
-    expect(instances.map((i) => i.InstanceId).sort(), `the fleet holds ${held}`).toEqual([...launched.instanceIds].sort());
+    expect(instances.map((i) => i.InstanceId).sort(), say(`the fleet holds ${held}`, `la flota tiene ${held}`)).toEqual([...launched.instanceIds].sort());
   });
 
-  test("step 3: launchInstances rides out a DescribeInstances that fails once while it waits (503)", async () => {
+  test(say("step 3: launchInstances rides out a DescribeInstances that fails once while it waits (503)", "step 3: launchInstances aguanta un DescribeInstances que falla una vez mientras espera (503)"), async () => {
     const fleet = newFleet();
     const keyName = await newKeyPair();
     injectFaults([{ service: "EC2", operation: "DescribeInstances", fault: "server-error", times: 1, from: "lesson" }]);
     const launched = await settles(
-      "launchInstances to return after a failed DescribeInstances",
+      say("launchInstances to return after a failed DescribeInstances", "la respuesta de launchInstances después de un DescribeInstances fallido"),
       lesson.launchInstances(ec2, { imageId, count: 1, keyName, name: "web", fleet, clientToken: uniqueName("token") }),
     );
     const states = await statesOf(launched.instanceIds);
-    expect(Object.values(states), `the emulator holds ${describeStates(states)}`).toEqual(["running"]);
+    expect(Object.values(states), say(`the emulator holds ${describeStates(states)}`, `el emulador tiene ${describeStates(states)}`)).toEqual(["running"]);
   });
 
-  test("step 6: cleanup still terminates everything when TerminateInstances fails once (a 503 the SDK retries)", async () => {
+  test(say("step 6: cleanup still terminates everything when TerminateInstances fails once (a 503 the SDK retries)", "step 6: cleanup igual termina todo cuando TerminateInstances falla una vez (un 503 que el SDK reintenta)"), async () => {
     const fleet = newFleet();
     const keyName = await newKeyPair();
     const ids = await launch(fleet, 2);
     const faults = injectFaults([{ service: "EC2", operation: "TerminateInstances", fault: "server-error", times: 1, from: "lesson" }]);
-    const terminated = await settles("cleanup to return after a failed TerminateInstances", lesson.cleanup(ec2, fleet, keyName));
-    expect(faults.injected.length, "the 503 was injected").toBe(1);
-    expect([...terminated].sort(), "cleanup returns the ids it terminated").toEqual([...ids].sort());
+    const terminated = await settles(say("cleanup to return after a failed TerminateInstances", "la respuesta de cleanup después de un TerminateInstances fallido"), lesson.cleanup(ec2, fleet, keyName));
+    expect(faults.injected.length, say("the 503 was injected", "se inyectó el 503")).toBe(1);
+    expect([...terminated].sort(), say("cleanup returns the ids it terminated", "cleanup devuelve los ids que terminó")).toEqual([...ids].sort());
     const alive = await instancesOfFleet(fleet, LIVE);
-    expect(alive.map((i) => `${i.InstanceId}=${i.State?.Name}`).join(", "), "instances of the fleet that are not terminated").toBe("");
+    expect(alive.map((i) => `${i.InstanceId}=${i.State?.Name}`).join(", "), say("instances of the fleet that are not terminated", "instancias de la flota que no están terminadas")).toBe("");
   });
 });

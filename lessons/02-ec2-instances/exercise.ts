@@ -20,7 +20,7 @@ import {
   type InstanceStateName,
   type _InstanceType,
 } from "@aws-sdk/client-ec2";
-import { createClient, NotImplementedError, runMain, stretch, todo, uniqueName, workshopTags } from "../../workshop/lesson";
+import { createClient, NotImplementedError, runMain, say, stretch, todo, uniqueName, workshopTags } from "../../workshop/lesson";
 
 // ---------------------------------------------------------------------------------------------
 // Types: what goes in and what comes out of each step.
@@ -226,7 +226,7 @@ export async function startInstances(ec2: EC2Client, instanceIds: string[]): Pro
 
 function printReservations(reservations: ReservationSummary[]): void {
   for (const r of reservations) {
-    console.log(`  reservation ${r.reservationId}`);
+    console.log(say(`  reservation ${r.reservationId}`, `  reserva ${r.reservationId}`));
     for (const i of r.instances) console.log(`    ${i.instanceId}  ${i.state.padEnd(10)} ${i.availabilityZone ?? ""}  ${i.name ?? ""}`);
   }
 }
@@ -236,47 +236,62 @@ function printReservations(reservations: ReservationSummary[]): void {
 async function demo(ec2: EC2Client, fleet: string, keyName: string, launched: string[]): Promise<void> {
   await stretch(async () => {
     const regions = await describeRegions(ec2);
-    console.log(`${regions.length} regions enabled for this account, for example: ${regions.slice(0, 5).map((r) => r.name).join(", ")}, …`);
+    const some = regions.slice(0, 5).map((r) => r.name).join(", ");
+    console.log(say(`${regions.length} regions enabled for this account, for example: ${some}, …`, `${regions.length} regiones habilitadas para esta cuenta, por ejemplo: ${some}, …`));
     const saoPaulo = await describeAvailabilityZones(createEc2Client("sa-east-1"));
-    console.log(`South America (São Paulo) has ${saoPaulo.length} zones: ${saoPaulo.map((z) => z.name).join(", ")}`);
+    const names = saoPaulo.map((z) => z.name).join(", ");
+    console.log(say(`South America (São Paulo) has ${saoPaulo.length} zones: ${names}`, `América del Sur (São Paulo) tiene ${saoPaulo.length} zonas: ${names}`));
     const zones = await describeAvailabilityZones(ec2);
-    console.log(`This client's region, ${zones[0]?.region}, has ${zones.length} zones.`);
+    console.log(say(`This client's region, ${zones[0]?.region}, has ${zones.length} zones.`, `La región de este cliente, ${zones[0]?.region}, tiene ${zones.length} zonas.`));
   });
 
   const image = await findLatestImage(ec2, { owners: ["amazon"], name: "al2023-ami-2023.*-x86_64", architecture: "x86_64" });
-  console.log(`\nNewest Amazon Linux 2023 image: ${image.imageId} (${image.name})`);
+  console.log(say(`\nNewest Amazon Linux 2023 image: ${image.imageId} (${image.name})`, `\nImagen de Amazon Linux 2023 más nueva: ${image.imageId} (${image.name})`));
 
   const key = await createKeyPair(ec2, keyName);
-  console.log(`Key pair ${key.keyName} (fingerprint ${key.fingerprint}); the private key is not printed.`);
+  console.log(
+    say(
+      `Key pair ${key.keyName} (fingerprint ${key.fingerprint}); the private key is not printed.`,
+      `Par de claves ${key.keyName} (huella digital ${key.fingerprint}); la clave privada no se muestra.`,
+    ),
+  );
 
   const request: LaunchRequest = { imageId: image.imageId, count: 3, keyName, name: "web", fleet, clientToken: uniqueName("launch") };
   const reservation = await launchInstances(ec2, request);
   launched.push(...reservation.instanceIds);
-  console.log(`\nLaunched reservation ${reservation.reservationId}: ${reservation.instanceIds.join(", ")}`);
+  const ids = reservation.instanceIds.join(", ");
+  console.log(say(`\nLaunched reservation ${reservation.reservationId}: ${ids}`, `\nLancé la reserva ${reservation.reservationId}: ${ids}`));
 
   // What your code would do after catching a timeout: send the same launch again, with the same token.
   const again = await launchInstances(ec2, request);
   launched.push(...again.instanceIds);
   console.log(
     again.reservationId === reservation.reservationId
-      ? `The same launch sent again with the same ClientToken: the same reservation ${again.reservationId}, nothing new launched.`
-      : `The same launch sent again with the same ClientToken: a new reservation ${again.reservationId}. This emulator ` +
-          `does not honour ClientToken; AWS would have answered ${reservation.reservationId}.`,
+      ? say(
+          `The same launch sent again with the same ClientToken: the same reservation ${again.reservationId}, nothing new launched.`,
+          `El mismo lanzamiento, mandado otra vez con el mismo ClientToken: la misma reserva ${again.reservationId}, no se lanzó nada nuevo.`,
+        )
+      : say(
+          `The same launch sent again with the same ClientToken: a new reservation ${again.reservationId}. This emulator ` +
+            `does not honour ClientToken; AWS would have answered ${reservation.reservationId}.`,
+          `El mismo lanzamiento, mandado otra vez con el mismo ClientToken: una reserva nueva, ${again.reservationId}. Este emulador ` +
+            `no respeta ClientToken; AWS habría respondido ${reservation.reservationId}.`,
+        ),
   );
 
-  console.log(`\nInstances tagged ${FLEET_TAG}=${fleet}:`);
+  console.log(say(`\nInstances tagged ${FLEET_TAG}=${fleet}:`, `\nInstancias con la etiqueta ${FLEET_TAG}=${fleet}:`));
   printReservations(await describeInstancesByTag(ec2, { Key: FLEET_TAG, Value: fleet }));
 
   const [first] = reservation.instanceIds;
   await stretch(async () => {
     await stopInstances(ec2, [first]);
-    console.log(`\nStopped ${first}.`);
+    console.log(say(`\nStopped ${first}.`, `\nDetuve ${first}.`));
     await startInstances(ec2, [first]);
-    console.log(`Started ${first} again.`);
+    console.log(say(`Started ${first} again.`, `Volví a iniciar ${first}.`));
   });
   const last = reservation.instanceIds[reservation.instanceIds.length - 1];
   await terminateInstances(ec2, [last]);
-  console.log(`Terminated ${last}.`);
+  console.log(say(`Terminated ${last}.`, `Terminé ${last}.`));
 }
 
 export async function main(): Promise<void> {
@@ -290,12 +305,20 @@ export async function main(): Promise<void> {
     // Runs even when the demo stopped half-way: whatever it launched carries the fleet tag.
     try {
       const terminated = await cleanup(ec2, fleet, keyName);
-      console.log(`\nCleanup: terminated ${terminated.length} instance(s) and deleted key pair ${keyName}.`);
+      console.log(
+        say(
+          `\nCleanup: terminated ${terminated.length} instance(s) and deleted key pair ${keyName}.`,
+          `\nLimpieza: terminé ${terminated.length} instancia(s) y borré el par de claves ${keyName}.`,
+        ),
+      );
     } catch (err) {
       if (!(err instanceof NotImplementedError)) throw err;
       if (launched.length > 0) {
-        console.log(`\nNot cleaned up (TODO ${err.todo} is not done yet): ${launched.join(", ")} still run.`);
-        console.log("`npm start -- cleanup` removes everything the workshop created.");
+        const left = launched.join(", ");
+        console.log(
+          say(`\nNot cleaned up (TODO ${err.todo} is not done yet): ${left} still run.`, `\nSin limpiar (el TODO ${err.todo} todavía no está hecho): ${left} siguen corriendo.`),
+        );
+        console.log(say("`npm start -- cleanup` removes everything the workshop created.", "`npm start -- cleanup` borra todo lo que creó el taller."));
       }
     }
   }

@@ -35,6 +35,7 @@ import {
   waitFor,
   WaitedTooLongError,
   within,
+  say,
   type RecordedCall,
 } from "../../workshop/testing";
 
@@ -87,17 +88,21 @@ function isMissing(err: unknown): boolean {
   return name === "NoSuchBucket" || name === "NotFound" || name === "NoSuchKey";
 }
 
-/** What the bucket holds, in words, for failure messages: "a.txt, b.txt (delete marker)". */
+/** What the bucket holds, in words, for failure messages: "a.txt, b.txt (delete marker)" (in the learner's language). */
 async function holds(bucket: string): Promise<string> {
   try {
     const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
     const entries = [
-      ...(page.Versions ?? []).map((v) => (v.VersionId && v.VersionId !== "null" ? `${v.Key} (version ${v.VersionId.slice(0, 8)}…)` : v.Key!)),
-      ...(page.DeleteMarkers ?? []).map((m) => `${m.Key} (delete marker)`),
+      ...(page.Versions ?? []).map((v) =>
+        v.VersionId && v.VersionId !== "null"
+          ? say(`${v.Key} (version ${v.VersionId.slice(0, 8)}…)`, `${v.Key} (versión ${v.VersionId.slice(0, 8)}…)`)
+          : v.Key!,
+      ),
+      ...(page.DeleteMarkers ?? []).map((m) => say(`${m.Key} (delete marker)`, `${m.Key} (marcador de eliminación)`)),
     ];
-    return entries.length ? entries.join(", ") : "nothing (it is empty)";
+    return entries.length ? entries.join(", ") : say("nothing (it is empty)", "nada (está vacío)");
   } catch (err) {
-    if (isMissing(err)) return "nothing: the bucket does not exist";
+    if (isMissing(err)) return say("nothing: the bucket does not exist", "nada: el bucket no existe");
     throw err;
   }
 }
@@ -111,20 +116,28 @@ async function call<T>(what: string, bucket: string, promise: Promise<T>): Promi
     return await within(what, promise);
   } catch (err) {
     if (err instanceof NotImplementedError) throw err;
+    const held = await holds(bucket);
     if (err instanceof WaitedTooLongError) {
       throw new Error(
-        `${err.message} If it loops over pages, does each request pass on the marker or token of the answer before it?\n` +
-          `The bucket ${bucket} holds: ${await holds(bucket)}`,
+        say(
+          `${err.message} If it loops over pages, does each request pass on the marker or token of the answer before it?\n` +
+            `The bucket ${bucket} holds: ${held}`,
+          `${err.message} Si recorre páginas, ¿cada pedido pasa el marcador o el token de la respuesta anterior?\n` +
+            `El bucket ${bucket} tiene: ${held}`,
+        ),
       );
     }
     const e = err as Error;
-    throw new Error(`${what} threw ${e.name}: ${e.message}\nThe bucket ${bucket} holds: ${await holds(bucket)}`, { cause: err });
+    throw new Error(
+      say(`${what} threw ${e.name}: ${e.message}\nThe bucket ${bucket} holds: ${held}`, `${what} lanzó ${e.name}: ${e.message}\nEl bucket ${bucket} tiene: ${held}`),
+      { cause: err },
+    );
   }
 }
 
 /** The calls the lesson's code made, in a recording, as "Operation {input}" lines for messages. */
 function sent(calls: RecordedCall[]): string {
-  return calls.length ? calls.map((c) => `${c.operation} ${JSON.stringify(c.input)}`).join("; ") : "nothing";
+  return calls.length ? calls.map((c) => `${c.operation} ${JSON.stringify(c.input)}`).join("; ") : say("nothing", "nada");
 }
 
 /** The calls of one S3 operation in a recording (each recording spans only the lesson's call). */
@@ -159,7 +172,7 @@ afterEach(async () => {
 
 // ── Step 1 ──────────────────────────────────────────────────────────────────────────────────────
 
-test("step 1: createBucket makes a bucket that answers, tagged as the workshop's", async () => {
+test(say("step 1: createBucket makes a bucket that answers, tagged as the workshop's", "step 1: createBucket crea un bucket que responde, con las etiquetas del taller"), async () => {
   const bucket = bucketName();
   const rec = recordCalls();
   await call("createBucket", bucket, lesson.createBucket(s3, bucket));
@@ -168,21 +181,31 @@ test("step 1: createBucket makes a bucket that answers, tagged as the workshop's
   const ops = rec.calls.filter((c) => c.service === "S3").map((c) => c.operation);
   expect(
     ops.indexOf("HeadBucket", ops.indexOf("CreateBucket") + 1),
-    `createBucket sent ${ops.join(", ") || "nothing"}: after CreateBucket, wait until the bucket answers (waitUntilBucketExists polls HeadBucket)`,
+    say(
+      `createBucket sent ${ops.join(", ") || "nothing"}: after CreateBucket, wait until the bucket answers (waitUntilBucketExists polls HeadBucket)`,
+      `createBucket mandó ${ops.join(", ") || "nada"}: después de CreateBucket, esperá a que el bucket responda (waitUntilBucketExists consulta HeadBucket una y otra vez)`,
+    ),
   ).toBeGreaterThan(ops.indexOf("CreateBucket"));
 
+  const answers = say("it answers", "responde");
   const head = await s3.send(new HeadBucketCommand({ Bucket: bucket })).then(
-    () => "it answers",
+    () => answers,
     (err: Error) => `${err.name}`,
   );
-  expect(head, `HeadBucket ${bucket} after createBucket`).toBe("it answers");
+  expect(head, say(`HeadBucket ${bucket} after createBucket`, `HeadBucket ${bucket} después de createBucket`)).toBe(answers);
 
   const tagSet = await s3.send(new GetBucketTaggingCommand({ Bucket: bucket })).then(
     (r) => r.TagSet ?? [],
     () => [],
   );
   const tags = Object.fromEntries(tagSet.map((t) => [t.Key, t.Value]));
-  expect(tags, `the bucket's tags are ${JSON.stringify(tags)}: tag it with PutBucketTaggingCommand and workshopTags()`).toMatchObject({
+  expect(
+    tags,
+    say(
+      `the bucket's tags are ${JSON.stringify(tags)}: tag it with PutBucketTaggingCommand and workshopTags()`,
+      `las etiquetas del bucket son ${JSON.stringify(tags)}: etiquetalo con PutBucketTaggingCommand y workshopTags()`,
+    ),
+  ).toMatchObject({
     workshop: "no-toca-boton",
     "workshop-run": RUN_ID,
   });
@@ -190,7 +213,7 @@ test("step 1: createBucket makes a bucket that answers, tagged as the workshop's
 
 // ── Steps 2 and 3 ───────────────────────────────────────────────────────────────────────────────
 
-test("step 2: putObject stores the body, the content type and the metadata", async () => {
+test(say("step 2: putObject stores the body, the content type and the metadata", "step 2: putObject guarda el cuerpo, el tipo de contenido y los metadatos"), async () => {
   const bucket = await newBucket();
   const key = "docs/hello.txt";
   const result = await call(
@@ -207,53 +230,64 @@ test("step 2: putObject stores the body, the content type and the metadata", asy
 
   const stored = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })).catch(async (err) => {
     if (!isMissing(err)) throw err;
-    throw new Error(`Expected an object with the key "${key}", but the bucket holds: ${await holds(bucket)}`);
+    const held = await holds(bucket);
+    throw new Error(say(`Expected an object with the key "${key}", but the bucket holds: ${held}`, `Se esperaba un objeto con la clave "${key}", pero el bucket tiene: ${held}`));
   });
-  expect(await stored.Body!.transformToString(), "the stored body").toBe("¡Hola, PyCon!");
-  expect(stored.ContentType, "the stored content type (ContentType)").toBe("text/plain; charset=utf-8");
-  expect(stored.Metadata, "the stored metadata (Metadata)").toEqual({ talk: "no toca boton", year: "2012" });
-  expect(result?.etag, "putObject should return the ETag that S3 answered").toBe(stored.ETag);
+  expect(await stored.Body!.transformToString(), say("the stored body", "el cuerpo guardado")).toBe("¡Hola, PyCon!");
+  expect(stored.ContentType, say("the stored content type (ContentType)", "el tipo de contenido guardado (ContentType)")).toBe("text/plain; charset=utf-8");
+  expect(stored.Metadata, say("the stored metadata (Metadata)", "los metadatos guardados (Metadata)")).toEqual({ talk: "no toca boton", year: "2012" });
+  expect(result?.etag, say("putObject should return the ETag that S3 answered", "putObject tiene que devolver el ETag con el que respondió S3")).toBe(stored.ETag);
 });
 
-test("step 3: getObject reads the body, the content type and the metadata back", async () => {
+test(say("step 3: getObject reads the body, the content type and the metadata back", "step 3: getObject lee de vuelta el cuerpo, el tipo de contenido y los metadatos"), async () => {
   const bucket = await newBucket();
   await put(bucket, "config/settings.json", '{"region":"sa-east-1"}', { contentType: "application/json", metadata: { owner: "fruss" } });
 
   const rec = recordCalls();
   const got = await call("getObject", bucket, lesson.getObject(s3, bucket, "config/settings.json"));
   rec.stop();
-  expect(got?.body, "the body, as text (Body.transformToString())").toBe('{"region":"sa-east-1"}');
-  expect(got?.contentType, "the content type").toBe("application/json");
-  expect(got?.metadata, "the metadata").toEqual({ owner: "fruss" });
+  expect(got?.body, say("the body, as text (Body.transformToString())", "el cuerpo, como texto (Body.transformToString())")).toBe('{"region":"sa-east-1"}');
+  expect(got?.contentType, say("the content type", "el tipo de contenido")).toBe("application/json");
+  expect(got?.metadata, say("the metadata", "los metadatos")).toEqual({ owner: "fruss" });
 
   // S3 keeps a checksum of every object (the SDK sends a CRC32 with each upload).
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "config/settings.json", ChecksumMode: "ENABLED" }));
-  expect(got?.checksumCRC32, "the CRC32 checksum S3 stored for the object (ask GetObject for it with ChecksumMode)").toBe(head.ChecksumCRC32);
-  expect(got?.checksumCRC32, "the checksum: S3 returns it only when GetObject asks for it").toBeTruthy();
+  expect(got?.checksumCRC32, say("the CRC32 checksum S3 stored for the object (ask GetObject for it with ChecksumMode)", "la suma de comprobación CRC32 que S3 guardó para el objeto (pedísela a GetObject con ChecksumMode)")).toBe(head.ChecksumCRC32);
+  expect(got?.checksumCRC32, say("the checksum: S3 returns it only when GetObject asks for it", "la suma de comprobación: S3 la devuelve solo cuando GetObject la pide")).toBeTruthy();
   // moto returns the checksum even when not asked; AWS only with ChecksumMode "ENABLED".
   // Any read that asks for it counts: GetObject or HeadObject with ChecksumMode, or GetObjectAttributes.
   const asked = [...lessonCalls(rec, "GetObject"), ...lessonCalls(rec, "HeadObject")].some((c) => c.input.ChecksumMode === "ENABLED") ||
     lessonCalls(rec, "GetObjectAttributes").some((c) => (c.input.ObjectAttributes as string[] | undefined)?.includes("Checksum"));
   expect(
     asked,
-    `getObject sent ${sent(rec.calls)}: on AWS only ChecksumMode "ENABLED" brings the checksum back`,
+    say(
+      `getObject sent ${sent(rec.calls)}: on AWS only ChecksumMode "ENABLED" brings the checksum back`,
+      `getObject mandó ${sent(rec.calls)}: en AWS solo ChecksumMode "ENABLED" trae de vuelta la suma de comprobación`,
+    ),
   ).toBe(true);
 });
 
 // ── Step 4 ──────────────────────────────────────────────────────────────────────────────────────
 
-test("step 4: listObjects reads every page, not just the first", async () => {
+test(say("step 4: listObjects reads every page, not just the first", "step 4: listObjects lee todas las páginas, no solo la primera"), async () => {
   const bucket = await newBucket();
   const keys = ["a.txt", "b.txt", "c.txt", "logs/1.log", "logs/2.log", "photos/cat.jpg", "z.txt"];
   await Promise.all(keys.map((key) => put(bucket, key, key)));
 
   const listing = await call("listObjects", bucket, lesson.listObjects(s3, bucket, { pageSize: 2 }));
   const got = listing?.keys ?? [];
-  expect(got, `listObjects(pageSize 2) returned ${got.length} of ${keys.length} keys; the bucket holds: ${await holds(bucket)}`).toEqual(keys);
-  expect(listing?.pages, "7 keys, 2 per page, take 4 pages: pass pageSize to paginateListObjectsV2 and count the pages").toBe(4);
+  const held = await holds(bucket);
+  expect(
+    got,
+    say(
+      `listObjects(pageSize 2) returned ${got.length} of ${keys.length} keys; the bucket holds: ${held}`,
+      `listObjects(pageSize 2) devolvió ${got.length} de ${keys.length} claves; el bucket tiene: ${held}`,
+    ),
+  ).toEqual(keys);
+  expect(listing?.pages, say("7 keys, 2 per page, take 4 pages: pass pageSize to paginateListObjectsV2 and count the pages", "7 claves, de a 2 por página, son 4 páginas: pasale pageSize a paginateListObjectsV2 y contá las páginas")).toBe(4);
 });
 
-test("step 4: listObjects with a prefix and a delimiter shows folders that are not there", async () => {
+test(say("step 4: listObjects with a prefix and a delimiter shows folders that are not there", "step 4: listObjects con un prefijo y un delimitador muestra carpetas que no existen"), async () => {
   const bucket = await newBucket();
   const keys = ["photos/2024/cat.jpg", "photos/2024/dog.jpg", "photos/2025/owl.jpg", "photos/index.html", "notes.txt"];
   await Promise.all(keys.map((key) => put(bucket, key, key)));
@@ -263,14 +297,20 @@ test("step 4: listObjects with a prefix and a delimiter shows folders that are n
     bucket,
     lesson.listObjects(s3, bucket, { prefix: "photos/", delimiter: "/", pageSize: 2 }),
   );
-  const seen = `listObjects returned keys [${listing?.keys.join(", ")}] and folders [${listing?.folders.join(", ")}]; the bucket holds: ${await holds(bucket)}`;
-  expect(listing?.keys, `only the keys right under "photos/" (Contents). ${seen}`).toEqual(["photos/index.html"]);
-  expect(listing?.folders, `the "folders" (CommonPrefixes). ${seen}`).toEqual(["photos/2024/", "photos/2025/"]);
+  const held = await holds(bucket);
+  const seen = say(
+    `listObjects returned keys [${listing?.keys.join(", ")}] and folders [${listing?.folders.join(", ")}]; the bucket holds: ${held}`,
+    `listObjects devolvió las claves [${listing?.keys.join(", ")}] y las carpetas [${listing?.folders.join(", ")}]; el bucket tiene: ${held}`,
+  );
+  expect(listing?.keys, say(`only the keys right under "photos/" (Contents). ${seen}`, `solo las claves que están justo debajo de "photos/" (Contents). ${seen}`)).toEqual([
+    "photos/index.html",
+  ]);
+  expect(listing?.folders, say(`the "folders" (CommonPrefixes). ${seen}`, `las "carpetas" (CommonPrefixes). ${seen}`)).toEqual(["photos/2024/", "photos/2025/"]);
 });
 
 // ── Step 5 ──────────────────────────────────────────────────────────────────────────────────────
 
-test("step 5: listObjectVersions lists every version and delete marker, page after page", async () => {
+test(say("step 5: listObjectVersions lists every version and delete marker, page after page", "step 5: listObjectVersions lista todas las versiones y los marcadores de eliminación, página tras página"), async () => {
   const bucket = await newBucket({ versioned: true });
   const v1 = await put(bucket, "a.txt", "one");
   const v2 = await put(bucket, "a.txt", "two");
@@ -288,10 +328,15 @@ test("step 5: listObjectVersions lists every version and delete marker, page aft
   const rec = recordCalls();
   const all = await call("listObjectVersions", bucket, lesson.listObjectVersions(s3, bucket, { pageSize: 2 }));
   rec.stop();
+  const held = await holds(bucket);
   expect(
     sorted(all ?? []),
-    `listObjectVersions(pageSize 2) returned ${all?.length} entries; the bucket holds: ${await holds(bucket)}. ` +
-      `Follow NextKeyMarker and NextVersionIdMarker while IsTruncated, and include the DeleteMarkers`,
+    say(
+      `listObjectVersions(pageSize 2) returned ${all?.length} entries; the bucket holds: ${held}. ` +
+        `Follow NextKeyMarker and NextVersionIdMarker while IsTruncated, and include the DeleteMarkers`,
+      `listObjectVersions(pageSize 2) devolvió ${all?.length} entradas; el bucket tiene: ${held}. ` +
+        `Seguí NextKeyMarker y NextVersionIdMarker mientras IsTruncated sea true, e incluí los DeleteMarkers`,
+    ),
   ).toEqual(sorted(expected));
 
   // A page can end in the middle of a key's versions: on AWS a KeyMarker without its VersionIdMarker
@@ -299,11 +344,14 @@ test("step 5: listObjectVersions lists every version and delete marker, page aft
   const requests = lessonCalls(rec, "ListObjectVersions");
   expect(
     requests.filter((c) => c.input.KeyMarker !== undefined && c.input.VersionIdMarker === undefined).map((c) => c.input),
-    `listObjectVersions sent ${sent(requests)}: pass both NextKeyMarker and NextVersionIdMarker on`,
+    say(
+      `listObjectVersions sent ${sent(requests)}: pass both NextKeyMarker and NextVersionIdMarker on`,
+      `listObjectVersions mandó ${sent(requests)}: pasá al pedido siguiente tanto NextKeyMarker como NextVersionIdMarker`,
+    ),
   ).toEqual([]);
 
   const onlyA = await call("listObjectVersions", bucket, lesson.listObjectVersions(s3, bucket, { prefix: "a.txt" }));
-  expect(sorted(onlyA ?? []), `listObjectVersions with prefix "a.txt" (Prefix)`).toEqual(sorted(expected.slice(0, 3)));
+  expect(sorted(onlyA ?? []), say(`listObjectVersions with prefix "a.txt" (Prefix)`, `listObjectVersions con el prefijo "a.txt" (Prefix)`)).toEqual(sorted(expected.slice(0, 3)));
 });
 
 // ── Step 6 ──────────────────────────────────────────────────────────────────────────────────────
@@ -312,23 +360,32 @@ test("step 5: listObjectVersions lists every version and delete marker, page aft
 async function gone(bucket: string, before: string): Promise<void> {
   let last = "";
   await waitFor(
-    `${bucket} to be gone`,
+    say(`${bucket} to be gone`, `el borrado de ${bucket}`),
     () =>
       s3.send(new HeadBucketCommand({ Bucket: bucket })).then(
-        async () => void (last = `it still exists and holds: ${await holds(bucket)}`),
+        async () => {
+          const held = await holds(bucket);
+          last = say(`it still exists and holds: ${held}`, `todavía existe y tiene: ${held}`);
+          return undefined;
+        },
         (err: Error) => {
           if (isMissing(err)) return true;
-          last = `HeadBucket answers ${err.name}: ${err.message}`;
+          last = say(`HeadBucket answers ${err.name}: ${err.message}`, `HeadBucket responde ${err.name}: ${err.message}`);
           return undefined;
         },
       ),
     { timeoutMs: 8000, intervalMs: 250 },
   ).catch((err: Error) => {
-    throw new Error(`${bucket} held ${before}. After emptyAndDeleteBucket ${last || "HeadBucket never said it was gone"}. (${err.message})`);
+    throw new Error(
+      say(
+        `${bucket} held ${before}. After emptyAndDeleteBucket ${last || "HeadBucket never said it was gone"}. (${err.message})`,
+        `${bucket} tenía ${before}. Después de emptyAndDeleteBucket, ${last || "HeadBucket nunca dijo que ya no existía"}. (${err.message})`,
+      ),
+    );
   });
 }
 
-test("step 6: emptyAndDeleteBucket removes every version, delete marker and the bucket", async () => {
+test(say("step 6: emptyAndDeleteBucket removes every version, delete marker and the bucket", "step 6: emptyAndDeleteBucket borra todas las versiones, los marcadores de eliminación y el bucket"), async () => {
   const bucket = await newBucket({ versioned: true });
   for (const body of ["v1", "v2", "v3"]) await put(bucket, "notes.txt", body);
   await put(bucket, "photos/2024/cat.jpg", "meow");
@@ -341,46 +398,71 @@ test("step 6: emptyAndDeleteBucket removes every version, delete marker and the 
   const deleted = await call("emptyAndDeleteBucket", bucket, lesson.emptyAndDeleteBucket(s3, bucket, { batchSize: 2 }));
   rec.stop();
   await gone(bucket, before);
-  expect(deleted, `emptyAndDeleteBucket returns how many versions and delete markers it deleted; the bucket held ${before}`).toBe(6);
+  expect(
+    deleted,
+    say(
+      `emptyAndDeleteBucket returns how many versions and delete markers it deleted; the bucket held ${before}`,
+      `emptyAndDeleteBucket devuelve cuántas versiones y marcadores de eliminación borró; el bucket tenía ${before}`,
+    ),
+  ).toBe(6);
   // AWS refuses a DeleteObjects of more than 1,000 keys, and a delete without a VersionId in a
   // versioned bucket only adds a delete marker. Any number of calls is fine; each within the batch.
   const deletes = lessonCalls(rec, "DeleteObjects");
   const objects = deletes.map((c) => ((c.input.Delete as { Objects?: { Key?: string; VersionId?: string }[] })?.Objects ?? []));
-  expect(objects.filter((o) => o.length > 2).length, `with batchSize 2 each DeleteObjects holds at most 2 keys; it sent ${sent(deletes)}`).toBe(0);
-  expect(objects.flat().filter((o) => !o.VersionId).length, `every key deleted with its VersionId; it sent ${sent(deletes)}`).toBe(0);
+  expect(
+    objects.filter((o) => o.length > 2).length,
+    say(
+      `with batchSize 2 each DeleteObjects holds at most 2 keys; it sent ${sent(deletes)}`,
+      `con batchSize 2, cada DeleteObjects lleva 2 claves como máximo; mandó ${sent(deletes)}`,
+    ),
+  ).toBe(0);
+  expect(
+    objects.flat().filter((o) => !o.VersionId).length,
+    say(`every key deleted with its VersionId; it sent ${sent(deletes)}`, `cada clave se borra con su VersionId; mandó ${sent(deletes)}`),
+  ).toBe(0);
 });
 
 // ── Step 7 ──────────────────────────────────────────────────────────────────────────────────────
 
-test("step 7: presignGetUrl makes a URL that a plain fetch() downloads", async () => {
+test(say("step 7: presignGetUrl makes a URL that a plain fetch() downloads", "step 7: presignGetUrl arma una URL que un simple fetch() descarga"), async () => {
   const bucket = await newBucket();
   await put(bucket, "reports/q3.csv", "quarter,total\nq3,42\n", { contentType: "text/csv" });
 
   const url = await call("presignGetUrl", bucket, lesson.presignGetUrl(s3, bucket, "reports/q3.csv", 120));
   const parsed = new URL(url);
   // moto (and LocalStack by default) do not check the signature, so the test checks that it is there.
-  expect(parsed.searchParams.has("X-Amz-Signature"), `a presigned URL carries its signature in the query string (X-Amz-Signature), got ${parsed.origin}${parsed.pathname}?…`).toBe(true);
-  expect(parsed.searchParams.get("X-Amz-Expires"), "the URL should expire in 120 seconds (X-Amz-Expires)").toBe("120");
-  expect(parsed.pathname.endsWith("/reports/q3.csv") || parsed.hostname.startsWith(`${bucket}.`), `the URL names the object, got ${parsed.origin}${parsed.pathname}`).toBe(true);
+  expect(
+    parsed.searchParams.has("X-Amz-Signature"),
+    say(
+      `a presigned URL carries its signature in the query string (X-Amz-Signature), got ${parsed.origin}${parsed.pathname}?…`,
+      `una URL prefirmada lleva su firma en la cadena de consulta (X-Amz-Signature); llegó ${parsed.origin}${parsed.pathname}?…`,
+    ),
+  ).toBe(true);
+  expect(parsed.searchParams.get("X-Amz-Expires"), say("the URL should expire in 120 seconds (X-Amz-Expires)", "la URL tiene que vencer a los 120 segundos (X-Amz-Expires)")).toBe("120");
+  expect(
+    parsed.pathname.endsWith("/reports/q3.csv") || parsed.hostname.startsWith(`${bucket}.`),
+    say(`the URL names the object, got ${parsed.origin}${parsed.pathname}`, `la URL nombra el objeto; llegó ${parsed.origin}${parsed.pathname}`),
+  ).toBe(true);
 
   const response = await fetch(url);
-  expect(response.status, `GET ${parsed.origin}${parsed.pathname}?…`).toBe(200);
-  expect(await response.text(), "the downloaded body").toBe("quarter,total\nq3,42\n");
+  const request = `GET ${parsed.origin}${parsed.pathname}?…`;
+  expect(response.status, say(request, request)).toBe(200);
+  expect(await response.text(), say("the downloaded body", "el cuerpo descargado")).toBe("quarter,total\nq3,42\n");
 });
 
 // ── Step 8 ──────────────────────────────────────────────────────────────────────────────────────
 
-test("lesson: partSizeFor keeps any object S3 accepts within 10,000 parts of at least 5 MiB", () => {
+test(say("lesson: partSizeFor keeps any object S3 accepts within 10,000 parts of at least 5 MiB", "lesson: partSizeFor mantiene cualquier objeto que S3 acepte dentro de 10.000 partes de 5 MiB como mínimo"), () => {
   const GiB = 1024 * MiB;
-  expect(lesson.partSizeFor(6 * MiB), "6 MiB: parts of 5 MiB, the smallest S3 allows").toBe(5 * MiB);
+  expect(lesson.partSizeFor(6 * MiB), say("6 MiB: parts of 5 MiB, the smallest S3 allows", "6 MiB: partes de 5 MiB, las más chicas que S3 permite")).toBe(5 * MiB);
   for (const size of [48 * GiB, 50 * GiB, 5 * 1024 * GiB]) {
     const part = lesson.partSizeFor(size);
-    expect(part, `parts for ${size / GiB} GiB`).toBeGreaterThanOrEqual(5 * MiB);
-    expect(Math.ceil(size / part), `${size / GiB} GiB in parts of ${part} bytes`).toBeLessThanOrEqual(10_000);
+    expect(part, say(`parts for ${size / GiB} GiB`, `partes para ${size / GiB} GiB`)).toBeGreaterThanOrEqual(5 * MiB);
+    expect(Math.ceil(size / part), say(`${size / GiB} GiB in parts of ${part} bytes`, `${size / GiB} GiB en partes de ${part} bytes`)).toBeLessThanOrEqual(10_000);
   }
 });
 
-test("step 8: uploadLargeObject uploads 6 MiB in two parts and reports progress", async () => {
+test(say("step 8: uploadLargeObject uploads 6 MiB in two parts and reports progress", "step 8: uploadLargeObject sube 6 MiB en dos partes e informa el progreso"), async () => {
   const bucket = await newBucket();
   const size = 6 * MiB;
   const progress: Progress[] = [];
@@ -399,20 +481,27 @@ test("step 8: uploadLargeObject uploads 6 MiB in two parts and reports progress"
 
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "videos/talk.bin" })).catch(async (err) => {
     if (!isMissing(err)) throw err;
-    throw new Error(`Expected videos/talk.bin in the bucket, but it holds: ${await holds(bucket)}`);
+    const held = await holds(bucket);
+    throw new Error(say(`Expected videos/talk.bin in the bucket, but it holds: ${held}`, `Se esperaba videos/talk.bin en el bucket, pero tiene: ${held}`));
   });
-  expect(head.ContentLength, "the stored size in bytes").toBe(size);
+  expect(head.ContentLength, say("the stored size in bytes", "el tamaño guardado, en bytes")).toBe(size);
   // A multipart object's ETag ends in "-<number of parts>": 5 MiB + 1 MiB makes 2.
-  expect(head.ETag, "the ETag of an object uploaded in 2 parts ends in -2: use Upload from @aws-sdk/lib-storage").toMatch(/-2"?$/);
+  expect(head.ETag, say("the ETag of an object uploaded in 2 parts ends in -2: use Upload from @aws-sdk/lib-storage", "el ETag de un objeto subido en 2 partes termina en -2: usá Upload de @aws-sdk/lib-storage")).toMatch(/-2"?$/);
 
   const loaded = Math.max(0, ...progress.map((p) => p.loaded ?? 0));
   const parts = [...new Set(progress.map((p) => p.part))].sort();
-  expect(progress.length, `onProgress was called ${progress.length} times: pass it to upload.on("httpUploadProgress", …)`).toBeGreaterThanOrEqual(2);
-  expect(parts, "progress should be reported for parts 1 and 2").toEqual([1, 2]);
-  expect(loaded, "the last progress event should say all 6 MiB were sent").toBe(size);
+  expect(
+    progress.length,
+    say(
+      `onProgress was called ${progress.length} times: pass it to upload.on("httpUploadProgress", …)`,
+      `onProgress se llamó ${progress.length} veces: pasáselo a upload.on("httpUploadProgress", …)`,
+    ),
+  ).toBeGreaterThanOrEqual(2);
+  expect(parts, say("progress should be reported for parts 1 and 2", "tiene que informarse el progreso de las partes 1 y 2")).toEqual([1, 2]);
+  expect(loaded, say("the last progress event should say all 6 MiB were sent", "el último evento de progreso tiene que decir que se mandaron los 6 MiB")).toBe(size);
 });
 
-test("step 8: uploadLargeObject takes a stream of a given size, as it would read a big file", async () => {
+test(say("step 8: uploadLargeObject takes a stream of a given size, as it would read a big file", "step 8: uploadLargeObject acepta un stream de un tamaño dado, como al leer un archivo grande"), async () => {
   const bucket = await newBucket();
   const size = 6 * MiB;
   const chunk = Buffer.alloc(MiB, "stream ");
@@ -423,52 +512,57 @@ test("step 8: uploadLargeObject takes a stream of a given size, as it would read
   await call("uploadLargeObject", bucket, lesson.uploadLargeObject(s3, { bucket, key: "streamed.bin", body, size }));
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "streamed.bin" })).catch(async (err) => {
     if (!isMissing(err)) throw err;
-    throw new Error(`Expected streamed.bin in the bucket, but it holds: ${await holds(bucket)}`);
+    const held = await holds(bucket);
+    throw new Error(say(`Expected streamed.bin in the bucket, but it holds: ${held}`, `Se esperaba streamed.bin en el bucket, pero tiene: ${held}`));
   });
-  expect(head.ContentLength, "the stored size of the streamed object").toBe(size);
-  expect(head.ETag, "a 6 MiB stream in parts of partSizeFor(size) makes two parts").toMatch(/-2"?$/);
+  expect(head.ContentLength, say("the stored size of the streamed object", "el tamaño guardado del objeto que llegó como stream")).toBe(size);
+  expect(head.ETag, say("a 6 MiB stream in parts of partSizeFor(size) makes two parts", "un stream de 6 MiB en partes de partSizeFor(size) da dos partes")).toMatch(/-2"?$/);
 });
 
 // ── Step 9 ──────────────────────────────────────────────────────────────────────────────────────
 
-test("step 9: enableVersioning turns versioning on and waits until S3 says it is on", async () => {
+test(say("step 9: enableVersioning turns versioning on and waits until S3 says it is on", "step 9: enableVersioning activa el control de versiones y espera hasta que S3 diga que está activo"), async () => {
   const bucket = await newBucket();
   const rec = recordCalls();
   await call("enableVersioning", bucket, lesson.enableVersioning(s3, bucket));
   rec.stop();
 
   const { Status } = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
-  expect(Status, "GetBucketVersioning's Status (undefined means versioning was never turned on)").toBe("Enabled");
+  expect(Status, say("GetBucketVersioning's Status (undefined means versioning was never turned on)", "el Status de GetBucketVersioning (undefined quiere decir que el control de versiones nunca se activó)")).toBe("Enabled");
   // On AWS the change takes a while to propagate: the code reads it back before anyone writes.
   const ops = rec.calls.map((c) => c.operation);
   const setAt = ops.indexOf("PutBucketVersioning");
   expect(
     ops.indexOf("GetBucketVersioning", setAt + 1),
-    `enableVersioning sent ${ops.join(", ") || "nothing"}: after PutBucketVersioning, read it back with GetBucketVersioning until it says "Enabled"`,
+    say(
+      `enableVersioning sent ${ops.join(", ") || "nothing"}: after PutBucketVersioning, read it back with GetBucketVersioning until it says "Enabled"`,
+      `enableVersioning mandó ${ops.join(", ") || "nada"}: después de PutBucketVersioning, leé la configuración con GetBucketVersioning hasta que diga "Enabled"`,
+    ),
   ).toBeGreaterThan(setAt);
 
   await put(bucket, "todo.txt", "first");
   await put(bucket, "todo.txt", "second");
   const { Versions = [] } = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: "todo.txt" }));
-  expect(Versions.length, `after two puts of todo.txt the bucket holds: ${await holds(bucket)}`).toBe(2);
+  const held = await holds(bucket);
+  expect(Versions.length, say(`after two puts of todo.txt the bucket holds: ${held}`, `después de dos puts de todo.txt el bucket tiene: ${held}`)).toBe(2);
 });
 
 // ── Step 10 ─────────────────────────────────────────────────────────────────────────────────────
 
-test("step 10: getObjectVersion reads an old version by its VersionId", async () => {
+test(say("step 10: getObjectVersion reads an old version by its VersionId", "step 10: getObjectVersion lee una versión vieja por su VersionId"), async () => {
   const bucket = await newBucket({ versioned: true });
   const first = await put(bucket, "config.json", '{"color":"red"}');
   const second = await put(bucket, "config.json", '{"color":"blue"}');
 
   const old = await call("getObjectVersion", bucket, lesson.getObjectVersion(s3, bucket, "config.json", first.VersionId!));
-  expect(old, `version ${first.VersionId} is the first put; pass VersionId to GetObjectCommand`).toBe('{"color":"red"}');
+  expect(old, say(`version ${first.VersionId} is the first put; pass VersionId to GetObjectCommand`, `la versión ${first.VersionId} es el primer put; pasale VersionId a GetObjectCommand`)).toBe('{"color":"red"}');
   const latest = await call("getObjectVersion", bucket, lesson.getObjectVersion(s3, bucket, "config.json", second.VersionId!));
-  expect(latest, `version ${second.VersionId} is the second put`).toBe('{"color":"blue"}');
+  expect(latest, say(`version ${second.VersionId} is the second put`, `la versión ${second.VersionId} es el segundo put`)).toBe('{"color":"blue"}');
 });
 
 // ── When it fails: scripted faults (the talk's "todo puede fallar") ─────────────────────────────
 
-test("step 6: emptyAndDeleteBucket sends again the keys DeleteObjects reports in Errors", async () => {
+test(say("step 6: emptyAndDeleteBucket sends again the keys DeleteObjects reports in Errors", "step 6: emptyAndDeleteBucket vuelve a mandar las claves que DeleteObjects informa en Errors"), async () => {
   const bucket = await newBucket({ versioned: true });
   for (const body of ["v1", "v2", "v3"]) await put(bucket, "notes.txt", body);
   await put(bucket, "photos/cat.jpg", "meow");
@@ -477,12 +571,19 @@ test("step 6: emptyAndDeleteBucket sends again the keys DeleteObjects reports in
   const faults = injectFaults([{ service: "S3", operation: "DeleteObjects", fault: "partial-failure", times: 2 }]);
 
   const deleted = await call("emptyAndDeleteBucket", bucket, lesson.emptyAndDeleteBucket(s3, bucket, { batchSize: 2 }));
-  expect(faults.injected.length, "the scripted partial failures were injected").toBe(2);
-  await gone(bucket, `${before}; DeleteObjects reported some keys in Errors (${faults.injected.map(describeFault).join("; ")}): send those again`);
-  expect(deleted, "emptyAndDeleteBucket returns how many versions it deleted, each counted once").toBe(4);
+  expect(faults.injected.length, say("the scripted partial failures were injected", "se inyectaron las fallas parciales programadas")).toBe(2);
+  const reported = faults.injected.map(describeFault).join("; ");
+  await gone(
+    bucket,
+    say(
+      `${before}; DeleteObjects reported some keys in Errors (${reported}): send those again`,
+      `${before}; DeleteObjects informó algunas claves en Errors (${reported}): mandalas de nuevo`,
+    ),
+  );
+  expect(deleted, say("emptyAndDeleteBucket returns how many versions it deleted, each counted once", "emptyAndDeleteBucket devuelve cuántas versiones borró, contando cada una una sola vez")).toBe(4);
 });
 
-test("step 6: emptyAndDeleteBucket survives throttling and a server error on the way", async () => {
+test(say("step 6: emptyAndDeleteBucket survives throttling and a server error on the way", "step 6: emptyAndDeleteBucket sobrevive a una limitación (throttling) y a un error del servidor en el camino"), async () => {
   const bucket = await newBucket({ versioned: true });
   await put(bucket, "a.txt", "a");
   await put(bucket, "b.txt", "b");
@@ -497,34 +598,38 @@ test("step 6: emptyAndDeleteBucket survives throttling and a server error on the
   await gone(bucket, before);
 });
 
-test("step 8: a part that fails once is retried, and the upload completes", async () => {
+test(say("step 8: a part that fails once is retried, and the upload completes", "step 8: una parte que falla una vez se reintenta, y la carga se completa"), async () => {
   const bucket = await newBucket();
   const faults = injectFaults([{ service: "S3", operation: "UploadPart", fault: "server-error", times: 1 }]);
   await call("uploadLargeObject", bucket, lesson.uploadLargeObject(s3, { bucket, key: "retried.bin", body: Buffer.alloc(6 * MiB, "r") }));
-  expect(faults.injected.length, "one UploadPart attempt failed").toBe(1);
+  expect(faults.injected.length, say("one UploadPart attempt failed", "falló un intento de UploadPart")).toBe(1);
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "retried.bin" }));
-  expect(head.ContentLength, "the object is whole, although one part failed once").toBe(6 * MiB);
+  expect(head.ContentLength, say("the object is whole, although one part failed once", "el objeto está entero, aunque una parte falló una vez")).toBe(6 * MiB);
 });
 
-test("step 8: a part that keeps failing fails the upload, and the upload is aborted", async () => {
+test(say("step 8: a part that keeps failing fails the upload, and the upload is aborted", "step 8: una parte que sigue fallando hace fallar la carga, y la carga se aborta"), async () => {
   const bucket = await newBucket();
   // Every attempt of every UploadPart fails: no part can get through the SDK's retries.
   injectFaults([{ service: "S3", operation: "UploadPart", fault: "server-error" }]);
+  const failed = say("failed", "falló");
   const outcome = await lesson
     .uploadLargeObject(s3, { bucket, key: "doomed.bin", body: Buffer.alloc(6 * MiB, "d") })
     .then(
-      () => "it said the upload succeeded",
-      (err: Error) => (err instanceof NotImplementedError ? Promise.reject(err) : "failed"),
+      () => say("it said the upload succeeded", "dijo que la carga salió bien"),
+      (err: Error) => (err instanceof NotImplementedError ? Promise.reject(err) : failed),
     );
-  expect(outcome, "uploadLargeObject must fail (reject) when a part cannot be uploaded").toBe("failed");
+  expect(outcome, say("uploadLargeObject must fail (reject) when a part cannot be uploaded", "uploadLargeObject tiene que fallar (rechazar) cuando una parte no se puede subir")).toBe(failed);
   const { Uploads = [] } = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
   expect(
     Uploads.map((u) => u.Key),
-    "an unfinished multipart upload keeps its parts, billed, until aborted: let Upload abort it (leavePartsOnError false)",
+    say(
+      "an unfinished multipart upload keeps its parts, billed, until aborted: let Upload abort it (leavePartsOnError false)",
+      "una carga multiparte sin terminar conserva sus partes, que se cobran, hasta que se aborta: dejá que Upload la aborte (leavePartsOnError false)",
+    ),
   ).toEqual([]);
 });
 
-test("step 3: putObject and getObject survive throttling (the SDK retries, the code needs nothing more)", async () => {
+test(say("step 3: putObject and getObject survive throttling (the SDK retries, the code needs nothing more)", "step 3: putObject y getObject sobreviven a la limitación (el SDK reintenta, el código no necesita nada más)"), async () => {
   const bucket = await newBucket();
   injectFaults([
     { service: "S3", operation: "PutObject", fault: "throttle", times: 1 },
@@ -532,16 +637,16 @@ test("step 3: putObject and getObject survive throttling (the SDK retries, the c
   ]);
   await call("putObject", bucket, lesson.putObject(s3, { bucket, key: "slow.txt", body: "down", contentType: "text/plain" }));
   const got = await call("getObject", bucket, lesson.getObject(s3, bucket, "slow.txt"));
-  expect(got?.body, "the body read back after a throttled put and get").toBe("down");
+  expect(got?.body, say("the body read back after a throttled put and get", "el cuerpo leído de vuelta después de un put y un get limitados")).toBe("down");
 });
 
 // ── The whole lesson ────────────────────────────────────────────────────────────────────────────
 
-test("lesson: nothing of this run is left behind", async () => {
+test(say("lesson: nothing of this run is left behind", "lesson: no queda nada de esta corrida"), async () => {
   // Every test's bucket is removed after it. Listing buckets is eventually consistent on AWS: poll.
   let left: string[] = [];
   await waitFor(
-    "the buckets of this run to be gone",
+    say("the buckets of this run to be gone", "el borrado de los buckets de esta corrida"),
     async () => {
       const { Buckets = [] } = await s3.send(new ListBucketsCommand({ Prefix: RUN_PREFIX }));
       left = Buckets.map((b) => b.Name!).filter((name) => name.startsWith(RUN_PREFIX));
@@ -549,6 +654,6 @@ test("lesson: nothing of this run is left behind", async () => {
     },
     { timeoutMs: 8000, intervalMs: 500 },
   ).catch(() => {
-    throw new Error(`Buckets of this run still in the emulator: ${left.join(", ")}`);
+    throw new Error(say(`Buckets of this run still in the emulator: ${left.join(", ")}`, `Buckets de esta corrida que siguen en el emulador: ${left.join(", ")}`));
   });
 });

@@ -23,7 +23,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload, type Progress } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { createClient, runMain, uniqueName, workshopTags } from "../../workshop/lesson";
+import { createClient, runMain, say, uniqueName, workshopTags } from "../../workshop/lesson";
 
 export const MiB = 1024 * 1024;
 
@@ -287,7 +287,7 @@ function mib(bytes = 0): string {
 }
 
 async function tour(s3: S3Client, bucket: string): Promise<void> {
-  console.log("\nStep 2–3 · an object is a key, bytes and metadata");
+  console.log(say("\nStep 2–3 · an object is a key, bytes and metadata", "\nPasos 2–3 · un objeto es una clave, bytes y metadatos"));
   await putObject(s3, {
     bucket,
     key: "hello.txt",
@@ -296,67 +296,112 @@ async function tour(s3: S3Client, bucket: string): Promise<void> {
     metadata: { talk: "PyCon Argentina" },
   });
   const hello = await getObject(s3, bucket, "hello.txt");
-  console.log(`  hello.txt: "${hello.body}" (${hello.contentType}, metadata ${JSON.stringify(hello.metadata)}, CRC32 ${hello.checksumCRC32})`);
+  const metadata = JSON.stringify(hello.metadata);
+  console.log(
+    say(
+      `  hello.txt: "${hello.body}" (${hello.contentType}, metadata ${metadata}, CRC32 ${hello.checksumCRC32})`,
+      `  hello.txt: "${hello.body}" (${hello.contentType}, metadatos ${metadata}, CRC32 ${hello.checksumCRC32})`,
+    ),
+  );
 
-  console.log("\nStep 4 · listing, page by page, and folders that are not there");
+  console.log(say("\nStep 4 · listing, page by page, and folders that are not there", "\nPaso 4 · listar página por página, y carpetas que no existen"));
   const keys = ["photos/2024/cat.jpg", "photos/2024/dog.jpg", "photos/2025/owl.jpg", "photos/index.html", "notes.txt"];
   for (const key of keys) await putObject(s3, { bucket, key, body: key, contentType: "text/plain" });
   const all = await listObjects(s3, bucket, { pageSize: 2 });
-  console.log(`  ${all.keys.length} keys in ${all.pages} pages of 2: ${all.keys.join(", ")}`);
+  const listed = all.keys.join(", ");
+  console.log(say(`  ${all.keys.length} keys in ${all.pages} pages of 2: ${listed}`, `  ${all.keys.length} claves en ${all.pages} páginas de 2: ${listed}`));
   const photos = await listObjects(s3, bucket, { prefix: "photos/", delimiter: "/" });
-  console.log(`  prefix "photos/", delimiter "/": files ${photos.keys.join(", ")}; folders ${photos.folders.join(", ")}`);
+  const [files, folders] = [photos.keys.join(", "), photos.folders.join(", ")];
+  console.log(
+    say(
+      `  prefix "photos/", delimiter "/": files ${files}; folders ${folders}`,
+      `  prefijo "photos/", delimitador "/": archivos ${files}; carpetas ${folders}`,
+    ),
+  );
 
-  console.log("\nStep 7 · a presigned URL, fetched without the SDK");
+  console.log(say("\nStep 7 · a presigned URL, fetched without the SDK", "\nPaso 7 · una URL prefirmada, descargada sin el SDK"));
   const url = await presignGetUrl(s3, bucket, "hello.txt", 60);
   const response = await fetch(url);
   // Print the URL without its query string: the signature in it is a secret until it expires.
   console.log(`  GET ${url.split("?")[0]}?X-Amz-Signature=… → ${response.status} "${await response.text()}"`);
 
-  console.log("\nStep 8 · a multipart upload of 6 MiB, in parts of 5 MiB, two in flight at once");
+  console.log(
+    say(
+      "\nStep 8 · a multipart upload of 6 MiB, in parts of 5 MiB, two in flight at once",
+      "\nPaso 8 · una carga multiparte de 6 MiB, en partes de 5 MiB, dos en vuelo a la vez",
+    ),
+  );
   const big = Buffer.alloc(6 * MiB, "no toca botón\n");
   const { etag } = await uploadLargeObject(s3, {
     bucket,
     key: "big.bin",
     body: big,
     contentType: "application/octet-stream",
-    onProgress: (p) => console.log(`  part ${p.part} done: ${mib(p.loaded)} of ${mib(p.total)} MiB sent`),
+    onProgress: (p) =>
+      console.log(
+        say(
+          `  part ${p.part} done: ${mib(p.loaded)} of ${mib(p.total)} MiB sent`,
+          `  parte ${p.part} lista: ${mib(p.loaded)} de ${mib(p.total)} MiB enviados`,
+        ),
+      ),
   });
-  console.log(`  big.bin uploaded, ETag ${etag} (the "-2": two parts; a multipart ETag is not an MD5 of the file)`);
+  console.log(
+    say(
+      `  big.bin uploaded, ETag ${etag} (the "-2": two parts; a multipart ETag is not an MD5 of the file)`,
+      `  big.bin subido, ETag ${etag} (el "-2": dos partes; un ETag multiparte no es un MD5 del archivo)`,
+    ),
+  );
 
-  console.log("\nStep 5 and 10 · versioning: an overwrite keeps the old version");
+  console.log(
+    say("\nStep 5 and 10 · versioning: an overwrite keeps the old version", "\nPasos 5 y 10 · control de versiones: sobrescribir conserva la versión anterior"),
+  );
   const first = await putObject(s3, { bucket, key: "config.json", body: '{"color":"red"}', contentType: "application/json" });
   await putObject(s3, { bucket, key: "config.json", body: '{"color":"blue"}', contentType: "application/json" });
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "config.json" }));
   for (const v of await listObjectVersions(s3, bucket, { prefix: "config.json" })) {
-    const what = v.deleteMarker ? "delete marker" : v.versionId === first.versionId ? "the first put" : "the overwrite";
-    console.log(`  ${v.key} ${v.versionId.slice(0, 8)}… ${what}${v.isLatest ? " ← latest" : ""}`);
+    const what = v.deleteMarker
+      ? say("delete marker", "marcador de eliminación")
+      : v.versionId === first.versionId
+        ? say("the first put", "el primer put")
+        : say("the overwrite", "la sobrescritura");
+    const latest = v.isLatest ? say(" ← latest", " ← actual") : "";
+    console.log(`  ${v.key} ${v.versionId.slice(0, 8)}… ${what}${latest}`);
   }
-  console.log(`  deleted, yet the first version still reads ${await getObjectVersion(s3, bucket, "config.json", first.versionId!)}`);
+  const old = await getObjectVersion(s3, bucket, "config.json", first.versionId!);
+  console.log(say(`  deleted, yet the first version still reads ${old}`, `  borrado, y aun así la primera versión todavía dice ${old}`));
 }
 
 export async function main(): Promise<void> {
   const s3 = createClient(S3Client);
   const bucket = uniqueName("demo");
-  console.log("Step 1 and 9 · a bucket, versioned from the start");
+  console.log(say("Step 1 and 9 · a bucket, versioned from the start", "Pasos 1 y 9 · un bucket, con control de versiones desde el principio"));
   await createBucket(s3, bucket);
   let finished = false;
   try {
     // On AWS, turn versioning on before the first write (and wait for it): puts made while the
     // change propagates may get no version.
     await enableVersioning(s3, bucket);
-    console.log(`  created ${bucket}, versioning Enabled`);
+    console.log(say(`  created ${bucket}, versioning Enabled`, `  creé ${bucket}, con el control de versiones en Enabled`));
     await tour(s3, bucket);
     finished = true;
   } finally {
     // Runs even when a step failed: a bucket left behind keeps costing money on real AWS.
-    console.log("\nStep 6 · clean up");
+    console.log(say("\nStep 6 · clean up", "\nPaso 6 · limpieza"));
     try {
       const deleted = await emptyAndDeleteBucket(s3, bucket);
-      console.log(`  deleted ${deleted} versions and delete markers, then ${bucket}`);
+      console.log(
+        say(`  deleted ${deleted} versions and delete markers, then ${bucket}`, `  borré ${deleted} versiones y marcadores de eliminación, y después ${bucket}`),
+      );
     } catch (err) {
       if (finished) throw err;
       // Keep the first error: it names the step to fix.
-      console.error(`  ${bucket} was not deleted (\`npm start -- cleanup\` removes it): ${(err as Error).message}`);
+      const why = (err as Error).message;
+      console.error(
+        say(
+          `  ${bucket} was not deleted (\`npm start -- cleanup\` removes it): ${why}`,
+          `  ${bucket} no se borró (\`npm start -- cleanup\` lo borra): ${why}`,
+        ),
+      );
     }
   }
 }
