@@ -82,6 +82,65 @@ function markdown(file: string) {
 /** A code block whose info string is `text` (a demo's output, a screen) is translated; every other one is code. */
 const isCode = (block: Fenced) => !/^(text|console|output)\b/.test(block.info);
 
+/**
+ * A mermaid diagram with its labels taken out: what is inside "…", |…|, […], (…) and {…} (the
+ * brackets themselves stay, they draw the node's shape), and a state transition's ": label".
+ * The two READMEs may word a diagram's labels each in its language, but must draw the same
+ * diagram: the same nodes, shapes, arrows and lines, in the same order.
+ */
+function mermaidShape(body: string): string {
+  return body
+    .split("\n")
+    .map((line) => {
+      const unquoted = line.replace(/"[^"]*"/g, '""').replace(/\|[^|]*\|/g, "||");
+      let shape = "";
+      let depth = 0;
+      for (const c of unquoted) {
+        if ("[({".includes(c)) depth++;
+        if (depth === 0 || "[({})]".includes(c)) shape += c;
+        if ("])}".includes(c)) depth = Math.max(0, depth - 1);
+      }
+      if (/-->/.test(shape)) shape = shape.replace(/:.*$/, ":");
+      return shape.trimEnd();
+    })
+    .join("\n");
+}
+
+describe("mermaidShape: a diagram's labels may be translated, not its structure", () => {
+  const en = [
+    "flowchart LR",
+    '  subgraph res["Reservation r-…"]',
+    "  user((browser)) -->|HTTP :80| alb[Load balancer<br/>two zones]",
+    "  t -.->|kept in step| i[(index byProduct)]",
+    '  image["Image (AMI)"] -- "RunInstances<br/>tags" --> res',
+    "  lbsg{{group:<br/>80 from 0.0.0.0/0}} -.- alb",
+  ].join("\n");
+  const es = [
+    "flowchart LR",
+    '  subgraph res["Reserva r-…"]',
+    "  user((navegador)) -->|HTTP :80| alb[Balanceador de carga<br/>dos zonas]",
+    "  t -.->|sincronizado| i[(índice byProduct)]",
+    '  image["Imagen (AMI)"] -- "RunInstances<br/>etiquetas" --> res',
+    "  lbsg{{grupo:<br/>80 desde 0.0.0.0/0}} -.- alb",
+  ].join("\n");
+
+  test("the same diagram with its labels translated has the same shape", () => {
+    expect(mermaidShape(es)).toBe(mermaidShape(en));
+    expect(mermaidShape("stateDiagram-v2\n  InFlight --> Visible: timeout expires")).toBe(
+      mermaidShape("stateDiagram-v2\n  InFlight --> Visible: vence el tiempo de espera"),
+    );
+  });
+
+  test("another arrow, node, shape, target or line is another diagram", () => {
+    expect(mermaidShape(es.replace("-.->", "-->"))).not.toBe(mermaidShape(en));
+    expect(mermaidShape(es.replace("alb[", "lb["))).not.toBe(mermaidShape(en));
+    expect(mermaidShape(es.replace("i[(índice byProduct)]", "i[índice byProduct]"))).not.toBe(mermaidShape(en));
+    expect(mermaidShape(es.replace("user((navegador))", "user(navegador)"))).not.toBe(mermaidShape(en));
+    expect(mermaidShape(`${es}\n  alb --> t`)).not.toBe(mermaidShape(en));
+    expect(mermaidShape("stateDiagram-v2\n  InFlight --> Visible: a")).not.toBe(mermaidShape("stateDiagram-v2\n  InFlight --> Gone: a"));
+  });
+});
+
 /** Texts of lesson.json, with where they are: every one must be { en, es }. */
 function texts(meta: Record<string, unknown>): Array<[where: string, value: unknown]> {
   const found: Array<[string, unknown]> = [["title", meta.title], ["summary", meta.summary]];
@@ -150,7 +209,9 @@ describe.each(listLessons().map((l) => [l.slug, l] as const))("lesson %s in both
     expect(b.blocks.length, "the number of code blocks").toBe(a.blocks.length);
     a.blocks.forEach((block, i) => {
       expect(b.blocks[i].info, `code block ${i + 1}'s language`).toBe(block.info);
-      if (isCode(block)) expect(b.blocks[i].body, `code block ${i + 1} (code is the same in both languages)`).toBe(block.body);
+      if (block.info === "mermaid")
+        expect(mermaidShape(b.blocks[i].body), `code block ${i + 1} (a diagram: only its labels may be translated)`).toBe(mermaidShape(block.body));
+      else if (isCode(block)) expect(b.blocks[i].body, `code block ${i + 1} (code is the same in both languages)`).toBe(block.body);
     });
   });
 
