@@ -268,13 +268,13 @@ describe(say("step 3: a reservation of instances", "step 3: una reserva de insta
     );
     rec.stop();
     noProblem(waitedAfter(rec, "RunInstances"), say("launchInstances waits until the instances run", "launchInstances espera hasta que las instancias estén corriendo"));
-    expect(launched.instanceIds, say("the instance ids returned", "los ids de instancia devueltos")).toHaveLength(2);
+    expect(launched.instanceIds, say("the instance ids returned", "los IDs de instancia devueltos")).toHaveLength(2);
 
     const { Reservations = [] } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: launched.instanceIds }));
     const held = Reservations.map((r) => `${r.ReservationId}: ${(r.Instances ?? []).map((i) => i.InstanceId).join(", ")}`);
     const shown = held.join("\n  ");
     expect(held, say(`one RunInstances call, one reservation; the emulator holds:\n  ${shown}`, `una llamada a RunInstances, una reserva; el emulador tiene:\n  ${shown}`)).toHaveLength(1);
-    expect(Reservations[0].ReservationId, say("the reservation id returned", "el id de reserva devuelto")).toBe(launched.reservationId);
+    expect(Reservations[0].ReservationId, say("the reservation id returned", "el ID de reserva devuelto")).toBe(launched.reservationId);
     const instances = Reservations[0].Instances ?? [];
     expect(instances.map((i) => i.InstanceId).sort()).toEqual([...launched.instanceIds].sort());
     for (const instance of instances) {
@@ -310,7 +310,7 @@ describe(say("step 4: finding instances by tag", "step 4: encontrar instancias p
     expect(groups, found).toEqual(expect.arrayContaining([[...first].sort(), [...second].sort()]));
     expect(groups.flat(), say(`the other fleet's ${decoy[0]} is not in it`, `${decoy[0]}, de la otra flota, no está entre ellas`)).not.toContain(decoy[0]);
     for (const r of reservations) {
-      expect(r.reservationId, say("every reservation has its id", "cada reserva tiene su id")).toMatch(/^r-/);
+      expect(r.reservationId, say("every reservation has its id", "cada reserva tiene su ID")).toMatch(/^r-/);
       for (const i of r.instances) expect(i.state, say(`${i.instanceId}'s state`, `el estado de ${i.instanceId}`)).toBe("running");
     }
   });
@@ -374,7 +374,7 @@ describe(say("step 6: cleanup", "step 6: limpieza"), () => {
 
     const terminated = await settles(say("cleanup to return (it waits for the instances to terminate)", "la respuesta de cleanup (que espera a que las instancias terminen)"), lesson.cleanup(ec2, fleet, keyName));
 
-    expect([...terminated].sort(), say("cleanup returns the ids it terminated (the ones still alive)", "cleanup devuelve los ids que terminó (los que seguían vivos)")).toEqual([ids[0], ids[2]].sort());
+    expect([...terminated].sort(), say("cleanup returns the ids it terminated (the ones still alive)", "cleanup devuelve los IDs que terminó (los que seguían vivos)")).toEqual([ids[0], ids[2]].sort());
     const alive = await instancesOfFleet(fleet, LIVE);
     const shown = alive.map((i) => `${i.InstanceId}=${i.State?.Name}`).join(", ");
     expect(shown, say("instances of the fleet that are not terminated", "instancias de la flota que no están terminadas")).toBe("");
@@ -425,7 +425,7 @@ describe(say("when it fails", "cuando falla"), () => {
     const faults = injectFaults([{ service: "EC2", operation: "TerminateInstances", fault: "server-error", times: 1, from: "lesson" }]);
     const terminated = await settles(say("cleanup to return after a failed TerminateInstances", "la respuesta de cleanup después de un TerminateInstances fallido"), lesson.cleanup(ec2, fleet, keyName));
     expect(faults.injected.length, say("the 503 was injected", "se inyectó el 503")).toBe(1);
-    expect([...terminated].sort(), say("cleanup returns the ids it terminated", "cleanup devuelve los ids que terminó")).toEqual([...ids].sort());
+    expect([...terminated].sort(), say("cleanup returns the ids it terminated", "cleanup devuelve los IDs que terminó")).toEqual([...ids].sort());
     const alive = await instancesOfFleet(fleet, LIVE);
     expect(alive.map((i) => `${i.InstanceId}=${i.State?.Name}`).join(", "), say("instances of the fleet that are not terminated", "instancias de la flota que no están terminadas")).toBe("");
   });
