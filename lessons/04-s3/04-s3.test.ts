@@ -122,7 +122,7 @@ async function call<T>(what: string, bucket: string, promise: Promise<T>): Promi
         say(
           `${err.message} If it loops over pages, does each request pass on the marker or token of the answer before it?\n` +
             `The bucket ${bucket} holds: ${held}`,
-          `${err.message} Si recorre páginas, ¿cada pedido pasa el marcador o el token de la respuesta anterior?\n` +
+          `${err.message} Si recorre páginas, ¿cada solicitud pasa el marcador o el token de la respuesta anterior?\n` +
             `El bucket ${bucket} tiene: ${held}`,
         ),
       );
@@ -346,7 +346,7 @@ test(say("step 5: listObjectVersions lists every version and delete marker, page
     requests.filter((c) => c.input.KeyMarker !== undefined && c.input.VersionIdMarker === undefined).map((c) => c.input),
     say(
       `listObjectVersions sent ${sent(requests)}: pass both NextKeyMarker and NextVersionIdMarker on`,
-      `listObjectVersions mandó ${sent(requests)}: pasá al pedido siguiente tanto NextKeyMarker como NextVersionIdMarker`,
+      `listObjectVersions mandó ${sent(requests)}: pasá a la solicitud siguiente tanto NextKeyMarker como NextVersionIdMarker`,
     ),
   ).toEqual([]);
 
