@@ -256,7 +256,7 @@ test(say("step 5: receiveMessages long-polls: only the placed order reaches the 
   expect(receives.length, say("receiveMessages with maxAttempts 1 receives once", "receiveMessages con maxAttempts 1 recibe una sola vez")).toBe(1);
   expect(
     receives.filter((c) => !(Number(c.input.WaitTimeSeconds ?? (queueWaits ? 1 : 0)) > 0)).map((c) => c.input),
-    say("a receive without WaitTimeSeconds is a short poll: it answers at once, from a sample of servers, and can say empty while messages wait", "un receive sin WaitTimeSeconds es un sondeo corto: responde al instante, desde una muestra de servidores, y puede decir que está vacía mientras hay mensajes esperando"),
+    say("a receive without WaitTimeSeconds is a short poll: it answers at once, from a sample of servers, and can say empty while messages wait", "una recepción sin WaitTimeSeconds es un sondeo corto: responde al instante, desde una muestra de servidores, y puede decir que está vacía mientras hay mensajes esperando"),
   ).toEqual([]);
 
   // The counts are approximate (exact only on an emulator): poll a while until they say nothing is left.
@@ -272,7 +272,7 @@ test(say("step 5: receiveMessages long-polls: only the placed order reaches the 
     },
     { timeoutMs: 5000, intervalMs: 250 },
   ).catch(() => {
-    throw new Error(say(`A message that was read must be deleted, or it comes back after its visibility timeout; the warehouse queue still counts ${JSON.stringify(counts)}`, `Un mensaje leído tiene que borrarse, o vuelve cuando termina su tiempo de visibilidad; la cola del depósito todavía cuenta ${JSON.stringify(counts)}`));
+    throw new Error(say(`A message that was read must be deleted, or it comes back after its visibility timeout; the warehouse queue still counts ${JSON.stringify(counts)}`, `Un mensaje leído tiene que borrarse, o vuelve cuando termina su tiempo de espera de visibilidad; la cola del depósito todavía cuenta ${JSON.stringify(counts)}`));
   });
 });
 
@@ -328,10 +328,10 @@ test(say("step 4: publishMessage survives throttling (the SDK retries it)", "ste
   const id = await within("publishMessage", lesson.publishMessage(sns, topicArn, JSON.stringify({ slow: true }), { eventType: "throttled" }));
   faults.clear();
   expect(id, say("publishMessage returns the MessageId once the retry got through", "publishMessage devuelve el MessageId una vez que el reintento pasó")).toBeTruthy();
-  expect(faults.injected.length, say("the throttle was injected", "se inyectó el throttling")).toBe(1);
+  expect(faults.injected.length, say("the throttle was injected", "se inyectó la limitación (throttling)")).toBe(1);
 });
 
-test(say("step 5: receiveMessages gets the message although a receive timed out and one answered a false empty", "step 5: receiveMessages recibe el mensaje aunque un receive se pasó de tiempo y otro respondió vacío sin estarlo"), async () => {
+test(say("step 5: receiveMessages gets the message although a receive timed out and one answered a false empty", "step 5: receiveMessages recibe el mensaje aunque una recepción se pasó de tiempo y otra respondió vacía sin estarlo"), async () => {
   const { warehouse } = await queues();
   const topicArn = await topic();
   await subscriptions();
