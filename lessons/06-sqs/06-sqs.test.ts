@@ -122,7 +122,7 @@ async function expectCountsSoon(queueUrl: string, expected: { waiting: number; i
     await waitFor(
       say(
         `the queue to hold ${expected.waiting} waiting and ${expected.inFlight} in flight`,
-        `que la cola tenga ${expected.waiting} esperando y ${expected.inFlight} en vuelo`,
+        `la cola con ${expected.waiting} mensajes esperando y ${expected.inFlight} en vuelo`,
       ),
       async () => {
         last = await counts(queueUrl);
@@ -185,7 +185,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
 
   test(say(
     "step 2: sendMessage puts one job in the queue, as JSON, and returns its message id",
-    "step 2: sendMessage pone un trabajo en la cola, como JSON, y devuelve el id de su mensaje",
+    "step 2: sendMessage pone un trabajo en la cola, como JSON, y devuelve el ID de su mensaje",
   ), async ({ expect }) => {
     const queueUrl = await newQueue("send");
     const job = { id: "invoice-1", task: "email invoice 1" };
@@ -203,7 +203,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
 
   test(say(
     "step 9: sendMessageBatch sends several jobs in one request and returns their message ids in order",
-    "step 9: sendMessageBatch envía varios trabajos en una sola llamada y devuelve los ids de sus mensajes, en orden",
+    "step 9: sendMessageBatch envía varios trabajos en una sola llamada y devuelve los IDs de sus mensajes, en orden",
   ), async ({ expect }) => {
     const queueUrl = await newQueue("batch");
     const jobs = [1, 2, 3].map((n) => ({ id: `invoice-${n}`, task: `email invoice ${n}` }));
@@ -251,7 +251,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
 
   test(say(
     "step 3: receiveMessages long-polls: it waits for a message sent after it started",
-    "step 3: receiveMessages hace long polling: espera un mensaje enviado después de empezar",
+    "step 3: receiveMessages hace sondeo largo: espera un mensaje enviado después de empezar",
   ), async ({ expect }) => {
     const queueUrl = await newQueue("poll");
     const job = { id: "late-1", task: "arrives while the consumer waits" };
@@ -291,12 +291,12 @@ describe.concurrent(say("SQS", "SQS"), () => {
 
   test(say(
     "step 3: a message that is not deleted comes back after its visibility timeout (receiveMessages' visibilityTimeout)",
-    "step 3: un mensaje que no se borra vuelve después de su visibility timeout (el visibilityTimeout de receiveMessages)",
+    "step 3: un mensaje que no se borra vuelve después de su tiempo de espera de visibilidad (el visibilityTimeout de receiveMessages)",
   ), async ({ expect }) => {
     const queueUrl = await newQueue("comeback");
     await send(queueUrl, { id: "crash-1", task: "the worker dies before deleting" });
     const first = await lesson.receiveMessages(sqs, queueUrl, { waitTimeSeconds: 1, visibilityTimeout: 1 });
-    expect(first.map(jobIdOf), say("the first receive should get the message", "el primer receive debería traer el mensaje")).toEqual(["crash-1"]);
+    expect(first.map(jobIdOf), say("the first receive should get the message", "la primera recepción debería traer el mensaje")).toEqual(["crash-1"]);
     const again = await receive(queueUrl, 3);
     expect(
       again.map((m) => m.MessageId),
@@ -329,7 +329,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
     const queueUrl = await newQueue("delbatch");
     for (const n of [1, 2, 3]) await send(queueUrl, { id: `done-${n}`, task: "done" });
     const messages = await receiveAll(queueUrl, 3);
-    expect(messages.length, say("the test sent 3 messages", "el test envió 3 mensajes")).toBe(3);
+    expect(messages.length, say("the test sent 3 messages", "la prueba envió 3 mensajes")).toBe(3);
     await lesson.deleteMessageBatch(sqs, queueUrl, messages);
     await expectCountsSoon(queueUrl, { waiting: 0, inFlight: 0 }, say(
       "after deleteMessageBatch the queue should be empty",
@@ -339,7 +339,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
 
   test(say(
     "step 10: deleteMessageBatch throws when SQS could not delete one of them (look at Failed)",
-    "step 10: deleteMessageBatch tira un error cuando SQS no pudo borrar alguno (mirá Failed)",
+    "step 10: deleteMessageBatch lanza un error cuando SQS no pudo borrar alguno (mirá Failed)",
   ), async ({ expect }) => {
     const queueUrl = await newQueue("delfail");
     await send(queueUrl, { id: "done-1", task: "done" });
@@ -348,7 +348,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
     const error = await rejectionOf(lesson.deleteMessageBatch(sqs, queueUrl, [message!, bogus]));
     expect(error, say(
       "a batch answers 200 even when some entries failed: deleteMessageBatch should throw when Failed is not empty",
-      "un lote responde 200 aunque fallen algunas entradas: deleteMessageBatch debería tirar un error cuando Failed no está vacío",
+      "un lote responde 200 aunque fallen algunas entradas: deleteMessageBatch debería lanzar un error cuando Failed no está vacío",
     )).toBeInstanceOf(
       Error,
     );
@@ -356,26 +356,26 @@ describe.concurrent(say("SQS", "SQS"), () => {
 
   test(say(
     "step 11: changeMessageVisibility extends the timeout while a worker is busy; 0 gives the message back",
-    "step 11: changeMessageVisibility extiende el timeout mientras un worker está ocupado; 0 devuelve el mensaje",
+    "step 11: changeMessageVisibility extiende el tiempo de espera mientras un worker está ocupado; 0 devuelve el mensaje",
   ), async ({ expect }) => {
     const queueUrl = await newQueue("extend", { VisibilityTimeout: "1" });
     await send(queueUrl, { id: "slow-1", task: "a slow job" });
     const [message] = await receive(queueUrl, 1);
-    expect(message, say("the test could not receive the message it sent", "el test no pudo recibir el mensaje que envió")).toBeDefined();
+    expect(message, say("the test could not receive the message it sent", "la prueba no pudo recibir el mensaje que envió")).toBeDefined();
     await lesson.changeMessageVisibility(sqs, queueUrl, message!.ReceiptHandle!, 10);
     const meanwhile = await receive(queueUrl, 2);
     expect(
       meanwhile.map(jobIdOf),
       say(
         "extended to 10 s, the message should stay hidden past the queue's 1 s visibility timeout; a receive 2 s later got it",
-        "extendido a 10 s, el mensaje debería seguir oculto más allá del visibility timeout de 1 s de la cola; un receive 2 s después lo trajo",
+        "extendido a 10 s, el mensaje debería seguir oculto más allá del tiempo de espera de visibilidad de 1 s de la cola; una recepción 2 s después lo trajo",
       ),
     ).toEqual([]);
     await lesson.changeMessageVisibility(sqs, queueUrl, message!.ReceiptHandle!, 0);
     const back = await receive(queueUrl, 1);
     expect(back.map(jobIdOf), say(
       "with its visibility timeout set to 0, the message should be visible again at once",
-      "con su visibility timeout en 0, el mensaje debería volver a estar visible enseguida",
+      "con su tiempo de espera de visibilidad en 0, el mensaje debería volver a estar visible enseguida",
     )).toEqual(["slow-1"]);
   });
 
@@ -394,7 +394,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
       done.push(job.id);
     };
     const messages = await receiveAll(queueUrl, 3);
-    expect(messages.length, say("the test sent 3 messages", "el test envió 3 mensajes")).toBe(3);
+    expect(messages.length, say("the test sent 3 messages", "la prueba envió 3 mensajes")).toBe(3);
     const ran: boolean[] = [];
     for (const message of messages) ran.push(await lesson.processOnce(JSON.parse(message.Body!), processed, charge));
     // The worker dies before deleting: after the visibility timeout (here: 0) SQS delivers the messages again.
@@ -402,7 +402,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
       await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 }));
     }
     const redelivered = await receiveAll(queueUrl, 3);
-    expect(redelivered.length, say("the test made its 3 messages visible again", "el test volvió a hacer visibles sus 3 mensajes")).toBe(3);
+    expect(redelivered.length, say("the test made its 3 messages visible again", "la prueba volvió a hacer visibles sus 3 mensajes")).toBe(3);
     for (const message of redelivered) ran.push(await lesson.processOnce(JSON.parse(message.Body!), processed, charge));
     expect(done.sort(), say(
       "each job should be done once, though invoice-7 came three times",
@@ -417,7 +417,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
     ).toBe(2);
     expect([...processed].sort(), say(
       "processed should hold the ids of the jobs done",
-      "processed debería tener los ids de los trabajos hechos",
+      "processed debería tener los IDs de los trabajos hechos",
     )).toEqual(["invoice-7", "invoice-8"]);
   });
 
@@ -438,7 +438,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
     )).toBe(outage);
     expect(processed.has(job.id), say(
       "a job that failed is not done: give its claim back when handle() throws, so that it runs again",
-      "un trabajo que falló no está hecho: liberá su reserva cuando handle() tira un error, así corre de nuevo",
+      "un trabajo que falló no está hecho: liberá su reserva cuando handle() lanza un error, así corre de nuevo",
     )).toBe(false);
     const done: string[] = [];
     expect(await lesson.processOnce(job, processed, async (j) => void done.push(j.id)), say(
@@ -466,7 +466,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
       charges,
       say(
         "two copies of invoice-10 were processed at the same time and the customer was charged twice: claim the id before the work, not after",
-        "dos copias de invoice-10 se procesaron a la vez y al cliente se le cobró dos veces: reservá el id antes del trabajo, no después",
+        "dos copias de invoice-10 se procesaron a la vez y al cliente se le cobró dos veces: reservá el ID antes del trabajo, no después",
       ),
     ).toBe(1);
     expect(ran.sort(), say(
@@ -493,7 +493,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
 
   test(say(
     "step 7: setRedrivePolicy: after maxReceiveCount receives without a delete, the message moves to the dead-letter queue",
-    "step 7: setRedrivePolicy: después de maxReceiveCount recepciones sin un delete, el mensaje pasa a la dead-letter queue",
+    "step 7: setRedrivePolicy: después de maxReceiveCount recepciones sin un delete, el mensaje pasa a la cola de mensajes fallidos",
   ), async ({ expect }) => {
     const deadLetterUrl = await newQueue("dlq");
     const queueUrl = await newQueue("work");
@@ -519,7 +519,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
       const messages = await receive(queueUrl, 1, 0);
       expect(messages.map(jobIdOf), say(
         `receive #${n} should still get the poison message`,
-        `el receive #${n} todavía debería traer el mensaje envenenado`,
+        `la recepción #${n} todavía debería traer el mensaje envenenado`,
       )).toEqual(["poison-1"]);
     }
     const third = await receive(queueUrl, 1);
@@ -530,7 +530,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
     const dead = await receive(deadLetterUrl, 2);
     expect(dead.map(jobIdOf), say(
       "the dead-letter queue should hold the poison message",
-      "la dead-letter queue debería tener el mensaje envenenado",
+      "la cola de mensajes fallidos debería tener el mensaje envenenado",
     )).toEqual(["poison-1"]);
   });
 
@@ -585,7 +585,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
     const ids = received.map((r) => r.id);
     expect(ids.length, say(
       `6 sends with one duplicate (MessageDeduplicationId: the job id) should give 5 messages; got ${ids.join(", ")}`,
-      `6 envíos con un duplicado (MessageDeduplicationId: el id del trabajo) deberían dar 5 mensajes; llegaron ${ids.join(", ")}`,
+      `6 envíos con un duplicado (MessageDeduplicationId: el ID del trabajo) deberían dar 5 mensajes; llegaron ${ids.join(", ")}`,
     )).toBe(5);
     expect(ids.filter((id) => id.startsWith("ana")), say(
       "ana's orders, in the order they were sent",
@@ -605,7 +605,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
 
   test(say(
     "step 8: runWorker handles jobs until told to stop, cuts its long poll short, and counts what it handled",
-    "step 8: runWorker procesa trabajos hasta que se le pide que pare, corta su long poll y cuenta lo que procesó",
+    "step 8: runWorker procesa trabajos hasta que se le pide que pare, corta su sondeo largo y cuenta lo que procesó",
   ), async ({ expect }) => {
     const queueUrl = await newQueue("worker");
     for (const id of ["ok-1", "bad-1", "ok-2"]) await send(queueUrl, { id, task: id.startsWith("bad") ? "fails" : "works" });
@@ -636,7 +636,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
       stop.signal.addEventListener("abort", () => {
         hung = setTimeout(() => reject(new Error(say(
           "runWorker did not return within 4.5 s of the abort: loop only while the signal is not aborted",
-          "runWorker no terminó dentro de los 4,5 s siguientes al aborto: hacé el loop solo mientras la señal no esté abortada",
+          "runWorker no terminó dentro de los 4,5 s siguientes al aborto: hacé el bucle solo mientras la señal no esté abortada",
         ))), 4500);
       });
     });
@@ -648,7 +648,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
       error,
       say(
         `runWorker failed with "${error}". An abort in the middle of a long poll makes sqs.send throw: catch it, and stop if signal.aborted`,
-        `runWorker falló con "${error}". Un aborto en medio de un long poll hace que sqs.send tire un error: atrapalo, y pará si signal.aborted`,
+        `runWorker falló con "${error}". Un aborto en medio de un sondeo largo hace que sqs.send lance un error: atrapalo, y pará si signal.aborted`,
       ),
     ).toBeUndefined();
     expect(seen.sort(), say(
@@ -663,7 +663,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
       tookToStop,
       say(
         `runWorker took ${tookToStop} ms to stop after the abort: pass the signal to sqs.send ({ abortSignal }) so a 3 s long poll is cut short`,
-        `runWorker tardó ${tookToStop} ms en parar después del aborto: pasale la señal a sqs.send ({ abortSignal }) para que un long poll de 3 s se corte antes`,
+        `runWorker tardó ${tookToStop} ms en parar después del aborto: pasale la señal a sqs.send ({ abortSignal }) para que un sondeo largo de 3 s se corte antes`,
       ),
     ).toBeLessThan(2000);
     await expectCountsSoon(
@@ -671,7 +671,7 @@ describe.concurrent(say("SQS", "SQS"), () => {
       { waiting: 0, inFlight: 1 },
       say(
         "the worker should delete what it handled and leave the failed job in flight, to come back after its visibility timeout",
-        "el worker debería borrar lo que procesó y dejar en vuelo el trabajo que falló, para que vuelva después de su visibility timeout",
+        "el worker debería borrar lo que procesó y dejar en vuelo el trabajo que falló, para que vuelva después de su tiempo de espera de visibilidad",
       ),
     );
   });
@@ -689,11 +689,11 @@ describe(say("when it fails", "cuando falla"), () => {
     const faults = injectFaults([{ service: "SQS", operation: "SendMessageBatch", fault: "partial-failure", times: 1, from: "lesson" }]);
     const ids = await within(say(
       "sendMessageBatch to send a batch that half failed",
-      "que sendMessageBatch envíe un lote que falló a medias",
+      "sendMessageBatch con un lote que falló a medias",
     ), lesson.sendMessageBatch(sqs, queueUrl, jobs));
     expect(faults.injected.map((f) => f.detail), say(
       "the check meant to fail part of the first batch",
-      "el check quería hacer fallar parte del primer lote",
+      "la prueba quería hacer fallar parte del primer lote",
     )).toHaveLength(1);
     const messages = await receiveAll(queueUrl, jobs.length + 1);
     const found = messages.map(jobIdOf).sort();
@@ -723,7 +723,7 @@ describe(say("when it fails", "cuando falla"), () => {
     const rec = recordCalls();
     const error = await within(say(
       "sendMessageBatch to give up on entries that fail every time",
-      "que sendMessageBatch se rinda ante entradas que fallan siempre",
+      "sendMessageBatch, que tenía que rendirse ante entradas que fallan siempre",
     ), rejectionOf(lesson.sendMessageBatch(sqs, queueUrl, jobs)));
     rec.stop();
     const calls = rec.filter("SQS", "SendMessageBatch").filter((c) => c.fromLesson);
@@ -749,11 +749,11 @@ describe(say("when it fails", "cuando falla"), () => {
     const queueUrl = await newQueue("delpartial");
     for (const n of [1, 2, 3, 4]) await send(queueUrl, { id: `done-${n}`, task: "done" });
     const messages = await receiveAll(queueUrl, 4);
-    expect(messages.length, say("the test sent 4 messages", "el test envió 4 mensajes")).toBe(4);
+    expect(messages.length, say("the test sent 4 messages", "la prueba envió 4 mensajes")).toBe(4);
     injectFaults([{ service: "SQS", operation: "DeleteMessageBatch", fault: "partial-failure", times: 1, from: "lesson" }]);
     await within(say(
       "deleteMessageBatch to delete a batch that half failed",
-      "que deleteMessageBatch borre un lote que falló a medias",
+      "deleteMessageBatch con un lote que falló a medias",
     ), lesson.deleteMessageBatch(sqs, queueUrl, messages));
     await expectCountsSoon(
       queueUrl,
@@ -767,7 +767,7 @@ describe(say("when it fails", "cuando falla"), () => {
 
   test(say(
     "step 3: receiveMessages asks for a long poll, which no false empty answer can fool",
-    "step 3: receiveMessages pide un long poll, que ninguna respuesta falsamente vacía puede engañar",
+    "step 3: receiveMessages pide un sondeo largo, que ninguna respuesta falsamente vacía puede engañar",
   ), async () => {
     const queueUrl = await newQueue("falseempty");
     await send(queueUrl, { id: "late-2", task: "waiting" });
@@ -781,10 +781,10 @@ describe(say("when it fails", "cuando falla"), () => {
       sent.length > 0 && sent.every((wait) => wait === 1),
       say(
         `receiveMessages(…, { waitTimeSeconds: 1 }) should send WaitTimeSeconds: 1 (without it the queue's default, 0, makes a short poll); it sent ${JSON.stringify(sent)}`,
-        `receiveMessages(…, { waitTimeSeconds: 1 }) debería enviar WaitTimeSeconds: 1 (sin eso, el valor por defecto de la cola, 0, hace un short poll); envió ${JSON.stringify(sent)}`,
+        `receiveMessages(…, { waitTimeSeconds: 1 }) debería enviar WaitTimeSeconds: 1 (sin eso, el valor por defecto de la cola, 0, hace un sondeo corto); envió ${JSON.stringify(sent)}`,
       ),
     ).toBe(true);
-    expect(messages.map(jobIdOf), say("a long poll gets the waiting message", "un long poll trae el mensaje que espera")).toEqual(["late-2"]);
+    expect(messages.map(jobIdOf), say("a long poll gets the waiting message", "un sondeo largo trae el mensaje que espera")).toEqual(["late-2"]);
   });
 });
 
@@ -808,7 +808,7 @@ test(say(
   };
   await waitFor(say(
     "every queue of this run to be gone from ListQueues",
-    "que todas las colas de esta corrida desaparezcan de ListQueues",
+    "un ListQueues sin ninguna cola de esta corrida",
   ), async () => {
     left = await listLeft();
     return left.length === 0 ? true : undefined;

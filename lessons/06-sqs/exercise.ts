@@ -253,7 +253,7 @@ export async function main(): Promise<void> {
       console.log(
         say(
           `dead-letter queue: ${jobOf(message).id}, received ${times} times in all`,
-          `dead-letter queue: ${jobOf(message).id}, recibido ${times} veces en total`,
+          `cola de mensajes fallidos: ${jobOf(message).id}, recibido ${times} veces en total`,
         ),
       );
       await deleteMessage(sqs, deadLetterUrl, message.ReceiptHandle!);
@@ -268,7 +268,7 @@ export async function main(): Promise<void> {
     console.log(
       say(
         `slow job extended to 10 s: another receive 2 s later got ${meanwhile.length} messages`,
-        `trabajo lento extendido a 10 s: otro receive 2 s después trajo ${meanwhile.length} mensajes`,
+        `trabajo lento extendido a 10 s: otra recepción 2 s después trajo ${meanwhile.length} mensajes`,
       ),
     );
     await deleteMessage(sqs, queueUrl, slow.ReceiptHandle);
