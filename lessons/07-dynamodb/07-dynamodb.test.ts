@@ -303,7 +303,7 @@ describe(say("step 4: updateStock, two writers at once", "step 4: updateStock, d
       writes.length > 0 && writes.every(safe),
       say(
         `updateStock sent ${sent}: let the server add (an update expression such as SET #stock = #stock + :delta); a read, then a write of the sum, loses an update when two writers meet`,
-        `updateStock mandó ${sent}: dejá que sume el servidor (una update expression como SET #stock = #stock + :delta); leer y después escribir la suma pierde una actualización cuando se cruzan dos escritores`,
+        `updateStock mandó ${sent}: dejá que sume el servidor (una expresión de actualización como SET #stock = #stock + :delta); leer y después escribir la suma pierde una actualización cuando se cruzan dos escritores`,
       ),
     ).toBe(true);
     expect((await readItem(product))?.stock, say("the stock after +5", "el stock después de +5")).toBe(15);
@@ -398,7 +398,7 @@ describe(say("step 9: queryOrdersByProduct", "step 9: queryOrdersByProduct"), ()
         query.input.ConsistentRead,
         say(
           "a global secondary index is eventually consistent only: on AWS a Query with ConsistentRead: true on it is a ValidationException",
-          "un índice secundario global solo tiene consistencia eventual: en AWS, un Query con ConsistentRead: true sobre él es un ValidationException",
+          "un índice secundario global solo tiene consistencia eventual: en AWS, un Query con ConsistentRead: true sobre él da un ValidationException",
         ),
       ).not.toBe(true);
     }
@@ -566,21 +566,21 @@ describe(say("step 7: batchWriteItems", "step 7: batchWriteItems"), () => {
     const result = await within(
       say(
         "batchWriteItems to write 30 items (does it send the unprocessed ones again, and stop when none is left?)",
-        "que batchWriteItems escriba 30 ítems (¿reenvía los no procesados, y para cuando no queda ninguno?)",
+        "batchWriteItems con 30 ítems (¿reenvía los no procesados, y para cuando no queda ninguno?)",
       ),
       lesson.batchWriteItems(throttled.doc, table, items, { baseDelayMs: 5, maxAttempts: 10 }),
     );
     const sizes = throttled.calls.map((c) => c.requests);
     expect(Math.max(...sizes), say(
       `requests per BatchWriteItem call: ${show(sizes)} (at most 25)`,
-      `requests por llamada a BatchWriteItem: ${show(sizes)} (25 como mucho)`,
+      `solicitudes por llamada a BatchWriteItem: ${show(sizes)} (25 como mucho)`,
     )).toBeLessThanOrEqual(25);
     const { Items = [] } = await doc.send(
       new QueryCommand({ TableName: table, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": prefix }, ConsistentRead: true }),
     );
     expect(Items.length, say(
       `all 30 items should be written; the table holds ${Items.length}. Requests per call: ${show(sizes)}`,
-      `los 30 ítems deberían quedar escritos; la tabla tiene ${Items.length}. Requests por llamada: ${show(sizes)}`,
+      `los 30 ítems deberían quedar escritos; la tabla tiene ${Items.length}. Solicitudes por llamada: ${show(sizes)}`,
     )).toBe(30);
     expect(sizes.length, say(
       `a throttled batch needs several calls; batchWriteItems made ${sizes.length}: ${show(sizes)}`,
@@ -605,7 +605,7 @@ describe(say("step 7: batchWriteItems", "step 7: batchWriteItems"), () => {
     const items = Array.from({ length: 5 }, (_, i) => ({ pk: prefix, sk: `ITEM#${i}` }));
     const throttled = throttledClient(1); // one item per call: 3 attempts cannot write 5 items
     const error = await within(
-      say("batchWriteItems to give up after maxAttempts (3) calls", "que batchWriteItems se rinda después de maxAttempts (3) llamadas"),
+      say("batchWriteItems to give up after maxAttempts (3) calls", "batchWriteItems, que tenía que rendirse después de maxAttempts (3) llamadas"),
       lesson.batchWriteItems(throttled.doc, table, items, { maxAttempts: 3, baseDelayMs: 40 }).then(
         (result) => result,
         (err: unknown) => err,
@@ -614,7 +614,7 @@ describe(say("step 7: batchWriteItems", "step 7: batchWriteItems"), () => {
     if (error instanceof NotImplementedError) throw error;
     expect(error, say(
       "after maxAttempts calls with items still unprocessed, batchWriteItems should throw an Error",
-      "después de maxAttempts llamadas con ítems todavía sin procesar, batchWriteItems debería tirar un Error",
+      "después de maxAttempts llamadas con ítems todavía sin procesar, batchWriteItems debería lanzar un Error",
     )).toBeInstanceOf(Error);
     const { Items: written = [] } = await doc.send(
       new QueryCommand({ TableName: table, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": prefix }, ConsistentRead: true }),
@@ -659,11 +659,11 @@ describe(say("when it fails", "cuando falla"), () => {
     const faults = injectFaults([{ service: "DynamoDB", operation: "BatchWriteItem", fault: "partial-failure", times: 2, from: "lesson" }]);
     const result = await within(say(
       "batchWriteItems to write 12 items through a busy table",
-      "que batchWriteItems escriba 12 ítems en una tabla ocupada",
+      "batchWriteItems con 12 ítems en una tabla ocupada",
     ), lesson.batchWriteItems(doc, table, items, { baseDelayMs: 5 }));
     expect(faults.injected, say(
       "the check meant to hand back part of the first two batches",
-      "el check quería devolver parte de los dos primeros lotes",
+      "la prueba quería devolver parte de los dos primeros lotes",
     )).toHaveLength(2);
     const written = await itemsUnder(prefix);
     expect(written.length, say(
@@ -687,7 +687,7 @@ describe(say("when it fails", "cuando falla"), () => {
     injectFaults([{ service: "DynamoDB", operation: "BatchWriteItem", fault: "throttle", times: 2, from: "lesson" }]);
     await within(say(
       "batchWriteItems to write through two throttled attempts",
-      "que batchWriteItems escriba a pesar de dos intentos con limitación (throttling)",
+      "batchWriteItems con dos intentos limitados (throttling)",
     ), lesson.batchWriteItems(doc, table, items, { baseDelayMs: 5 }));
     expect((await itemsUnder(prefix)).length, say(
       "the SDK retries a throttled call: all 3 items should be written",

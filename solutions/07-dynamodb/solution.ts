@@ -378,7 +378,7 @@ export async function main(): Promise<void> {
   console.log(
     say(
       `Created table ${table} (pk + sk, index ${BY_PRODUCT_INDEX}, pay per request)`,
-      `Creé la tabla ${table} (pk + sk, índice ${BY_PRODUCT_INDEX}, pago por request)`,
+      `Creé la tabla ${table} (pk + sk, índice ${BY_PRODUCT_INDEX}, pago por solicitud)`,
     ),
   );
   try {
