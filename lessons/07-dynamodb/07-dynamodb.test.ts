@@ -137,7 +137,7 @@ afterAll(async () => {
 describe(say("step 1: createTable", "step 1: createTable"), () => {
   test(say(
     "creates a pay-per-request table with pk/sk, the byProduct index and the workshop tags, and waits for it",
-    "crea una tabla pay-per-request con pk/sk, el índice byProduct y las etiquetas del taller, y espera a que esté lista",
+    "crea una tabla PAY_PER_REQUEST (pago por solicitud) con pk/sk, el índice byProduct y las etiquetas del taller, y espera a que esté lista",
   ), async () => {
     const name = uniqueName("ddb-create");
     const recorder = recordingClient();
