@@ -23,8 +23,13 @@ export const ASSETS = "assets";
 export const LANGUAGES = { es: "Español", en: "English" } as const;
 export type Language = keyof typeof LANGUAGES;
 
-/** `<!-- snippet: 04-s3#slide:presign -->`, alone on its line. */
-const SNIPPET = /^snippet:\s*(?<lesson>\d\d-[a-z0-9-]+)#(?<region>slide:[A-Za-z0-9_-]+)$/;
+/**
+ * `<!-- snippet: 04-s3#slide:presign -->`, alone on its line; `… lines 1-6,14-20` shows only those
+ * lines of the region (counted from its first line, 1), with `// …` where lines are left out.
+ */
+const SNIPPET = /^snippet:\s*(?<lesson>\d\d-[a-z0-9-]+)#(?<region>slide:[A-Za-z0-9_-]+)(?:\s+lines\s+(?<lines>\d+-\d+(?:,\d+-\d+)*))?$/;
+/** The line that stands for lines of a region left out of a slide. */
+export const ELISION = "// …";
 const REGION_START = /^\s*\/\/\s*#region\s+(?<name>\S+)/;
 const REGION_END = /^\s*\/\/\s*#endregion\b/;
 /** Code in these languages must come from a solution, never be typed into a deck. */
@@ -102,6 +107,31 @@ export function readRegions(source: string, file: string): Map<string, Region> {
   return regions;
 }
 
+/**
+ * Some lines of a region's code, "1-6,14-20" (1-based, in order, not overlapping), with an
+ * ELISION line, indented like the first line it stands for, wherever lines are left out (before,
+ * between, after); dedented again. Throws an Error saying what is wrong with the ranges.
+ */
+export function selectLines(code: string, ranges: string): string {
+  const lines = code.split("\n");
+  const parsed = ranges.split(",").map((range) => range.split("-").map(Number) as [number, number]);
+  let next = 1;
+  const shown: string[] = [];
+  const elide = (from: number) => {
+    const first = lines.slice(from - 1).find((l) => l.trim() !== "") ?? "";
+    shown.push(`${/^[ \t]*/.exec(first)![0]}${ELISION}`);
+  };
+  for (const [from, to] of parsed) {
+    if (from < next || to < from) throw new Error(`lines ${ranges}: the ranges must go forward without overlapping (at ${from}-${to})`);
+    if (to > lines.length) throw new Error(`lines ${ranges}: the region has only ${lines.length} lines`);
+    if (from > next) elide(next);
+    shown.push(...lines.slice(from - 1, to));
+    next = to + 1;
+  }
+  if (next <= lines.length) elide(next);
+  return dedent(shown);
+}
+
 /** The solution a snippet names: 04-s3 → solutions/04-s3/solution.ts. */
 export function solutionFile(lesson: string, solutionsDir = SOLUTIONS_DIR): string {
   return join(solutionsDir, lesson, "solution.ts");
@@ -137,6 +167,8 @@ export interface SnippetUse {
   line: number;
   /** The solution file it was taken from. */
   file: string;
+  /** Only these lines of the region ("1-6,14-20"), when the directive says so. */
+  lines?: string;
   code: string;
 }
 
@@ -226,10 +258,10 @@ export function prepareDeck(deck: DeckFile, options: { solutionsDir?: string; de
     if (token.type === "marpit_comment" && /^snippet\b/.test(token.content.trim())) {
       const match = SNIPPET.exec(token.content.trim());
       if (!match) {
-        problem(`malformed snippet "${token.content.trim()}": write <!-- snippet: NN-lesson#slide:name -->`, line);
+        problem(`malformed snippet "${token.content.trim()}": write <!-- snippet: NN-lesson#slide:name --> or <!-- snippet: NN-lesson#slide:name lines 1-8,12-20 -->`, line);
         continue;
       }
-      const { lesson, region } = match.groups!;
+      const { lesson, region, lines: ranges } = match.groups!;
       const file = solutionFile(lesson, solutionsDir);
       if (!regionsOf.has(file)) {
         try {
@@ -247,7 +279,13 @@ export function prepareDeck(deck: DeckFile, options: { solutionsDir?: string; de
       } else {
         const lines = token.map ? token.map[1] - token.map[0] : 1;
         if (lines !== 1) problem(`${where}: a snippet directive must be alone on one line`, line);
-        snippets.push({ lesson, region, line: line!, file, code: regions.get(region)!.code });
+        try {
+          const whole = regions.get(region)!.code;
+          const code = ranges ? selectLines(whole, ranges) : whole;
+          snippets.push({ lesson, region, line: line!, file, ...(ranges ? { lines: ranges } : {}), code });
+        } catch (err) {
+          problem(`${where}: ${(err as Error).message}`, line);
+        }
       }
     }
     if (token.type === "fence" && CODE_LANGUAGES.has(token.info.trim().split(/\s+/)[0].toLowerCase())) {
