@@ -240,7 +240,7 @@ describe("a broken deck", () => {
     const { decks, index } = await buildDecks({ decksDir: join(dir, "decks"), solutionsDir: join(dir, "solutions"), outDir, quiet: true });
     expect(decks.map((d) => d.snippets.map((s) => s.code))).toEqual([
       ["export function two(): number {\n  return 2;\n}"],
-      ["return 1;", "// …\n  return 2;\n// …"],
+      ["return 1;", "  // …\n  return 2;\n// …"],
     ]);
     const html = readFileSync(join(outDir, "es", "a.html"), "utf8");
     expect(html).toContain('href="b.html"');
@@ -252,9 +252,9 @@ describe("a broken deck", () => {
 describe("some lines of a region", () => {
   const CODE = ["function f() {", "  const a = 1;", "  const b = 2;", "  if (a) {", "    go();", "  }", "  return a + b;", "}"].join("\n");
 
-  it("are those lines, with a // … indented like the first line it stands for, before, between and after", () => {
+  it("are those lines, with a // … where lines are left out (before, between, after), indented like the code it stands for", () => {
     expect(selectLines(CODE, "1-2,7-8")).toBe(["function f() {", "  const a = 1;", "  // …", "  return a + b;", "}"].join("\n"));
-    expect(selectLines(CODE, "4-6")).toBe(["// …", "  if (a) {", "    go();", "  }", "  // …"].join("\n"));
+    expect(selectLines(CODE, "4-6")).toBe(["// …", "if (a) {", "  go();", "}", "// …"].join("\n"));
     expect(selectLines(CODE, "1-8")).toBe(CODE);
   });
 

@@ -109,22 +109,26 @@ export function readRegions(source: string, file: string): Map<string, Region> {
 
 /**
  * Some lines of a region's code, "1-6,14-20" (1-based, in order, not overlapping), with an
- * ELISION line, indented like the first line it stands for, wherever lines are left out (before,
- * between, after); dedented again. Throws an Error saying what is wrong with the ranges.
+ * ELISION line wherever lines are left out: indented like the first line it stands for (before the
+ * first line shown, like that line), and dedented again. Throws an Error saying what is wrong with the ranges.
  */
 export function selectLines(code: string, ranges: string): string {
   const lines = code.split("\n");
   const parsed = ranges.split(",").map((range) => range.split("-").map(Number) as [number, number]);
   let next = 1;
   const shown: string[] = [];
+  const indent = (line: string) => /^[ \t]*/.exec(line)![0];
   const elide = (from: number) => {
     const first = lines.slice(from - 1).find((l) => l.trim() !== "") ?? "";
-    shown.push(`${/^[ \t]*/.exec(first)![0]}${ELISION}`);
+    shown.push(`${indent(first)}${ELISION}`);
   };
   for (const [from, to] of parsed) {
     if (from < next || to < from) throw new Error(`lines ${ranges}: the ranges must go forward without overlapping (at ${from}-${to})`);
     if (to > lines.length) throw new Error(`lines ${ranges}: the region has only ${lines.length} lines`);
-    if (from > next) elide(next);
+    if (from > next) {
+      if (shown.length > 0) elide(next);
+      else shown.push(`${indent(lines.slice(from - 1).find((l) => l.trim() !== "") ?? "")}${ELISION}`);
+    }
     shown.push(...lines.slice(from - 1, to));
     next = to + 1;
   }
