@@ -15,6 +15,7 @@ import {
   readRegions,
   ROOT,
   selectLines,
+  wrapCodeLines,
   type BuildResult,
   type PreparedDeck,
 } from "./decks";
@@ -262,6 +263,22 @@ describe("some lines of a region", () => {
     expect(() => selectLines(CODE, "1-9")).toThrow(/the region has only 8 lines/);
     expect(() => selectLines(CODE, "3-4,4-5")).toThrow(/must go forward without overlapping \(at 4-5\)/);
     expect(() => selectLines(CODE, "5-4")).toThrow(/must go forward/);
+  });
+});
+
+describe("the lines of a built block of code", () => {
+  it("each get a span with their indentation, highlighting that spans lines closed and opened again, the text unchanged", () => {
+    const html = 'if (x) {\n  <span class="c">// one\n  two</span>\n}\n';
+    const wrapped = wrapCodeLines(html);
+    expect(wrapped).toBe(
+      [
+        '<span class="line" style="--indent: 0ch">if (x) {\n</span>',
+        '<span class="line" style="--indent: 2ch">  <span class="c">// one</span>\n</span>',
+        '<span class="line" style="--indent: 2ch"><span class="c">  two</span>\n</span>',
+        '<span class="line" style="--indent: 0ch">}\n</span>',
+      ].join(""),
+    );
+    expect(wrapped.replace(/<[^>]*>/g, "")).toBe(html.replace(/<[^>]*>/g, ""));
   });
 });
 

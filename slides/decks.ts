@@ -414,6 +414,37 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
+/**
+ * Puts each line of a highlighted block of code (the HTML inside its <code>) in its own
+ * `<span class="line" style="--indent: Nch">`, N being the line's indentation, so that the theme
+ * can wrap a long line under itself, indented, instead of at the left edge. Highlighting spans that
+ * cross a line break are closed at the end of the line and opened again on the next. The text is
+ * unchanged: only tags are added.
+ */
+export function wrapCodeLines(html: string): string {
+  const open: string[] = [];
+  return html
+    .split("\n")
+    .map((line, index, lines) => {
+      const reopened = open.join("");
+      for (const tag of line.match(/<\/?span\b[^>]*>/g) ?? []) {
+        if (tag.startsWith("</")) open.pop();
+        else open.push(tag);
+      }
+      const text = line.replace(/<[^>]*>/g, "");
+      const indent = /^ */.exec(text)![0].length;
+      const last = index === lines.length - 1;
+      if (last && text === "") return reopened + line;
+      return `<span class="line" style="--indent: ${indent}ch">${reopened}${line}${"</span>".repeat(open.length)}${last ? "" : "\n"}</span>`;
+    })
+    .join("");
+}
+
+/** Every block of TypeScript and shell in a built page, its lines wrapped by wrapCodeLines. */
+function wrapCodeBlocks(page: string): string {
+  return page.replace(/(<code class="language-(?:ts|sh)">)([\s\S]*?)(<\/code>)/g, (_, start: string, code: string, end: string) => start + wrapCodeLines(code) + end);
+}
+
 /** slides/dist/index.html: every built deck, by language. */
 export function writeIndex(outDir: string, decks: { lang: Language; name: string; title: string }[]): string {
   const sections = (Object.entries(LANGUAGES) as [Language, string][])
@@ -507,6 +538,7 @@ export async function buildDecks(options: BuildOptions = {}): Promise<BuildResul
   const decks = prepared.map((deck) => ({ ...deck, html: join(outDir, deck.lang, `${deck.name}.html`) }));
   for (const deck of decks) {
     if (!existsSync(deck.html) || statSync(deck.html).size === 0) throw new DeckError([{ file: deck.path, message: `Marp wrote no ${deck.html}` }]);
+    writeFileSync(deck.html, wrapCodeBlocks(readFileSync(deck.html, "utf8")));
   }
   const index = writeIndex(outDir, all.map((d) => ({ lang: d.lang, name: d.name, title: titleOf(d.path) })));
   return { outDir, index, decks };
