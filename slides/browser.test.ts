@@ -38,11 +38,12 @@ function watch(page: Page): string[] {
 
 /**
  * Waits until the page's layout has settled: the fonts are loaded, and the size of every slide and
- * every block of code is the same over three animation frames in a row. Marp's scripts lay code
- * out after "load" (its auto-scaling, once on for code, resized each block in a later frame, from a
- * ResizeObserver): measured at "load", a slide could overflow or not depending on whether that
- * frame had come yet, which is why this check once seemed flaky. Now the theme leaves code to its
- * CSS, and the check measures only a layout that has stopped changing.
+ * every block of code is the same over three animation frames in a row. Marp's auto-scaling, once
+ * on for code, sized each block from scripts after the page was parsed (a ResizeObserver, then a
+ * frame with the block hidden): what a measurement right after "load" saw depended on which frames
+ * had run, the likely reason this check seemed flaky (a wide diagram was once measured unscaled
+ * 300 ms after load, and scaled in the next run). Now the theme leaves code to its CSS, and the
+ * check measures only a layout that has stopped changing.
  */
 async function settle(page: Page): Promise<void> {
   await page.evaluate(() => document.fonts.ready);
