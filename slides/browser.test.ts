@@ -1,6 +1,8 @@
 // The built decks, opened in headless Chromium (Debian's chromium package; never a downloaded
-// browser): every slide is there, nothing failed to load, the code is the solution's, no slide
-// overflows, and the first slide is not a blank page. Without Chromium (an attendee's laptop) these
+// browser) at 1280×720, a projector's size: every slide is there, nothing failed to load, the code
+// is the solution's, code and commands are set at 20 px or more (read from the back of a room),
+// no slide overflows and no block of code scrolls, the comments of a block of commands line up,
+// and the first slide is not a blank page. Without Chromium (an attendee's laptop) these
 // tests are skipped, saying why; in CI (CI is set) a missing Chromium is a failure.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,20 +36,83 @@ function watch(page: Page): string[] {
   return trouble;
 }
 
+/**
+ * Waits until the page's layout has settled: the fonts are loaded, and the size of every slide and
+ * every block of code is the same over three animation frames in a row. Marp's auto-scaling, once
+ * on for code, sized each block from scripts after the page was parsed (a ResizeObserver, then a
+ * frame with the block hidden): what a measurement right after "load" saw depended on which frames
+ * had run, the likely reason this check seemed flaky (a wide diagram was once measured unscaled
+ * 300 ms after load, and scaled in the next run). Now the theme leaves code to its CSS, and the
+ * check measures only a layout that has stopped changing.
+ */
+async function settle(page: Page): Promise<void> {
+  await page.evaluate(() => document.fonts.ready);
+  await page.waitForFunction(
+    () => {
+      const state = window as unknown as { layoutSeen?: string; layoutSameFor?: number };
+      const boxes = Array.from(document.querySelectorAll<HTMLElement>("section[id], section[id] :is(pre, marp-pre)"), (e) => {
+        const r = e.getBoundingClientRect();
+        return `${e.scrollWidth}×${e.scrollHeight}@${r.left},${r.top},${r.width},${r.height}`;
+      }).join(" ");
+      state.layoutSameFor = boxes === state.layoutSeen ? (state.layoutSameFor ?? 0) + 1 : 0;
+      state.layoutSeen = boxes;
+      return state.layoutSameFor >= 2;
+    },
+    undefined,
+    { polling: "raf" },
+  );
+}
+
 async function open(context: BrowserContext, file: string): Promise<{ page: Page; trouble: string[] }> {
   const page = await context.newPage();
   const trouble = watch(page);
   await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
-  await page.evaluate(() => document.fonts.ready);
+  await settle(page);
   return { page, trouble };
 }
 
-/** The slides whose content does not fit: "3: 1280×773". */
+/** The slides whose content does not fit, and the blocks of code that scroll: "3: 1280×773", "5: code 1150×400 in 1100×400". */
 async function overflowingSlides(page: Page): Promise<string[]> {
   return page.evaluate(() =>
-    Array.from(document.querySelectorAll<HTMLElement>("section[id]"))
-      .filter((s) => s.scrollHeight > s.clientHeight + 1 || s.scrollWidth > s.clientWidth + 1)
-      .map((s) => `${s.id}: ${s.scrollWidth}×${s.scrollHeight}`),
+    Array.from(document.querySelectorAll<HTMLElement>("section[id]")).flatMap((s) => [
+      ...(s.scrollHeight > s.clientHeight + 1 || s.scrollWidth > s.clientWidth + 1 ? [`${s.id}: ${s.scrollWidth}×${s.scrollHeight}`] : []),
+      ...Array.from(s.querySelectorAll<HTMLElement>(":is(pre, marp-pre)"))
+        .filter((pre) => pre.scrollHeight > pre.clientHeight + 1 || pre.scrollWidth > pre.clientWidth + 1)
+        .map((pre) => `${s.id}: code ${pre.scrollWidth}×${pre.scrollHeight} in ${pre.clientWidth}×${pre.clientHeight}`),
+    ]),
+  );
+}
+
+/** Code (from the solutions) and commands must read from the back of a room: 20 px or more, as shown at 1280×720. */
+const MIN_CODE_PX = 20;
+
+/**
+ * Every block of code or commands on a slide, with the size its type is shown at: the CSS size
+ * times whatever scales it (the slide fitted to the window, or anything that shrinks code to fit).
+ */
+async function codeSizes(page: Page): Promise<{ slide: string; lang: string; px: number }[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLElement>("section[id] :is(pre, marp-pre) > code:is(.language-ts, .language-sh)")).map((code) => {
+      const scale = code.offsetWidth > 0 ? code.getBoundingClientRect().width / code.offsetWidth : 0;
+      return {
+        slide: code.closest("section")!.id,
+        lang: code.className.replace(/^.*language-(\w+).*$/, "$1"),
+        px: Math.round(parseFloat(getComputedStyle(code).fontSize) * scale * 10) / 10,
+      };
+    }),
+  );
+}
+
+/** The blocks of commands whose comments at the end of a line do not start at the same column: "13: 482, 470 px". */
+async function ragged(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLElement>("section[id] :is(pre, marp-pre) > code.language-sh")).flatMap((code) => {
+      const left = code.getBoundingClientRect().left;
+      const starts = Array.from(code.querySelectorAll<HTMLElement>(".hljs-comment"), (c) => c.getClientRects()[0]?.left ?? left)
+        .filter((x) => x > left + 1)
+        .map(Math.round);
+      return new Set(starts).size > 1 ? [`${code.closest("section")!.id}: ${starts.join(", ")} px`] : [];
+    }),
   );
 }
 
@@ -126,6 +191,13 @@ describe("the decks in a browser", () => {
 
       expect(await overflowingSlides(page), `${name}: these slides overflow (slide: width×height, the slide is 1280×720)`).toEqual([]);
 
+      const sizes = await codeSizes(page);
+      expect(sizes.filter((c) => c.lang === "ts").length, `${name}: code blocks measured`).toBe(deck.snippets.length);
+      const small = sizes.filter((c) => c.px < MIN_CODE_PX).map((c) => `slide ${c.slide}: ${c.lang} at ${c.px} px`);
+      expect(small, `${name}: code too small to read from the back of the room (under ${MIN_CODE_PX} px at 1280×720)`).toEqual([]);
+
+      expect(await ragged(page), `${name}: the comments of these commands do not line up`).toEqual([]);
+
       const first = looks(await page.screenshot());
       expect(first.colours, `${name}: the first slide has ${first.colours} colours: blank?`).toBeGreaterThanOrEqual(NOT_BLANK.colours);
       expect(first.ink, `${name}: ${(first.ink * 100).toFixed(2)} % of the first slide differs from its background`).toBeGreaterThan(NOT_BLANK.ink);
@@ -136,13 +208,18 @@ describe("the decks in a browser", () => {
     }
   });
 
-  it("would notice a blank page, a missing image and a slide that overflows", async (ctx) => {
+  it("would notice a blank page, a missing image, a slide that overflows, code that scrolls or is small, and ragged comments", async (ctx) => {
     needsChromium(ctx);
     const dir = mkdtempSync(join(tmpdir(), "nt-slides-broken-"));
     folders.push(dir);
     mkdirSync(join(dir, "decks", "en"), { recursive: true });
     const tall = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join("\n");
-    writeFileSync(join(dir, "decks", "en", "broken.md"), `# Too tall\n\n\`\`\`text\n${tall}\n\`\`\`\n\n---\n\n# An image\n\n[x](broken.md)\n`);
+    const wide = "x".repeat(300);
+    const commands = "npm start  # one\nnpm test # two";
+    writeFileSync(
+      join(dir, "decks", "en", "broken.md"),
+      `---\nmarp: true\ntheme: boton\n---\n\n# Too tall\n\n\`\`\`text\n${tall}\n\`\`\`\n\n---\n\n# An image\n\n[x](broken.md)\n\n---\n\n# Too wide, too small, ragged\n\n\`\`\`sh\n${wide}\n${commands}\n\`\`\`\n`,
+    );
     const { decks: [deck] } = await buildDecks({ decksDir: join(dir, "decks"), outDir: join(dir, "out"), quiet: true });
     const { page, trouble } = await open(context!, deck.html);
     await page.evaluate(() => {
@@ -151,7 +228,11 @@ describe("the decks in a browser", () => {
       document.querySelector("section")!.append(img);
       return new Promise((resolve) => img.addEventListener("error", resolve));
     });
-    expect(await overflowingSlides(page)).toEqual([expect.stringMatching(/^1: /)]);
+    expect(await overflowingSlides(page)).toEqual([expect.stringMatching(/^1: /), expect.stringMatching(/^3: \d+×720$/), expect.stringMatching(/^3: code \d+×\d+ in /)]);
+    await page.addStyleTag({ content: "section pre code { font-size: 12px !important; }" });
+    await settle(page);
+    expect((await codeSizes(page)).filter((c) => c.px < MIN_CODE_PX)).toEqual([{ slide: "3", lang: "sh", px: expect.any(Number) }]);
+    expect(await ragged(page)).toEqual([expect.stringMatching(/^3: \d+, \d+ px$/)]);
     expect(trouble.join("\n")).toMatch(/gone\.svg/);
     await page.goto("about:blank");
     const blank = looks(await page.screenshot());

@@ -11,8 +11,11 @@ import {
   findDecks,
   prepareDeck,
   prepareDecks,
+  ELISION,
   readRegions,
   ROOT,
+  selectLines,
+  wrapCodeLines,
   type BuildResult,
   type PreparedDeck,
 } from "./decks";
@@ -74,7 +77,7 @@ describe("the decks", () => {
     for (const es of prepared.filter((d) => d.lang === "es")) {
       const en = prepared.find((d) => d.lang === "en" && d.name === es.name)!;
       expect(en.slides, `${es.name}: es has ${es.slides} slides, en has ${en.slides}`).toBe(es.slides);
-      const snippets = (deck: PreparedDeck) => deck.snippets.map((s) => `${s.lesson}#${s.region}`);
+      const snippets = (deck: PreparedDeck) => deck.snippets.map((s) => `${s.lesson}#${s.region}${s.lines ? ` lines ${s.lines}` : ""}`);
       expect(snippets(en), `${es.name}: the code on the slides differs`).toEqual(snippets(es));
     }
   });
@@ -88,7 +91,19 @@ describe("the decks", () => {
         expect(snippet.lesson, `${deck.lang}/${deck.name} shows code from another lesson`).toBe(deck.name);
         const region = regionOf(snippet.lesson, snippet.region);
         expect(region, `solutions/${snippet.lesson}/solution.ts has no region ${snippet.region}`).toBeDefined();
-        expect(snippet.code, `${deck.lang}/${deck.name} line ${snippet.line}: ${snippet.region}`).toBe(region);
+        if (!snippet.lines) expect(snippet.code, `${deck.lang}/${deck.name} line ${snippet.line}: ${snippet.region}`).toBe(region);
+        else {
+          // Some of the region's lines: each shown line is the region's, in order; "// …" stands for the rest.
+          const regionLines = region!.split("\n").map((l) => l.trim());
+          let at = 0;
+          for (const shown of snippet.code.split("\n").map((l) => l.trim())) {
+            if (shown === ELISION) continue;
+            const found = regionLines.indexOf(shown, at);
+            expect(found, `${deck.lang}/${deck.name} line ${snippet.line}: "${shown}" is not the next line of ${snippet.region}`).toBeGreaterThanOrEqual(at);
+            at = found + 1;
+          }
+          expect(snippet.code, `${deck.lang}/${deck.name} line ${snippet.line}: lines ${snippet.lines} leave nothing out`).toContain(ELISION);
+        }
       }
       expect(deck.markdown, `${deck.lang}/${deck.name} does not link its lesson`).toContain(`](../../../lessons/${deck.name}/README.md)`);
     }
@@ -171,6 +186,16 @@ describe("a broken deck", () => {
     expect(problemsOf("# Code\n\n<!-- snippet: 99-demo slide:inner -->\n")).toEqual([expect.stringMatching(/a\.md:3: malformed snippet/)]);
   });
 
+  it("with lines that are not the region's fails, saying why", () => {
+    fixture({ "solutions/99-demo/solution.ts": SOLUTION });
+    expect(problemsOf("# Code\n\n<!-- snippet: 99-demo#slide:outer lines 1-9 -->\n")).toEqual([
+      expect.stringMatching(/a\.md:3: snippet 99-demo#slide:outer: lines 1-9: the region has only 3 lines/),
+    ]);
+    expect(problemsOf("# Code\n\n<!-- snippet: 99-demo#slide:outer lines 2-3,1-1 -->\n")).toEqual([
+      expect.stringMatching(/a\.md:3: snippet 99-demo#slide:outer: lines 2-3,1-1: the ranges must go forward/),
+    ]);
+  });
+
   it("with hand-written code fails: code comes from the solutions", () => {
     expect(problemsOf("# Code\n\n```ts\nconst made = 'up';\n```\n")).toEqual([expect.stringMatching(/a\.md:3: hand-written ts code/)]);
   });
@@ -210,18 +235,50 @@ describe("a broken deck", () => {
     fixture({
       "solutions/99-demo/solution.ts": SOLUTION,
       "decks/es/a.md": "---\ntitle: Demo\n---\n\n# One\n\n<!-- snippet: 99-demo#slide:outer -->\n\n[next](b.md)\n",
-      "decks/es/b.md": "# Two\n\n<!-- snippet: 99-demo#slide:inner -->\n",
+      "decks/es/b.md": "# Two\n\n<!-- snippet: 99-demo#slide:inner -->\n\n---\n\n# Two, shortened\n\n<!-- snippet: 99-demo#slide:outer lines 2-2 -->\n",
     });
     const outDir = join(dir, "built");
     const { decks, index } = await buildDecks({ decksDir: join(dir, "decks"), solutionsDir: join(dir, "solutions"), outDir, quiet: true });
     expect(decks.map((d) => d.snippets.map((s) => s.code))).toEqual([
       ["export function two(): number {\n  return 2;\n}"],
-      ["return 1;"],
+      ["return 1;", "  // …\n  return 2;\n// …"],
     ]);
     const html = readFileSync(join(outDir, "es", "a.html"), "utf8");
     expect(html).toContain('href="b.html"');
     expect(html).toContain("two");
     expect(readFileSync(index, "utf8")).toContain('<a href="es/a.html">Demo</a>');
+  });
+});
+
+describe("some lines of a region", () => {
+  const CODE = ["function f() {", "  const a = 1;", "  const b = 2;", "  if (a) {", "    go();", "  }", "  return a + b;", "}"].join("\n");
+
+  it("are those lines, with a // … where lines are left out (before, between, after), indented like the code it stands for", () => {
+    expect(selectLines(CODE, "1-2,7-8")).toBe(["function f() {", "  const a = 1;", "  // …", "  return a + b;", "}"].join("\n"));
+    expect(selectLines(CODE, "4-6")).toBe(["// …", "if (a) {", "  go();", "}", "// …"].join("\n"));
+    expect(selectLines(CODE, "1-8")).toBe(CODE);
+  });
+
+  it("must be in the region, going forward", () => {
+    expect(() => selectLines(CODE, "1-9")).toThrow(/the region has only 8 lines/);
+    expect(() => selectLines(CODE, "3-4,4-5")).toThrow(/must go forward without overlapping \(at 4-5\)/);
+    expect(() => selectLines(CODE, "5-4")).toThrow(/must go forward/);
+  });
+});
+
+describe("the lines of a built block of code", () => {
+  it("each get a span with their indentation, highlighting that spans lines closed and opened again, the text unchanged", () => {
+    const html = 'if (x) {\n  <span class="c">// one\n  two</span>\n}\n';
+    const wrapped = wrapCodeLines(html);
+    expect(wrapped).toBe(
+      [
+        '<span class="line" style="--indent: 0ch">if (x) {\n</span>',
+        '<span class="line" style="--indent: 2ch">  <span class="c">// one</span>\n</span>',
+        '<span class="line" style="--indent: 2ch"><span class="c">  two</span>\n</span>',
+        '<span class="line" style="--indent: 0ch">}\n</span>',
+      ].join(""),
+    );
+    expect(wrapped.replace(/<[^>]*>/g, "")).toBe(html.replace(/<[^>]*>/g, ""));
   });
 });
 

@@ -23,8 +23,13 @@ export const ASSETS = "assets";
 export const LANGUAGES = { es: "Español", en: "English" } as const;
 export type Language = keyof typeof LANGUAGES;
 
-/** `<!-- snippet: 04-s3#slide:presign -->`, alone on its line. */
-const SNIPPET = /^snippet:\s*(?<lesson>\d\d-[a-z0-9-]+)#(?<region>slide:[A-Za-z0-9_-]+)$/;
+/**
+ * `<!-- snippet: 04-s3#slide:presign -->`, alone on its line; `… lines 1-6,14-20` shows only those
+ * lines of the region (counted from its first line, 1), with `// …` where lines are left out.
+ */
+const SNIPPET = /^snippet:\s*(?<lesson>\d\d-[a-z0-9-]+)#(?<region>slide:[A-Za-z0-9_-]+)(?:\s+lines\s+(?<lines>\d+-\d+(?:,\d+-\d+)*))?$/;
+/** The line that stands for lines of a region left out of a slide. */
+export const ELISION = "// …";
 const REGION_START = /^\s*\/\/\s*#region\s+(?<name>\S+)/;
 const REGION_END = /^\s*\/\/\s*#endregion\b/;
 /** Code in these languages must come from a solution, never be typed into a deck. */
@@ -102,6 +107,35 @@ export function readRegions(source: string, file: string): Map<string, Region> {
   return regions;
 }
 
+/**
+ * Some lines of a region's code, "1-6,14-20" (1-based, in order, not overlapping), with an
+ * ELISION line wherever lines are left out: indented like the first line it stands for (before the
+ * first line shown, like that line), and dedented again. Throws an Error saying what is wrong with the ranges.
+ */
+export function selectLines(code: string, ranges: string): string {
+  const lines = code.split("\n");
+  const parsed = ranges.split(",").map((range) => range.split("-").map(Number) as [number, number]);
+  let next = 1;
+  const shown: string[] = [];
+  const indent = (line: string) => /^[ \t]*/.exec(line)![0];
+  const elide = (from: number) => {
+    const first = lines.slice(from - 1).find((l) => l.trim() !== "") ?? "";
+    shown.push(`${indent(first)}${ELISION}`);
+  };
+  for (const [from, to] of parsed) {
+    if (from < next || to < from) throw new Error(`lines ${ranges}: the ranges must go forward without overlapping (at ${from}-${to})`);
+    if (to > lines.length) throw new Error(`lines ${ranges}: the region has only ${lines.length} lines`);
+    if (from > next) {
+      if (shown.length > 0) elide(next);
+      else shown.push(`${indent(lines.slice(from - 1).find((l) => l.trim() !== "") ?? "")}${ELISION}`);
+    }
+    shown.push(...lines.slice(from - 1, to));
+    next = to + 1;
+  }
+  if (next <= lines.length) elide(next);
+  return dedent(shown);
+}
+
 /** The solution a snippet names: 04-s3 → solutions/04-s3/solution.ts. */
 export function solutionFile(lesson: string, solutionsDir = SOLUTIONS_DIR): string {
   return join(solutionsDir, lesson, "solution.ts");
@@ -137,6 +171,8 @@ export interface SnippetUse {
   line: number;
   /** The solution file it was taken from. */
   file: string;
+  /** Only these lines of the region ("1-6,14-20"), when the directive says so. */
+  lines?: string;
   code: string;
 }
 
@@ -226,10 +262,10 @@ export function prepareDeck(deck: DeckFile, options: { solutionsDir?: string; de
     if (token.type === "marpit_comment" && /^snippet\b/.test(token.content.trim())) {
       const match = SNIPPET.exec(token.content.trim());
       if (!match) {
-        problem(`malformed snippet "${token.content.trim()}": write <!-- snippet: NN-lesson#slide:name -->`, line);
+        problem(`malformed snippet "${token.content.trim()}": write <!-- snippet: NN-lesson#slide:name --> or <!-- snippet: NN-lesson#slide:name lines 1-8,12-20 -->`, line);
         continue;
       }
-      const { lesson, region } = match.groups!;
+      const { lesson, region, lines: ranges } = match.groups!;
       const file = solutionFile(lesson, solutionsDir);
       if (!regionsOf.has(file)) {
         try {
@@ -247,7 +283,13 @@ export function prepareDeck(deck: DeckFile, options: { solutionsDir?: string; de
       } else {
         const lines = token.map ? token.map[1] - token.map[0] : 1;
         if (lines !== 1) problem(`${where}: a snippet directive must be alone on one line`, line);
-        snippets.push({ lesson, region, line: line!, file, code: regions.get(region)!.code });
+        try {
+          const whole = regions.get(region)!.code;
+          const code = ranges ? selectLines(whole, ranges) : whole;
+          snippets.push({ lesson, region, line: line!, file, ...(ranges ? { lines: ranges } : {}), code });
+        } catch (err) {
+          problem(`${where}: ${(err as Error).message}`, line);
+        }
       }
     }
     if (token.type === "fence" && CODE_LANGUAGES.has(token.info.trim().split(/\s+/)[0].toLowerCase())) {
@@ -372,6 +414,37 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
+/**
+ * Puts each line of a highlighted block of code (the HTML inside its <code>) in its own
+ * `<span class="line" style="--indent: Nch">`, N being the line's indentation, so that the theme
+ * can wrap a long line under itself, indented, instead of at the left edge. Highlighting spans that
+ * cross a line break are closed at the end of the line and opened again on the next. The text is
+ * unchanged: only tags are added.
+ */
+export function wrapCodeLines(html: string): string {
+  const open: string[] = [];
+  return html
+    .split("\n")
+    .map((line, index, lines) => {
+      const reopened = open.join("");
+      for (const tag of line.match(/<\/?span\b[^>]*>/g) ?? []) {
+        if (tag.startsWith("</")) open.pop();
+        else open.push(tag);
+      }
+      const text = line.replace(/<[^>]*>/g, "");
+      const indent = /^ */.exec(text)![0].length;
+      const last = index === lines.length - 1;
+      if (last && text === "") return reopened + line;
+      return `<span class="line" style="--indent: ${indent}ch">${reopened}${line}${"</span>".repeat(open.length)}${last ? "" : "\n"}</span>`;
+    })
+    .join("");
+}
+
+/** Every block of TypeScript and shell in a built page, its lines wrapped by wrapCodeLines. */
+function wrapCodeBlocks(page: string): string {
+  return page.replace(/(<code class="language-(?:ts|sh)">)([\s\S]*?)(<\/code>)/g, (_, start: string, code: string, end: string) => start + wrapCodeLines(code) + end);
+}
+
 /** slides/dist/index.html: every built deck, by language. */
 export function writeIndex(outDir: string, decks: { lang: Language; name: string; title: string }[]): string {
   const sections = (Object.entries(LANGUAGES) as [Language, string][])
@@ -465,6 +538,7 @@ export async function buildDecks(options: BuildOptions = {}): Promise<BuildResul
   const decks = prepared.map((deck) => ({ ...deck, html: join(outDir, deck.lang, `${deck.name}.html`) }));
   for (const deck of decks) {
     if (!existsSync(deck.html) || statSync(deck.html).size === 0) throw new DeckError([{ file: deck.path, message: `Marp wrote no ${deck.html}` }]);
+    writeFileSync(deck.html, wrapCodeBlocks(readFileSync(deck.html, "utf8")));
   }
   const index = writeIndex(outDir, all.map((d) => ({ lang: d.lang, name: d.name, title: titleOf(d.path) })));
   return { outDir, index, decks };
