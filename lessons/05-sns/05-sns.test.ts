@@ -236,7 +236,7 @@ test(say("step 5: receiveMessages long-polls: only the placed order reaches the 
   const { warehouse } = await queues();
   const { placed } = await published();
 
-  const received = await within("receiveMessages (expected 1, maxAttempts 5)", lesson.receiveMessages(sqs, warehouse.url, { expected: 1, maxAttempts: 5 }));
+  const received = await within(say("receiveMessages (expected 1, maxAttempts 5)", "receiveMessages (expected 1, maxAttempts 5: esperando 1 mensaje, 5 intentos como mucho)"), lesson.receiveMessages(sqs, warehouse.url, { expected: 1, maxAttempts: 5 }));
   const bodies = received.map((m) => m.Body);
   expect(bodies, say(`the warehouse queue gave ${JSON.stringify(bodies)}: the placed order, as published (raw, no envelope)`, `la cola del depósito dio ${JSON.stringify(bodies)}: se esperaba el pedido realizado, tal como se publicó (raw, sin sobre)`)).toEqual([placed]);
   expect(received[0].MessageAttributes?.eventType?.StringValue, say(`its message attributes are ${JSON.stringify(received[0].MessageAttributes)}`, `sus atributos de mensaje son ${JSON.stringify(received[0].MessageAttributes)}`)).toBe("order_placed");

@@ -103,7 +103,8 @@ function texts(meta: Record<string, unknown>): Array<[where: string, value: unkn
 /**
  * What a test file shows the learner in one language only, given as a bare string or template
  * instead of say(`…`, `…`): the message of expect(…, message), expect.soft and assert; the name
- * of a test or describe (the verdict shows it); what waitFor(what, …) waits for; new Error(…).
+ * of a test or describe (the verdict shows it); what waitFor(what, …) and within(what, …) wait
+ * for (a bare code name like "publishMessage" excepted); new Error(…).
  */
 function untranslatedMessages(file: string): string[] {
   const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
@@ -115,10 +116,12 @@ function untranslatedMessages(file: string): string[] {
       const args = node.arguments ?? ts.factory.createNodeArray();
       const message = /^(expect|expect\.soft|assert)$/.test(callee)
         ? args[1]
-        : /^(test|it|describe|waitFor|Error|(test|it|describe)\.(skip|only|concurrent|sequential))$/.test(callee)
+        : /^(test|it|describe|waitFor|within|Error|(test|it|describe)\.(skip|only|concurrent|sequential))$/.test(callee)
           ? args[0]
           : undefined;
-      if (message && isText(message)) {
+      // A bare name of code ("publishMessage") reads the same in both languages.
+      const codeName = message && ts.isStringLiteral(message) && /^[\w.]+$/.test(message.text);
+      if (message && isText(message) && !codeName) {
         const { line } = source.getLineAndCharacterOfPosition(message.getStart(source));
         found.push(`${file.split("/").slice(-2).join("/")}:${line + 1}: ${message.getText(source).slice(0, 70)}`);
       }
