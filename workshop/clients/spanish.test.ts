@@ -79,3 +79,16 @@ describe("en español", () => {
     expect(spendEstimate("99-nothing")).toMatch(/^No hay ninguna corrida de la lección 99-nothing contra el emulador para estimar/);
   });
 });
+
+test("a request the emulator cannot read is explained in Spanish: the parameter and where it belongs", async () => {
+  const { PutBucketTaggingCommand, S3Client } = await import("@aws-sdk/client-s3");
+  const { createClient, uniqueName } = await import("../testing");
+  const s3 = createClient(S3Client);
+  const wrong = { Bucket: uniqueName("malformed"), TagSet: [{ Key: "workshop", Value: "no-toca-boton" }] } as never;
+  const err = (await s3.send(new PutBucketTaggingCommand(wrong)).catch((e: Error) => e)) as Error;
+  expect(err.name).toBe("MalformedRequestError");
+  expect(err.message).toMatch(/^El emulador no pudo leer la solicitud PutBucketTagging de S3/);
+  expect(err.message).toContain("TagSet no es un parámetro de PutBucketTagging: va dentro de Tagging, como Tagging: { TagSet: [{ Key: string, Value: string }] }.");
+  expect(err.message).toContain("Falta Tagging: PutBucketTagging lo necesita");
+  expect(err.message).toContain("(Lo que dijo el SDK:");
+});
