@@ -473,7 +473,7 @@ export function describeCleanup(reports: ServiceReport[], where: string, dryRun:
   lines.push(
     total === 0 && failures === 0
       ? color.green(t("cleanup.allClean"))
-      : count + (failures ? color.red(t("cleanup.total.failed", { n: failures })) : "."),
+      : count + (failures ? color.red(failures === 1 ? t("cleanup.total.failedOne") : t("cleanup.total.failed", { n: failures })) : "."),
   );
   return lines.join("\n");
 }
