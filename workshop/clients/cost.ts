@@ -255,9 +255,10 @@ export function describeCost(summary: CostSummary, prices: Prices = PRICES): str
     const quantity = Number.isInteger(item.quantity) ? String(item.quantity) : item.quantity.toFixed(1);
     const label = (es && item.itemEs) || item.item;
     const note = (es && item.noteEs) || item.note;
-    lines.push(`  ${short(item.service).padEnd(11)} ${`${quantity} ${item.unit}`.padStart(12)}  ${dollars(item.usd).padStart(12)}  ${free.padEnd(11)}  ${label}${note ? ` (${note})` : ""}`);
+    const unit = item.unit === "requests" ? t("clients.cost.unit.requests") : item.unit;
+    lines.push(`  ${short(item.service).padEnd(11)} ${`${quantity} ${unit}`.padStart(15)}  ${dollars(item.usd).padStart(12)}  ${free.padEnd(11)}  ${label}${note ? ` (${note})` : ""}`);
   }
-  lines.push(`  ${t("clients.cost.breakdown.total").padEnd(11)} ${"".padStart(12)}  ${dollars(summary.usd).padStart(12)}`);
+  lines.push(`  ${t("clients.cost.breakdown.total").padEnd(11)} ${"".padStart(15)}  ${dollars(summary.usd).padStart(12)}`);
   if (summary.leftRunning.length) lines.push(t("clients.cost.breakdown.left", { list: summary.leftRunning.join(", ") }));
   lines.push("");
   lines.push(t(summary.withinAlwaysFree ? "clients.cost.breakdown.within" : "clients.cost.breakdown.notAll"));
