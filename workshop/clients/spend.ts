@@ -15,7 +15,7 @@ export function spendEstimate(lesson: string): string {
   if (!run) {
     return t("clients.spend.noRun", { lesson });
   }
-  return t("clients.spend.lastRun", { lesson, kind: run.kind, at: run.at.slice(0, 16).replace("T", " "), cost: costLine(run.summary) });
+  return t("clients.spend.lastRun", { lesson, kind: t(run.kind === "check" ? "clients.spend.kind.check" : "clients.spend.kind.demo"), at: run.at.slice(0, 16).replace("T", " "), cost: costLine(run.summary) });
 }
 
 /**
