@@ -128,7 +128,7 @@ export function registerClassroom(program: Command): void {
       console.log("");
       console.log(
         failed
-          ? pc.red(t("classroom.cli.end.failed", { removed, failed }))
+          ? pc.red(t(removed === 1 ? "classroom.cli.end.failed.one" : "classroom.cli.end.failed.many", { removed, failed }))
           : pc.green(removed === 1 ? t("classroom.cli.end.done.one") : t("classroom.cli.end.done.many", { n: removed })),
       );
       console.log(t("classroom.cli.end.forgotten"));
