@@ -1,8 +1,8 @@
 // What a lesson imports from the harness: building clients, marking TODOs,
 // naming resources, and running the lesson's main() as a demo.
 import { randomBytes } from "node:crypto";
-import { realpathSync } from "node:fs";
-import { relative } from "node:path";
+import { readFileSync, realpathSync } from "node:fs";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { realAwsAllowed } from "./clients/safety";
 import { collectJournal, describeRunExtras, openJournal, saveRuns } from "./clients/run-report";
@@ -10,27 +10,55 @@ import { confirmSpend } from "./clients/spend";
 import { chaos } from "./clients/chaos";
 import { JOURNAL_ENV } from "./clients/journal";
 import { useEmulator } from "./emulator";
-import { ROOT } from "./paths";
+import { LESSONS_DIR, ROOT } from "./paths";
+import { lang, pick, t, type Bilingual } from "./i18n";
 
 export { createClient, clientConfig } from "./clients";
 export { mask } from "./clients/safety";
 /** A line a demo prints, in both languages: console.log(say(`Created ${name}`, `Creé ${name}`)). */
 export { say } from "./i18n";
 
-/** Thrown by an exercise function whose TODO is not done yet. */
+/**
+ * Thrown by an exercise function whose TODO is not done yet. `todo` and `task` are kept as fields
+ * (the check reads them in any language); the message is in the learner's language: in Spanish it
+ * names the TODO by its step in lesson.json, since the task passed to todo() is English.
+ */
 export class NotImplementedError extends Error {
   override name = "NotImplementedError";
   constructor(
     readonly todo: number,
     readonly task: string,
+    /** The lesson whose exercise threw it ("04-s3"), when known: its lesson.json names the step. */
+    lesson?: string,
   ) {
-    super(`TODO ${todo} is not done yet: ${task}`);
+    super(t("lesson.todo.notDone", { n: todo, task: localTask(todo, task, lesson) }));
   }
+}
+
+/** The TODO's step from lesson.json in Spanish (lower-cased to follow the colon), or the task as given. */
+function localTask(n: number, task: string, lesson: string | undefined): string {
+  const language = lang();
+  if (language === "en" || !lesson) return task;
+  try {
+    const raw = JSON.parse(readFileSync(join(LESSONS_DIR, lesson, "lesson.json"), "utf8")) as { todos?: Array<{ n?: unknown; step?: unknown }> };
+    const entry = raw.todos?.find((x) => x?.n === n)?.step;
+    // A lesson.json still in English only (a plain string) has no Spanish step: then the task is as good.
+    const step = entry && typeof entry === "object" ? pick(entry as Bilingual, language) : undefined;
+    if (!step) return task;
+    return /^[A-ZÁÉÍÓÚÑ][a-záéíóúñ]/.test(step) ? step[0].toLowerCase() + step.slice(1) : step;
+  } catch {
+    return task;
+  }
+}
+
+/** The lesson folder a call came from, read off the stack: lessons/NN-slug/ or solutions/NN-slug/. */
+function callerLesson(stack: string | undefined): string | undefined {
+  return /(?:lessons|solutions)[\\/](\d\d-[a-z0-9-]+)[\\/]/.exec(stack ?? "")?.[1];
 }
 
 /** Marks an unfinished exercise function: `todo(1, "create the bucket with CreateBucketCommand")`. */
 export function todo(n: number, task: string): never {
-  throw new NotImplementedError(n, task);
+  throw new NotImplementedError(n, task, lang() === "en" ? undefined : callerLesson(new Error().stack));
 }
 
 /**
@@ -72,7 +100,7 @@ export async function stretch(step: () => Promise<void>): Promise<void> {
     await step();
   } catch (err) {
     if (!(err instanceof NotImplementedError)) throw err;
-    console.log(`(Stretch TODO ${err.todo} is not done yet: skipped.)`);
+    console.log(t("lesson.stretch.skipped", { n: err.todo }));
   }
 }
 
@@ -89,7 +117,7 @@ function isEntryPoint(metaUrl: string): boolean {
 /** Prints an error for a learner: the TODO to do, or the error's own message, without a wall of stack. */
 export function explainError(err: unknown, file?: string): string {
   if (err instanceof NotImplementedError) {
-    return `${err.message}${file ? `\n  Open ${file} and look for "TODO ${err.todo}".` : ""}`;
+    return `${err.message}${file ? `\n  ${t("lesson.todo.open", { file, n: err.todo })}` : ""}`;
   }
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return String(err);
@@ -120,12 +148,12 @@ export function runMain(metaUrl: string, main: () => Promise<void>): void {
       console.error(err.message);
       process.exit(1);
     });
-    console.log(`Using ${emulator.description}\n`);
-    if (seed !== undefined) console.log(`Chaos: seed ${seed} (replay the same faults with WORKSHOP_CHAOS=${seed})\n`);
+    console.log(`${t("lesson.demo.using", { emulator: emulator.description })}\n`);
+    if (seed !== undefined) console.log(`${t("clients.chaos.demoSeed", { seed })}\n`);
     // A main() whose promise can never settle (it waits on an event that never comes) would let
     // Node exit quietly with code 0 and no cleanup. Say so instead.
     const stalled = () => {
-      console.error(`\n${file}: main() stopped before it finished: it is waiting for something that can never happen (an event, a promise nobody resolves).`);
+      console.error(`\n${t("lesson.demo.stalled", { file })}`);
       process.exit(1);
     };
     process.once("beforeExit", stalled);

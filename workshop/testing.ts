@@ -7,13 +7,14 @@ import { startRecording, type Recording } from "./clients/recorder";
 import { setLessonScope } from "./clients/journal";
 import { forgetWrites } from "./clients/stale";
 import { findLesson } from "./lessons";
+import { t } from "./i18n";
 
 export type LessonTarget = "exercise" | "solution";
 
 export function lessonTarget(env = process.env): LessonTarget {
   const target = env.LESSON_TARGET ?? "exercise";
   if (target !== "exercise" && target !== "solution") {
-    throw new Error(`LESSON_TARGET must be "exercise" or "solution", not "${target}".`);
+    throw new Error(t("lesson.target.invalid", { value: target }));
   }
   return target;
 }

@@ -7,6 +7,8 @@ import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { CheckReport, JoinAnswer } from "./door";
 import { joinedRoom, type JoinedRoom } from "./joined";
+import { LANG_HEADER } from "./door";
+import { lang, t } from "../i18n";
 
 /** The door's port when the join code names none. */
 export const DEFAULT_DOOR_PORT = 4566;
@@ -24,11 +26,11 @@ export function parseJoinCode(text: string): { code: string; endpoint: string } 
   const url = /^https?:\/\//i.test(value) ? new URL(value) : undefined;
   if (url) {
     const code = url.pathname.replace(/^\/+|\/+$/g, "");
-    if (!code) throw new JoinError(`${value} names the room's address but not its code: add it, as on the projector (CODE@ADDRESS).`);
+    if (!code) throw new JoinError(t("classroom.join.noCode", { value }));
     return { code: code.toUpperCase(), endpoint: url.origin };
   }
   const [code, address] = value.split("@");
-  if (!/^[A-Za-z0-9]{4,12}$/.test(code ?? "")) throw new JoinError(`"${value}" is not a join code: copy it from the projector, for example K7QX2M@192.168.1.20:4566.`);
+  if (!/^[A-Za-z0-9]{4,12}$/.test(code ?? "")) throw new JoinError(t("classroom.join.badCode", { value }));
   const host = address || "127.0.0.1";
   const endpoint = new URL(`http://${/:\d+$/.test(host) ? host : `${host}:${DEFAULT_DOOR_PORT}`}`).origin;
   return { code: code.toUpperCase(), endpoint };
@@ -38,7 +40,7 @@ async function answerOf(response: Response): Promise<{ error?: string } & Record
   try {
     return (await response.json()) as { error?: string };
   } catch {
-    return { error: `the answer was not the room's (HTTP ${response.status}): is this the classroom's address?` };
+    return { error: t("classroom.join.notRoom", { status: response.status }) };
   }
 }
 
@@ -47,16 +49,13 @@ export async function joinRoom(joinCode: string, name: string): Promise<JoinedRo
   const { code, endpoint } = parseJoinCode(joinCode);
   let response: Response;
   try {
-    response = await fetch(`${endpoint}/_room/join`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code, name }), signal: AbortSignal.timeout(10_000) });
+    response = await fetch(`${endpoint}/_room/join`, { method: "POST", headers: { "content-type": "application/json", [LANG_HEADER]: lang() }, body: JSON.stringify({ code, name }), signal: AbortSignal.timeout(10_000) });
   } catch (err) {
-    throw new JoinError(
-      `Nothing answers at ${endpoint} (${(err as Error).cause ? String((err as { cause: Error }).cause.message) : (err as Error).message}).\n` +
-        "  - Check the address on the projector, and that this laptop is on the room's network (the same Wi-Fi).\n" +
-        "  - Some networks keep laptops apart: ask the instructor (the README's \"For instructors\" says what to do).",
-    );
+    const why = (err as Error).cause ? String((err as { cause: Error }).cause.message) : (err as Error).message;
+    throw new JoinError(t("classroom.join.nothing", { endpoint, why }));
   }
   const answer = await answerOf(response);
-  if (!response.ok) throw new JoinError(`The room did not let you in: ${answer.error ?? `HTTP ${response.status}`}`);
+  if (!response.ok) throw new JoinError(t("classroom.join.refused", { why: answer.error ?? `HTTP ${response.status}` }));
   const a = answer as unknown as JoinAnswer;
   return { code: a.code, endpoint, name: a.name, id: a.id, account: a.account, accessKeyId: a.accessKeyId, secretAccessKey: a.secretAccessKey, joinedAt: new Date().toISOString() };
 }
@@ -72,7 +71,7 @@ export async function signedFetch(room: JoinedRoom, path: string, init: { method
       hostname: url.hostname,
       port: Number(url.port) || undefined,
       path: url.pathname,
-      headers: { host: url.host, "content-type": "application/json" },
+      headers: { host: url.host, "content-type": "application/json", [LANG_HEADER]: lang() },
       body: init.body,
     }),
   );
@@ -83,7 +82,7 @@ export async function signedFetch(room: JoinedRoom, path: string, init: { method
 /** Asks the door who we are: proves that the credentials work. */
 export async function hello(room: JoinedRoom): Promise<{ code: string; name: string; account: string }> {
   const response = await signedFetch(room, "/_room/hello", { method: "GET" });
-  if (!response.ok) throw new JoinError(`The room refused this laptop's credentials (HTTP ${response.status}). Join again with another name.`);
+  if (!response.ok) throw new JoinError(t("classroom.join.badCredentials", { status: response.status }));
   return (await response.json()) as { code: string; name: string; account: string };
 }
 

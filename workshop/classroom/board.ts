@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { timingSafeEqual } from "node:crypto";
 import type { CheckReport } from "./door";
 import type { Attendee } from "./room";
+import { lang, t } from "../i18n";
 
 export interface AttendeeRow {
   name: string;
@@ -133,7 +134,7 @@ export class Board {
       const url = new URL(req.url ?? "/", "http://page");
       if (!allowed(url.searchParams.get("token"))) {
         res.writeHead(403, { "content-type": "text/plain; charset=utf-8" });
-        return res.end("This page is the instructor's: open the address that `npm start -- classroom` printed, token included.\n");
+        return res.end(`${t("classroom.page.forbidden")}\n`);
       }
       if (url.pathname === "/events") return this.listen(res);
       if (url.pathname === "/state") {
@@ -150,7 +151,7 @@ export class Board {
         "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
         "referrer-policy": "no-referrer",
       });
-      res.end(PAGE);
+      res.end(page());
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -175,9 +176,24 @@ export class Board {
   }
 }
 
-// The page: plain HTML and a little script; every name is put in as text, never as HTML.
-const PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>No toca BOTÓN · the room</title>
+/** Text for HTML: the page's own words never carry markup, but a translation must not be able to add any. */
+const html = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+// The page: plain HTML and a little script; every name is put in as text, never as HTML. It is
+// in the language of the process that serves it (the instructor's).
+function page(): string {
+  const w = (key: Parameters<typeof t>[0]) => html(t(key));
+  // The script's own words, as JSON that cannot close the script element.
+  const words = JSON.stringify({
+    done: t("classroom.page.verdict.done"),
+    solution: t("classroom.page.verdict.solution"),
+    pass: t("classroom.page.verdict.pass"),
+    none: t("classroom.page.verdict.none"),
+    live: t("classroom.page.live"),
+    reconnecting: t("classroom.page.reconnecting"),
+  }).replace(/</g, "\\u003c");
+  return `<!doctype html>
+<html lang="${lang()}"><head><meta charset="utf-8"><title>${w("classroom.page.title")}</title>
 <style>
 body { font: 16px/1.4 system-ui, sans-serif; margin: 2rem; color: #222; }
 h1 { font-size: 1.4rem; margin: 0 0 .3rem; } .join { font-family: monospace; background: #f3f3f3; padding: .3rem .5rem; }
@@ -185,14 +201,15 @@ table { border-collapse: collapse; margin: 1rem 0 2rem; min-width: 40rem; } th, 
 .done { color: #17803d; font-weight: 600; } .failing { color: #b42318; } .none { color: #888; } .small { color: #666; font-size: .9rem; }
 </style></head>
 <body>
-<h1>Room <span id="room">…</span></h1>
-<p>Join with: <span class="join" id="join"></span> <span class="small" id="live">connecting…</span></p>
-<h2>Attendees (<span id="count">0</span>)</h2>
-<table><thead><tr><th>Name</th><th>Lesson</th><th>TODO</th><th>Last verdict</th><th>On it for</th><th>Failing test</th></tr></thead><tbody id="attendees"></tbody></table>
-<h2>Lessons</h2>
-<table><thead><tr><th>Lesson</th><th>On it now</th><th>Done</th><th>Most common failing test now</th></tr></thead><tbody id="lessons"></tbody></table>
-<p class="small">Requests refused at the door (not signed with the room's credentials): <span id="refused">0</span></p>
+<h1>${w("classroom.page.room")} <span id="room">…</span></h1>
+<p>${w("classroom.page.joinWith")} <span class="join" id="join"></span> <span class="small" id="live">${w("classroom.page.connecting")}</span></p>
+<h2>${w("classroom.page.attendees")} (<span id="count">0</span>)</h2>
+<table><thead><tr><th>${w("classroom.page.col.name")}</th><th>${w("classroom.page.col.lesson")}</th><th>${w("classroom.page.col.todo")}</th><th>${w("classroom.page.col.verdict")}</th><th>${w("classroom.page.col.since")}</th><th>${w("classroom.page.col.failing")}</th></tr></thead><tbody id="attendees"></tbody></table>
+<h2>${w("classroom.page.lessons")}</h2>
+<table><thead><tr><th>${w("classroom.page.col.lesson")}</th><th>${w("classroom.page.col.onIt")}</th><th>${w("classroom.page.col.done")}</th><th>${w("classroom.page.col.common")}</th></tr></thead><tbody id="lessons"></tbody></table>
+<p class="small">${w("classroom.page.refused")} <span id="refused">0</span></p>
 <script>
+const T = ${words};
 const token = new URLSearchParams(location.search).get("token");
 let state = { attendees: [], lessons: [] };
 function ago(iso) { const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000)); return s < 60 ? s + " s" : s < 3600 ? Math.floor(s / 60) + " min" : Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min"; }
@@ -206,7 +223,7 @@ function render() {
   for (const a of state.attendees) {
     const tr = document.createElement("tr"); tr.dataset.name = a.name; tr.dataset.verdict = a.verdict; tr.dataset.lesson = a.lesson || "";
     cell(tr, a.name); cell(tr, a.lesson || "—"); cell(tr, a.todo ? "TODO " + a.todo : "—");
-    const v = a.verdict === "done" ? "done" + (a.target === "solution" ? " (the solution)" : "") : a.verdict === "failing" ? a.passed + "/" + (a.passed + a.failed) + " pass" : "no check yet";
+    const v = a.verdict === "done" ? T.done + (a.target === "solution" ? T.solution : "") : a.verdict === "failing" ? a.passed + "/" + (a.passed + a.failed) + T.pass : T.none;
     cell(tr, v, a.verdict === "done" ? "done" : a.verdict === "failing" ? "failing" : "none");
     cell(tr, ago(a.since), "small"); cell(tr, a.failingTest || "", "small");
     body.appendChild(tr);
@@ -221,9 +238,10 @@ function render() {
 }
 const events = new EventSource("/events?token=" + encodeURIComponent(token));
 events.onmessage = (e) => { state = JSON.parse(e.data); render(); };
-events.onopen = () => { document.getElementById("live").textContent = "live"; };
-events.onerror = () => { document.getElementById("live").textContent = "reconnecting…"; };
+events.onopen = () => { document.getElementById("live").textContent = T.live; };
+events.onerror = () => { document.getElementById("live").textContent = T.reconnecting; };
 setInterval(render, 1000);
 </script>
 </body></html>
 `;
+}

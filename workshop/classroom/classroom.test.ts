@@ -63,6 +63,11 @@ describe("the front door", () => {
   test("join: the room code is checked, a name is claimed once, and the credentials are kept 0600", async () => {
     await expect(joinRoom(`XXXXXX@127.0.0.1:${new URL(room.localDoor).port}`, "carla")).rejects.toThrow(/not this room's code/);
     await expect(joinRoom(room.joinCode, "ana")).rejects.toThrow(/already taken/);
+    // The door answers a join in the language of the laptop that asked (joinRoom says it in a header).
+    const door = new URL(room.localDoor);
+    const asked = await fetch(`${door.origin}/_room/join`, { method: "POST", headers: { "content-type": "application/json", "x-workshop-lang": "es" }, body: JSON.stringify({ code: room.state.code, name: "ana" }) });
+    expect(asked.status).toBe(409);
+    expect(((await asked.json()) as { error: string }).error).toMatch(/^El nombre "ana" ya está tomado en esta sala\. Entrá con otro nombre \(--name ana2\)/);
     expect(ana.account).toMatch(/^\d{12}$/);
     expect(ana.account).not.toBe(beto.account);
     expect(ana.accessKeyId).not.toBe(beto.accessKeyId);

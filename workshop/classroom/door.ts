@@ -7,6 +7,14 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { accountOf, attendeeId, codeMatches, credentialsOf, type Attendee, type RoomState } from "./room";
 import { verifySignature, type SignedRequest } from "./sigv4";
+import { lang, t, type Lang } from "../i18n";
+
+/** The language of the laptop that asked (`joinRoom` says it in x-workshop-lang), else this process's own. */
+export const LANG_HEADER = "x-workshop-lang";
+function askerLang(req: IncomingMessage): Lang {
+  const asked = req.headers[LANG_HEADER];
+  return asked === "es" || asked === "en" ? asked : lang();
+}
 
 /** What an attendee's check tells the room: never code, never credentials. */
 export interface CheckReport {
@@ -124,33 +132,30 @@ export async function openDoor(options: DoorOptions): Promise<Door> {
 
   function refuse(req: IncomingMessage, body: Buffer, res: ServerResponse, status: number, code: string, why: string): void {
     options.onRefused?.(`${code}: ${why}`);
-    sendAwsError(
-      req, body, res, status, code,
-      `${why} This emulator is room ${"«"}${room.code}${"»"}'s and lets in only requests signed with the credentials of an attendee ` +
-        "who joined it: `npm start -- join <the join code on the projector> --name <your name>`.",
-    );
+    sendAwsError(req, body, res, status, code, t("classroom.door.refused", { why, code: room.code }, askerLang(req)));
   }
 
   async function join(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
+    const language = askerLang(req);
     const from = req.socket.remoteAddress ?? "?";
     const recent = (failedJoins.get(from) ?? []).filter((t) => t > Date.now() - 60_000);
-    if (recent.length >= 10) return sendJson(res, 429, { error: "Too many wrong room codes from this address: wait a minute and try again." });
+    if (recent.length >= 10) return sendJson(res, 429, { error: t("classroom.door.tooManyCodes", {}, language) });
     let input: { code?: unknown; name?: unknown };
     try {
       input = JSON.parse(body.toString("utf8")) as typeof input;
     } catch {
-      return sendJson(res, 400, { error: "A join is a JSON body with the room code and your name." });
+      return sendJson(res, 400, { error: t("classroom.door.notJson", {}, language) });
     }
     if (typeof input.code !== "string" || !codeMatches(room, input.code)) {
       failedJoins.set(from, [...recent, Date.now()]);
-      return sendJson(res, 403, { error: "That is not this room's code: check the join line on the projector." });
+      return sendJson(res, 403, { error: t("classroom.door.wrongCode", {}, language) });
     }
     const name = typeof input.name === "string" ? input.name.trim().slice(0, 40) : "";
     const id = attendeeId(name);
-    if (!id) return sendJson(res, 400, { error: "Say who you are with --name (letters or digits), for example --name ana." });
+    if (!id) return sendJson(res, 400, { error: t("classroom.door.noName", {}, language) });
     if (room.attendees[id]) {
       // The same name twice would give the second laptop the first one's account.
-      return sendJson(res, 409, { error: `The name "${name}" is already taken in this room. Join with another name (--name ${id}2), or, if it is yours, your laptop still has it in .workshop/room.json.` });
+      return sendJson(res, 409, { error: t("classroom.door.nameTaken", { name, id }, language) });
     }
     const taken = new Set(Object.values(room.attendees).map((a) => a.account));
     const attendee: Attendee = { id, name, account: accountOf(room, id, taken), joinedAt: new Date().toISOString() };
@@ -229,7 +234,7 @@ export async function openDoor(options: DoorOptions): Promise<Door> {
     );
     upstream.on("error", (err) => {
       if (res.headersSent) return res.destroy();
-      sendAwsError(req, body, res, 503, "ServiceUnavailable", `The room's emulator does not answer (${err.message}): tell the instructor.`);
+      sendAwsError(req, body, res, 503, "ServiceUnavailable", t("classroom.door.emulatorDown", { why: err.message }, askerLang(req)));
     });
     upstream.end(body);
   }
@@ -239,12 +244,12 @@ export async function openDoor(options: DoorOptions): Promise<Door> {
     try {
       body = await readBody(req);
     } catch {
-      return refuse(req, Buffer.alloc(0), res, 413, "EntityTooLarge", "The request is larger than the room takes (64 MiB).");
+      return refuse(req, Buffer.alloc(0), res, 413, "EntityTooLarge", t("classroom.door.tooLarge", {}, askerLang(req)));
     }
     const path = (req.url ?? "/").split("?")[0];
     if (req.method === "POST" && path === "/_room/join") return join(req, body, res);
     // The workshop's ping (is anything there?) gets an answer that says nothing and is not counted as refused.
-    if (req.method === "GET" && path === "/_localstack/health") return sendJson(res, 200, { door: "a classroom's door: requests need the room's credentials" });
+    if (req.method === "GET" && path === "/_localstack/health") return sendJson(res, 200, { door: t("classroom.door.health", {}, askerLang(req)) });
     const signed: SignedRequest = { method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, body };
     const verdict = await verifySignature(signed, secretFor);
     if (!verdict.ok) {
@@ -252,7 +257,7 @@ export async function openDoor(options: DoorOptions): Promise<Door> {
     }
     const keyId = verdict.signature.accessKeyId;
     const attendee = ownerOf(keyId);
-    if (!attendee) return refuse(req, body, res, 403, "InvalidClientTokenId", "The access key id in the request is not one of this room's.");
+    if (!attendee) return refuse(req, body, res, 403, "InvalidClientTokenId", t("classroom.door.unknownKey", {}, askerLang(req)));
     if (path === "/_room/report" && req.method === "POST") return report(attendee, body, res);
     if (path === "/_room/hello") return sendJson(res, 200, { code: room.code, name: attendee.name, account: attendee.account });
     const service = verdict.signature.service;

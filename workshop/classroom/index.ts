@@ -11,6 +11,7 @@ import { Board } from "./board";
 import { openDoor, type Door } from "./door";
 import { DEFAULT_DOOR_PORT } from "./attendee";
 import { newRoom, readRoomState, writeRoomState, CLASSROOM_FILE, type RoomState } from "./room";
+import { t } from "../i18n";
 
 export interface RoomOptions {
   /** Where the door listens: 0.0.0.0 (the LAN, the default) or 127.0.0.1 (tests, a room of one machine). */
@@ -58,8 +59,8 @@ export async function openRoom(options: RoomOptions = {}): Promise<OpenRoom> {
   const save = (room: RoomState) => writeRoomState(room, file);
   let emulator: Emulator;
   if (options.endpoint) {
-    if (!(await ping(options.endpoint))) throw new Error(`The emulator at ${options.endpoint} does not answer.`);
-    emulator = { kind: "endpoint", endpoint: options.endpoint, description: `the emulator at ${options.endpoint}`, stop: async () => {} };
+    if (!(await ping(options.endpoint))) throw new Error(t("classroom.open.down", { endpoint: options.endpoint }));
+    emulator = { kind: "endpoint", endpoint: options.endpoint, description: t("emulator.describe.plain", { endpoint: options.endpoint }), stop: async () => {} };
   } else {
     // moto puts every request in MOTO_ACCOUNT_ID's account when it is set: one account for the whole room.
     delete process.env.MOTO_ACCOUNT_ID;
@@ -90,7 +91,7 @@ export async function openRoom(options: RoomOptions = {}): Promise<OpenRoom> {
   const shown = host === "0.0.0.0" || host === "::" ? (lanAddress() ?? "127.0.0.1") : host;
   const address = `http://${shown}:${door.port}`;
   const joinCode = `${state.code}@${shown}:${door.port}`;
-  const joinLine = `npm start -- join ${joinCode} --name <your name>`;
+  const joinLine = t("classroom.open.joinLine", { code: joinCode });
   board.joinLine = joinLine;
   const localDoor = `http://127.0.0.1:${door.port}`;
   state.running = { pid: process.pid, door: localDoor, page: page.url, emulator: emulator.description };

@@ -78,3 +78,22 @@ test("the page needs its token", async () => {
   expect((await fetch(url)).status).toBe(403);
   expect((await fetch(new URL(`/events?token=guessed`, url))).status).toBe(403);
 });
+
+test("the page takes the language of the process that serves it", async () => {
+  const before = process.env.WORKSHOP_LANG;
+  process.env.WORKSHOP_LANG = "es";
+  try {
+    const html = await (await fetch(room.pageUrl)).text();
+    expect(html).toContain('<html lang="es">');
+    expect(html).toContain("<h2>Asistentes (");
+    expect(html).toContain("<th>Último veredicto</th>");
+    expect(html).toContain('"none":"todavía sin verificar"');
+    expect(html).not.toContain("Attendees");
+    const refused = await fetch(room.pageUrl.replace(/token=[^&]+/, "token=wrong"));
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toMatch(/^Esta página es de quien da el taller/);
+  } finally {
+    if (before === undefined) delete process.env.WORKSHOP_LANG;
+    else process.env.WORKSHOP_LANG = before;
+  }
+});

@@ -8,6 +8,7 @@ import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from "n
 import type { IncomingHttpHeaders } from "node:http";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { t } from "../i18n";
 
 /** How far a request's date may be from the door's clock (AWS allows 15 minutes too). */
 export const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -90,7 +91,7 @@ export function readSignature(request: SignedRequest): Signature | { error: Verd
     const m = AUTH.exec(authorization.trim());
     const date = amzDate(header(request.headers, "x-amz-date"));
     if (!m || !date) {
-      return { error: { ok: false, code: "IncompleteSignature", message: "The request's Authorization header is not a complete AWS Signature Version 4 (with an x-amz-date header)." } };
+      return { error: { ok: false, code: "IncompleteSignature", message: t("classroom.sig.incompleteHeader") } };
     }
     return { accessKeyId: m[1], region: m[3], service: m[4], date, signedHeaders: m[5].split(";"), signature: m[6], presigned: false };
   }
@@ -99,14 +100,14 @@ export function readSignature(request: SignedRequest): Signature | { error: Verd
     const date = amzDate(String(query["X-Amz-Date"] ?? ""));
     const expiresIn = Number(query["X-Amz-Expires"]);
     if (!m || !date || !Number.isInteger(expiresIn) || query["X-Amz-Algorithm"] !== "AWS4-HMAC-SHA256" || typeof query["X-Amz-SignedHeaders"] !== "string") {
-      return { error: { ok: false, code: "IncompleteSignature", message: "The presigned URL's X-Amz-* query parameters are not a complete AWS Signature Version 4." } };
+      return { error: { ok: false, code: "IncompleteSignature", message: t("classroom.sig.incompleteQuery") } };
     }
     return {
       accessKeyId: m[1], region: m[3], service: m[4], date, signedHeaders: String(query["X-Amz-SignedHeaders"]).split(";"),
       signature: String(query["X-Amz-Signature"]), presigned: true, expiresIn,
     };
   }
-  return { error: { ok: false, code: "MissingAuthenticationToken", message: "The request is not signed: it carries no AWS credentials." } };
+  return { error: { ok: false, code: "MissingAuthenticationToken", message: t("classroom.sig.unsigned") } };
 }
 
 function same(a: string, b: string): boolean {
@@ -126,13 +127,13 @@ export async function verifySignature(request: SignedRequest, secretFor: (access
   if ("error" in read) return read.error;
   const secret = secretFor(read.accessKeyId);
   if (secret === undefined) {
-    return { ok: false, code: "InvalidClientTokenId", accessKeyId: read.accessKeyId, message: "The access key id in the request is not one of this room's." };
+    return { ok: false, code: "InvalidClientTokenId", accessKeyId: read.accessKeyId, message: t("classroom.door.unknownKey") };
   }
   if (read.presigned) {
-    if (now > read.date.getTime() + read.expiresIn! * 1000) return { ok: false, code: "RequestExpired", message: "The presigned URL has expired." };
-    if (read.date.getTime() - now > MAX_SKEW_MS) return { ok: false, code: "RequestExpired", message: "The presigned URL is dated in the future." };
+    if (now > read.date.getTime() + read.expiresIn! * 1000) return { ok: false, code: "RequestExpired", message: t("classroom.sig.expired") };
+    if (read.date.getTime() - now > MAX_SKEW_MS) return { ok: false, code: "RequestExpired", message: t("classroom.sig.future") };
   } else if (Math.abs(now - read.date.getTime()) > MAX_SKEW_MS) {
-    return { ok: false, code: "RequestExpired", message: "The request's date (x-amz-date) is more than 15 minutes from the room's clock: check the laptop's clock." };
+    return { ok: false, code: "RequestExpired", message: t("classroom.sig.skew") };
   }
 
   const at = request.url.indexOf("?");
@@ -175,7 +176,7 @@ export async function verifySignature(request: SignedRequest, secretFor: (access
     expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization))?.[1];
   }
   if (!expected || !same(expected, read.signature)) {
-    return { ok: false, code: "SignatureDoesNotMatch", accessKeyId: read.accessKeyId, message: "The request's signature does not match the one its access key's secret makes." };
+    return { ok: false, code: "SignatureDoesNotMatch", accessKeyId: read.accessKeyId, message: t("classroom.sig.mismatch") };
   }
   return { ok: true, signature: read };
 }

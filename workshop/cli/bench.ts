@@ -27,6 +27,7 @@ import { readSharedState, startEmulator, type Emulator } from "../emulator";
 import { findLesson, listLessons, type Lesson } from "../lessons";
 import { ensureMotoInstalled } from "../emulator/moto";
 import { ROOT } from "../paths";
+import { t } from "../i18n";
 
 interface Stats {
   median: number;
@@ -165,15 +166,15 @@ async function dockerDetour(lesson: Lesson) {
 
 const program = new Command()
   .name("npm run bench --")
-  .description("How long the learner's loop takes: emulator cold start, warm check, its floor, the whole npm test.")
-  .option("--lesson <lesson>", "the lesson to check", "04")
-  .option("--runs <n>", "warm checks to take the median of", "5")
-  .option("--process-runs <n>", "`npm run check` processes to take the median of", "3")
-  .option("--cold-runs <n>", "cold starts of moto to take the median of", "3")
-  .option("--skip-suite", "do not time the whole `npm test`")
-  .option("--install", "also time moto's first-run install, into a throwaway virtual environment (a minute or two)")
-  .option("--skip-classroom", "do not time a classroom of 1, 10 and 30 attendees")
-  .option("--json", "print one JSON object instead of a table")
+  .description(t("bench.describe"))
+  .option("--lesson <lesson>", t("bench.opt.lesson"), "04")
+  .option("--runs <n>", t("bench.opt.runs"), "5")
+  .option("--process-runs <n>", t("bench.opt.processRuns"), "3")
+  .option("--cold-runs <n>", t("bench.opt.coldRuns"), "3")
+  .option("--skip-suite", t("bench.opt.skipSuite"))
+  .option("--install", t("bench.opt.install"))
+  .option("--skip-classroom", t("bench.opt.skipClassroom"))
+  .option("--json", t("bench.opt.json"))
   .parse();
 
 const opts = program.opts<{ lesson: string; runs: string; processRuns: string; coldRuns: string; skipSuite?: boolean; skipClassroom?: boolean; install?: boolean; json?: boolean }>();
@@ -196,7 +197,7 @@ async function classroomBench(sizes = [1, 10, 30]): Promise<Array<{ attendees: n
   const out = [];
   try {
     for (const size of sizes) {
-      log(`A classroom: lesson 04 through the door for ${size} attendee${size === 1 ? "" : "s"} at once…`);
+      log(t("bench.log.classroom", { n: size }));
       const attendees = await Promise.all(Array.from({ length: size }, (_, i) => joinRoom(room.joinCode, `bench ${size}-${i}`)));
       const { ms, value: runs } = await time(() => Promise.all(attendees.map((a) => simulateLesson04(a))));
       out.push({ attendees: size, wallMs: ms, slowestMs: Math.max(...runs.map((r) => r.ms)), medianMs: stats(runs.map((r) => r.ms)).median, ok: runs.every((r) => r.ok) });
@@ -225,16 +226,16 @@ async function installRun(): Promise<{ ms: number; ok: boolean }> {
 
 let install: { ms: number; ok: boolean } | undefined;
 if (opts.install) {
-  log("moto's first-run install, into a throwaway virtual environment…");
+  log(t("bench.log.install"));
   install = await installRun();
 }
 
 const docker = await findDockerEngine();
-log(`Cold start of moto (${opts.coldRuns} runs)…`);
+log(t("bench.log.coldMoto", { n: opts.coldRuns }));
 const cold: Record<string, Stats> = { moto: await coldStart("moto", Math.max(1, Number(opts.coldRuns))) };
 const engine = docker ? await dockerEngine() : undefined;
 if (engine && (await imagePresent(engine, localStackImage()))) {
-  log("Cold start of LocalStack (Docker answers, and its image is here)…");
+  log(t("bench.log.coldLocalStack"));
   cold.localstack = await coldStart("localstack", 1);
 }
 
@@ -245,10 +246,10 @@ let endpoint: string;
 let emulatorDescription: string;
 if (process.env.AWS_ENDPOINT_URL) {
   endpoint = process.env.AWS_ENDPOINT_URL;
-  emulatorDescription = `the emulator at ${endpoint} (AWS_ENDPOINT_URL)`;
+  emulatorDescription = t("emulator.describe.endpoint", { endpoint });
 } else if (shared) {
   endpoint = shared.endpoint;
-  emulatorDescription = `the shared ${shared.kind} at ${endpoint}`;
+  emulatorDescription = t("emulator.describe.shared", { kind: shared.kind, endpoint });
 } else {
   own = await startEmulator({ kind: "moto" });
   endpoint = own.endpoint!;
@@ -258,9 +259,9 @@ const emulator: Emulator = { kind: "endpoint", endpoint, description: emulatorDe
 process.env.AWS_ENDPOINT_URL = endpoint;
 
 try {
-  log(`Warm checks of ${lesson.slug} in one process (${runs} runs, after one to warm up)…`);
+  log(t("bench.log.warm", { lesson: lesson.slug, n: runs }));
   const warmUp = await runCheck(lesson, { target: "solution", emulator });
-  if (!warmUp.ok) throw new Error(`The reference solution of ${lesson.slug} does not pass its check, so its times mean nothing:\n${warmUp.failures[0]?.message ?? warmUp.loadError}`);
+  if (!warmUp.ok) throw new Error(t("bench.err.solutionFails", { lesson: lesson.slug, why: String(warmUp.failures[0]?.message ?? warmUp.loadError) }));
   const rssStart = process.memoryUsage().rss;
   const inProcess: number[] = [];
   for (let i = 0; i < runs; i++) inProcess.push((await time(() => runCheck(lesson, { target: "solution", emulator, typecheck: false }))).ms);
@@ -268,7 +269,7 @@ try {
 
   // As the dashboard does it: a save seen by the file watcher, its 150 ms pause for a burst of
   // saves, and a check by the session's warm Checker (emulator, type checker in its thread).
-  log(`Save to verdict, as the dashboard does it (${runs} runs, after one to warm up)…`);
+  log(t("bench.log.saveToVerdict", { n: runs }));
   const checker = new Checker(emulator);
   checker.warm([{ ...lesson, exercise: lesson.solution }]);
   await checker.checkMany([lesson], "solution");
@@ -284,7 +285,7 @@ try {
         timer = setTimeout(() => {
           watcher.off("change", onChange);
           checker.checkMany([lesson], "solution").then(([r]) => {
-            if (!r.ok) reject(new Error(`the check failed: ${r.first?.message ?? r.loadError}`));
+            if (!r.ok) reject(new Error(t("bench.err.checkFailed", { why: String(r.first?.message ?? r.loadError) })));
             if (r.skipNotes?.some((n) => n.startsWith("the type check could not run"))) typecheckIncluded = false;
             resolve(performance.now());
           }, reject);
@@ -299,36 +300,36 @@ try {
   }
   await watcher.close();
 
-  log(`The floor: the lesson's own tests and hooks (${runs} runs)…`);
+  log(t("bench.log.floor", { n: runs }));
   const floors = [];
   for (let i = 0; i < runs; i++) floors.push(await floorRun(lesson, endpoint));
 
   const processRuns = Math.max(1, Number(opts.processRuns));
-  log(`\`npm run check -- ${lesson.number} --solution\` as a process of its own (${processRuns} runs)…`);
+  log(t("bench.log.process", { number: lesson.number, n: processRuns }));
   const processTimes: number[] = [];
   for (let i = 0; i < processRuns; i++) {
     const run = await timeProcess(["run", "--silent", "check", "--", lesson.number, "--solution"], { ...process.env, AWS_ENDPOINT_URL: endpoint, WORKSHOP_NO_HANDOFF: "1" });
-    if (run.code !== 0) throw new Error(`npm run check exited ${run.code}:\n${run.tail}`);
+    if (run.code !== 0) throw new Error(t("bench.err.exited", { code: String(run.code), tail: run.tail }));
     processTimes.push(run.ms);
   }
-  log(`\`npm run check -- ${lesson.number} --solution\` handed to a running workshop process (${processRuns} runs)…`);
+  log(t("bench.log.handoff", { number: lesson.number, n: processRuns }));
   await checker.serve();
   const handoffTimes: number[] = [];
   for (let i = 0; i < processRuns; i++) {
     const run = await timeProcess(["run", "--silent", "check", "--", lesson.number, "--solution"], { ...process.env, AWS_ENDPOINT_URL: endpoint, WORKSHOP_NO_HANDOFF: undefined });
-    if (run.code !== 0) throw new Error(`npm run check exited ${run.code}:\n${run.tail}`);
+    if (run.code !== 0) throw new Error(t("bench.err.exited", { code: String(run.code), tail: run.tail }));
     handoffTimes.push(run.ms);
   }
   await checker.stop();
 
-  log("The first verdict with Docker as it is here, against without Docker (one cold check each)…");
+  log(t("bench.log.detour"));
   const detour = await dockerDetour(lesson);
-  log(`Warm checks of ${lesson.slug} under chaos (seed ${FIXED_TEST_SEED}, ${runs} runs)${opts.skipSuite ? "" : ", and every lesson plain and under chaos"}…`);
+  log(t(opts.skipSuite ? "bench.log.chaos" : "bench.log.chaosAll", { lesson: lesson.slug, seed: FIXED_TEST_SEED, n: runs }));
   const chaos = await chaosFigures(lesson, emulator, runs, stats(inProcess).median, !opts.skipSuite);
 
   let suite: { ms: number; exitCode: number | null; summary?: string } | undefined;
   if (!opts.skipSuite) {
-    log("The whole `npm test` (against the same running emulator)…");
+    log(t("bench.log.suite"));
     const run = await timeProcess(["test"], { ...process.env, AWS_ENDPOINT_URL: endpoint });
     suite = { ms: run.ms, exitCode: run.code, summary: /^\s*(\d+ passed, \d+ failed.*)$/m.exec(run.tail)?.[1] };
   }
@@ -375,27 +376,27 @@ try {
     const row = (label: string, value: string, note = "") => console.log(`  ${label.padEnd(46)} ${value.padEnd(30)} ${note}`);
     const target = (ok: boolean, text: string) => (ok ? pc.green(`✓ ${text}`) : pc.yellow(`✗ ${text}`));
     const m = result.machine;
-    console.log(pc.bold(`No toca BOTÓN benchmark · lesson ${lesson.slug}`));
+    console.log(pc.bold(t("bench.title", { lesson: lesson.slug })));
     console.log(pc.dim(`  ${m.cpu} ×${m.cores}, ${m.memoryGB} GB, ${m.os}, Node ${m.node}${m.python ? `, ${m.python}` : ""}`));
-    console.log(pc.dim(`  warm figures against ${emulatorDescription}`));
+    console.log(pc.dim(t("bench.against", { emulator: emulatorDescription })));
     console.log("");
-    row("", "median (min–max)");
-    if (install) row("moto's first-run install", install.ok ? s(install.ms) : "failed");
-    for (const [kind, st] of Object.entries(cold)) row(`Emulator cold start (${kind})`, `${s(st.median)} (${s(st.min)}–${s(st.max)})`);
+    row("", t("bench.head"));
+    if (install) row(t("bench.row.install"), install.ok ? s(install.ms) : t("bench.row.failed"));
+    for (const [kind, st] of Object.entries(cold)) row(t("bench.row.cold", { kind }), `${s(st.median)} (${s(st.min)}–${s(st.max)})`);
     const sv = result.saveToVerdictMs;
     const cp = result.checkProcessMs;
     const ch = result.checkHandedOffMs;
-    row("Dashboard: save to verdict, type check included", `${s(sv.median)} (${s(sv.min)}–${s(sv.max)})`, target(sv.median <= 1000, "target 1.0 s"));
-    row("Warm tests alone, in one process", `${s(warm.median)} (${s(warm.min)}–${s(warm.max)})`);
-    row("`npm run check`, a process of its own", `${s(cp.median)} (${s(cp.min)}–${s(cp.max)})`, target(cp.median <= 2000, "target 2.0 s"));
-    row("`npm run check`, handed to a running one", `${s(ch.median)} (${s(ch.min)}–${s(ch.max)})`, target(ch.median <= 2000, "target 2.0 s"));
-    row("The lesson's own AWS calls (tests and hooks)", `${s(floor.median)} (${s(floor.min)}–${s(floor.max)})`, "the floor");
-    row("Warm check / floor", `${result.checkToFloorRatio}×`, pc.dim(`importing the tests and the SDK: ${s(result.testImportMs)}`));
-    for (const c of classroom ?? []) row(`Classroom: lesson 04 for ${c.attendees} attendee${c.attendees === 1 ? "" : "s"} at once`, `${s(c.wallMs)} (slowest ${s(c.slowestMs)})`, c.ok ? "" : pc.red("some failed"));
-    row(`First verdict: as chosen (${detour.outcome}) / without Docker`, `${s(detour.firstVerdictMs)} / ${s(detour.withoutDockerMs)}`, detour.outcome === "localstack" ? pc.dim("LocalStack's start") : target(detour.extraMs <= 5000, `+${s(Math.max(0, detour.extraMs))}, target +5 s`));
-    if (suite) row("Whole `npm test`", s(suite.ms), target(suite.ms <= 45_000, "target 45 s") + pc.dim(` exit ${suite.exitCode}${suite.summary ? `, ${suite.summary}` : ""}`));
-    row(`Warm check under chaos (seed ${chaos.seed})`, `${s(chaos.warmCheckMs.median)} (${chaos.ratioToPlain}× plain)`, target(chaos.ratioToPlain <= 2, "target 2× plain"));
-    if (chaos.allLessons) row("Every lesson: plain, then under chaos", `${s(chaos.allLessons.plainMs)}, ${s(chaos.allLessons.chaosMs)}`, pc.dim("npm test runs the second on top of the first"));
+    row(t("bench.row.saveToVerdict"), `${s(sv.median)} (${s(sv.min)}–${s(sv.max)})`, target(sv.median <= 1000, t("bench.target", { value: "1.0 s" })));
+    row(t("bench.row.warm"), `${s(warm.median)} (${s(warm.min)}–${s(warm.max)})`);
+    row(t("bench.row.process"), `${s(cp.median)} (${s(cp.min)}–${s(cp.max)})`, target(cp.median <= 2000, t("bench.target", { value: "2.0 s" })));
+    row(t("bench.row.handoff"), `${s(ch.median)} (${s(ch.min)}–${s(ch.max)})`, target(ch.median <= 2000, t("bench.target", { value: "2.0 s" })));
+    row(t("bench.row.floor"), `${s(floor.median)} (${s(floor.min)}–${s(floor.max)})`, t("bench.row.floorNote"));
+    row(t("bench.row.ratio"), `${result.checkToFloorRatio}×`, pc.dim(t("bench.row.ratioNote", { time: s(result.testImportMs) })));
+    for (const c of classroom ?? []) row(t("bench.row.classroom", { n: c.attendees }), t("bench.row.slowest", { time: s(c.wallMs), slowest: s(c.slowestMs) }), c.ok ? "" : pc.red(t("bench.row.someFailed")));
+    row(t("bench.row.firstVerdict", { outcome: detour.outcome }), `${s(detour.firstVerdictMs)} / ${s(detour.withoutDockerMs)}`, detour.outcome === "localstack" ? pc.dim(t("bench.row.localStackStart")) : target(detour.extraMs <= 5000, t("bench.row.detourTarget", { extra: s(Math.max(0, detour.extraMs)) })));
+    if (suite) row(t("bench.row.suite"), s(suite.ms), target(suite.ms <= 45_000, t("bench.target", { value: "45 s" })) + pc.dim(`${t("bench.row.exit", { code: String(suite.exitCode) })}${suite.summary ? `, ${suite.summary}` : ""}`));
+    row(t("bench.row.chaos", { seed: chaos.seed }), t("bench.row.chaosValue", { time: s(chaos.warmCheckMs.median), ratio: chaos.ratioToPlain }), target(chaos.ratioToPlain <= 2, t("bench.targetPlain")));
+    if (chaos.allLessons) row(t("bench.row.allLessons"), `${s(chaos.allLessons.plainMs)}, ${s(chaos.allLessons.chaosMs)}`, pc.dim(t("bench.row.allLessonsNote")));
   }
 } finally {
   await own?.stop();

@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { CliError } from "./errors";
 import { pc } from "./ui";
+import { t } from "../i18n";
 import { assertSafeTarget, mask } from "../clients/safety";
 import { forgetRoom, joinedRoom, rememberRoom, actAs, type JoinedRoom } from "../classroom/joined";
 import { credentialsOf, forgetRoomState, readRoomState, writeRoomState, type RoomState } from "../classroom/room";
@@ -22,8 +23,8 @@ function summary(name: string, reports: Array<{ service: string; removed: string
   const failed = reports.flatMap((r) => r.failed.map((what) => `${r.service} ${what}`));
   const line =
     `  ${pc.bold(name)}: ` +
-    (removed.length ? `removed ${removed.join(", ")}` : pc.dim("nothing to remove")) +
-    (failed.length ? pc.red(`; could not remove ${failed.join(", ")}`) : "");
+    (removed.length ? t("cleanup.line.removed", { what: removed.join(", ") }) : pc.dim(t("cleanup.line.nothing"))) +
+    (failed.length ? pc.red(`; ${t("cleanup.line.failed", { what: failed.join(", ") })}`) : "");
   return { line, removed: removed.length, failed: failed.length };
 }
 
@@ -65,18 +66,18 @@ export async function endRoom(state: RoomState, door: string, log: (line: string
 export function registerClassroom(program: Command): void {
   const classroom = program
     .command("classroom")
-    .description("instructors: one emulator for the room, an account per attendee, and a live page (until Ctrl-C)")
-    .option("--port <port>", "the port of the room's door", "4566")
-    .option("--host <host>", "the address the door listens on (127.0.0.1 for a room on this machine only)", "0.0.0.0")
-    .option("--page-port <port>", "the port of the instructor's page (default: a free one)")
-    .option("--endpoint <url>", "an emulator that already runs, instead of starting one")
-    .option("--kind <kind>", "moto or localstack (default: LocalStack if Docker answers, else moto)")
-    .option("--new", "a new room (a new code, nobody in it), even if the last one is remembered")
+    .description(t("classroom.cli.describe"))
+    .option("--port <port>", t("classroom.cli.opt.port"), "4566")
+    .option("--host <host>", t("classroom.cli.opt.host"), "0.0.0.0")
+    .option("--page-port <port>", t("classroom.cli.opt.pagePort"))
+    .option("--endpoint <url>", t("classroom.cli.opt.endpoint"))
+    .option("--kind <kind>", t("classroom.cli.opt.kind"))
+    .option("--new", t("classroom.cli.opt.new"))
     .action(async (opts: { port: string; host: string; pagePort?: string; endpoint?: string; kind?: "moto" | "localstack"; new?: boolean }) => {
       const { openRoom } = await import("../classroom");
       const existing = readRoomState();
       if (existing?.running && alive(existing.running.pid) && existing.running.pid !== process.pid) {
-        throw new CliError(`A classroom is already running here (process ${existing.running.pid}); its door is ${existing.running.door}.`);
+        throw new CliError(t("classroom.cli.alreadyRunning", { pid: existing.running.pid, door: existing.running.door }));
       }
       const room = await openRoom({
         port: Number(opts.port), host: opts.host, pagePort: opts.pagePort ? Number(opts.pagePort) : undefined,
@@ -91,18 +92,18 @@ export function registerClassroom(program: Command): void {
         }
       });
       const known = Object.keys(room.state.attendees).length;
-      console.log(`${pc.green("●")} Room ${pc.bold(room.state.code)} is open: ${room.emulator.description}, behind the door at ${room.address}.`);
-      if (known) console.log(pc.dim(`  (the room remembered from last time, with ${known} attendee${known === 1 ? "" : "s"}; --new starts an empty one)`));
+      console.log(t("classroom.cli.open", { dot: pc.green("●"), code: pc.bold(room.state.code), emulator: room.emulator.description, address: room.address }));
+      if (known) console.log(pc.dim(known === 1 ? t("classroom.cli.remembered.one") : t("classroom.cli.remembered.many", { n: known })));
       console.log("");
-      console.log("  Put this on the projector:");
+      console.log(t("classroom.cli.projector"));
       console.log(`    ${pc.bold(room.joinLine)}`);
       console.log("");
-      console.log(`  Your page (keep the address to yourself: its token is the key): ${room.pageUrl}`);
-      console.log(`  When the workshop is over: ${pc.bold("npm start -- classroom end")} (removes every attendee's resources), then Ctrl-C here.`);
+      console.log(t("classroom.cli.page", { url: room.pageUrl }));
+      console.log(t("classroom.cli.whenOver", { command: pc.bold("npm start -- classroom end") }));
       await new Promise<void>((resolve) => {
         // Runs before the emulator's own handler, which stops it and ends the process at once.
         const stop = () => {
-          console.log("\nThe room is closed: the door, the page and the emulator stop with this process.");
+          console.log(`\n${t("classroom.cli.closed")}`);
           void room.close().finally(resolve);
         };
         process.prependOnceListener("SIGINT", stop);
@@ -113,32 +114,32 @@ export function registerClassroom(program: Command): void {
 
   classroom
     .command("end")
-    .description("remove every attendee's resources from the room's emulator, and forget the room")
+    .description(t("classroom.cli.end.describe"))
     .action(async () => {
       const state = readRoomState();
-      if (!state) return console.log("There is no room on this machine (no .workshop/classroom.json): nothing to end.");
+      if (!state) return console.log(t("classroom.cli.end.noRoom"));
       if (!state.running || !alive(state.running.pid)) {
         forgetRoomState();
-        return console.log(`Room ${state.code} is not running, and its emulator went with it: nothing was left. The room is forgotten; \`npm start -- classroom\` opens a new one.`);
+        return console.log(t("classroom.cli.end.notRunning", { code: state.code }));
       }
-      console.log(pc.bold(`Ending room ${state.code}: removing what each of its ${Object.keys(state.attendees).length} attendees created…`));
+      console.log(pc.bold(t("classroom.cli.end.ending", { code: state.code, n: Object.keys(state.attendees).length })));
       const { removed, failed } = await endRoom(state, state.running.door);
       forgetRoomState();
       console.log("");
       console.log(
         failed
-          ? pc.red(`Removed ${removed} resource${removed === 1 ? "" : "s"}; ${failed} could not be removed (see above).`)
-          : pc.green(`Removed ${removed} resource${removed === 1 ? "" : "s"}: nothing is left in the room's emulator.`),
+          ? pc.red(t(removed === 1 ? "classroom.cli.end.failed.one" : "classroom.cli.end.failed.many", { removed, failed }))
+          : pc.green(removed === 1 ? t("classroom.cli.end.done.one") : t("classroom.cli.end.done.many", { n: removed })),
       );
-      console.log(`The room is forgotten: the next \`npm start -- classroom\` opens a new one. Stop this one with Ctrl-C in its terminal.`);
+      console.log(t("classroom.cli.end.forgotten"));
       process.exitCode = failed ? 1 : 0;
     });
 
   program
     .command("join")
-    .description("attendees: join the instructor's room (checks, demos, the dashboard and tests then go to it)")
-    .argument("<code>", "the join code on the projector, CODE@ADDRESS:PORT (a bare CODE for a room on this machine)")
-    .requiredOption("--name <name>", "your name, as the instructor will see it")
+    .description(t("classroom.cli.join.describe"))
+    .argument("<code>", t("classroom.cli.join.code"))
+    .requiredOption("--name <name>", t("classroom.cli.join.name"))
     .action(async (code: string, opts: { name: string }) => {
       const { hello, joinRoom, parseJoinCode, JoinError } = await import("../classroom/attendee");
       const current = joinedRoom();
@@ -149,9 +150,9 @@ export function registerClassroom(program: Command): void {
         throw new CliError((err as Error).message);
       }
       if (current && current.endpoint === target.endpoint && current.code === target.code) {
-        return console.log(`You are already in room ${current.code} as ${current.name}. (\`npm start -- leave\` to leave it.)`);
+        return console.log(t("classroom.cli.join.already", { code: current.code, name: current.name }));
       }
-      if (current) throw new CliError(`You are in room ${current.code} (${current.endpoint}) as ${current.name}: \`npm start -- leave\` first.`);
+      if (current) throw new CliError(t("classroom.cli.join.elsewhere", { code: current.code, endpoint: current.endpoint, name: current.name }));
       // The safety guard decides what is local (a private LAN address is).
       assertSafeTarget(target.endpoint);
       let room: JoinedRoom;
@@ -163,18 +164,18 @@ export function registerClassroom(program: Command): void {
         if (err instanceof JoinError) throw new CliError(err.message);
         throw err;
       }
-      console.log(`${pc.green("✓")} You are in room ${pc.bold(room.code)} as ${pc.bold(room.name)}, in an AWS account of your own on the room's emulator (${room.account}).`);
-      console.log(`  Your credentials: access key ${mask(room.accessKeyId)}, secret ${mask(room.secretAccessKey)} (kept in .workshop/room.json, sent only to the room).`);
-      console.log(`  From now on every check, demo, \`npm test\` and the dashboard use the room at ${room.endpoint}; the instructor sees how your checks go.`);
-      console.log(`  \`npm start -- leave\` removes what you created there and returns to a local emulator.`);
+      console.log(t("classroom.cli.join.in", { mark: pc.green("✓"), code: pc.bold(room.code), name: pc.bold(room.name), account: room.account }));
+      console.log(t("classroom.cli.join.credentials", { key: mask(room.accessKeyId), secret: mask(room.secretAccessKey) }));
+      console.log(t("classroom.cli.join.fromNow", { endpoint: room.endpoint }));
+      console.log(t("classroom.cli.join.leaveHint"));
     });
 
   program
     .command("leave")
-    .description("attendees: remove what you created in the room, and return to a local emulator")
+    .description(t("classroom.cli.leave.describe"))
     .action(async () => {
       const room = joinedRoom();
-      if (!room) return console.log("You are not in a room: checks use a local emulator.");
+      if (!room) return console.log(t("classroom.cli.leave.notIn"));
       const { ping } = await import("../emulator");
       if (await ping(room.endpoint, 3000)) {
         const { cleanup } = await import("./cleanup");
@@ -183,12 +184,12 @@ export function registerClassroom(program: Command): void {
         console.log(result.line.trim());
         if (result.failed) {
           process.exitCode = 1;
-          return console.log(pc.red("Some of your resources could not be removed, so you are still in the room: try `npm start -- leave` again in a minute."));
+          return console.log(pc.red(t("classroom.cli.leave.stillIn")));
         }
       } else {
-        console.log(pc.yellow(`The room at ${room.endpoint} does not answer: what you created there stays until the instructor ends the room.`));
+        console.log(pc.yellow(t("classroom.cli.leave.noAnswer", { endpoint: room.endpoint })));
       }
       forgetRoom();
-      console.log(`You left room ${room.code}. Checks use a local emulator again.`);
+      console.log(t("classroom.cli.leave.left", { code: room.code }));
     });
 }

@@ -47,6 +47,7 @@ import { createClient } from "../clients";
 import { startEmulator, type Emulator } from "../emulator";
 import { RUN_ID, workshopTags } from "../lesson";
 import { ROOT } from "../paths";
+import { describeCleanup } from "./cleanup";
 
 let emulator: Emulator;
 let endpoint: string;
@@ -239,4 +240,33 @@ describe("cleanup", { timeout: 180_000 }, () => {
     expect(report.services.map((s) => s.service).sort()).toEqual(["CloudWatch", "DynamoDB", "EC2", "ELBv2", "IAM", "S3", "SNS", "SQS"]);
     expect(report.services.flatMap((s) => [...s.removed, ...s.failed])).toEqual([]);
   });
+});
+
+test("the cleanup's report in Spanish: each service's line and the total", () => {
+  const before = process.env.WORKSHOP_LANG;
+  process.env.WORKSHOP_LANG = "es";
+  try {
+    const plain = { bold: (s: string) => s, dim: (s: string) => s, red: (s: string) => s, yellow: (s: string) => s, green: (s: string) => s };
+    const text = describeCleanup(
+      [
+        { service: "S3", removed: ["bucket nt-a"], failed: [] },
+        { service: "SQS", removed: [], failed: [] },
+        { service: "ELBv2", removed: [], failed: [], skipped: "este emulador no lo ofrece" },
+        { service: "EC2", removed: [], failed: ["par de claves nt-k: Error: boom"] },
+      ],
+      "el emulador en http://127.0.0.1:4566",
+      false,
+      plain,
+    );
+    const lines = text.split("\n");
+    expect(lines[0]).toBe("Limpiando lo que creó el taller (nombres nt-…, etiqueta workshop=no-toca-boton) en el emulador en http://127.0.0.1:4566");
+    expect(text).toMatch(/^S3 +borré: bucket nt-a$/m);
+    expect(text).toMatch(/^SQS +nada para borrar$/m);
+    expect(text).toMatch(/^ELBv2 +salteado: este emulador no lo ofrece$/m);
+    expect(text).toMatch(/^ +no pude borrar: par de claves nt-k: Error: boom$/m);
+    expect(lines.at(-1)).toBe("Borré 1 recurso; 1 no se pudo borrar (mirá más arriba; corré cleanup de nuevo en un minuto)");
+  } finally {
+    if (before === undefined) delete process.env.WORKSHOP_LANG;
+    else process.env.WORKSHOP_LANG = before;
+  }
 });

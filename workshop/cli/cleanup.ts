@@ -76,6 +76,10 @@ import { DeleteTopicCommand, paginateListSubscriptionsByTopic, paginateListTopic
 import { DeleteQueueCommand, paginateListQueues, SQSClient } from "@aws-sdk/client-sqs";
 import { clientConfig, createClient } from "../clients";
 import { RUN_TAG_KEY, WORKSHOP_TAG } from "../lesson";
+import { t, type MessageKey } from "../i18n";
+
+/** "bucket nt-…": a resource as the report names it, in the current language. */
+const named = (kind: string, name: string | undefined) => t(`cleanup.what.${kind}` as MessageKey, { name: name ?? "" });
 
 export const NAME_PREFIX = "nt-";
 
@@ -175,7 +179,7 @@ async function service(name: string, dryRun: boolean, body: (r: Recorder) => Pro
   try {
     await body(recorder);
   } catch (err) {
-    if (unavailable(err)) recorder.skipped = "not offered by this emulator";
+    if (unavailable(err)) recorder.skipped = t("cleanup.notOffered");
     else recorder.failed.push(errorText(err));
   }
   return { service: recorder.service, removed: recorder.removed, failed: recorder.failed, ...(recorder.skipped ? { skipped: recorder.skipped } : {}) };
@@ -195,7 +199,7 @@ async function emptyBucket(s3: S3Client, bucket: string): Promise<number> {
   for (let i = 0; i < objects.length; i += 1000) {
     const batch = objects.slice(i, i + 1000);
     const result = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }));
-    if (result.Errors?.length) throw new Error(`could not delete ${result.Errors[0].Key}: ${result.Errors[0].Message}`);
+    if (result.Errors?.length) throw new Error(t("cleanup.couldNotDelete", { key: String(result.Errors[0].Key), message: String(result.Errors[0].Message) }));
   }
   const count = objects.length;
   let uploads;
@@ -217,11 +221,11 @@ function cleanS3(o: Resolved) {
       // A bucket lives in one region: on real AWS, talk to it there.
       const client = bucket.BucketRegion && bucket.BucketRegion !== region ? createClient(S3Client, { region: bucket.BucketRegion }) : s3;
       let objects = 0;
-      await r.remove(`bucket ${bucket.Name}`, async () => {
+      await r.remove(named("bucket", bucket.Name), async () => {
         objects = await emptyBucket(client, bucket.Name!);
         await client.send(new DeleteBucketCommand({ Bucket: bucket.Name }));
       });
-      if (objects && !o.dryRun) r.removed[r.removed.length - 1] += ` (and ${objects} object version${objects === 1 ? "" : "s"})`;
+      if (objects && !o.dryRun) r.removed[r.removed.length - 1] += objects === 1 ? t("cleanup.what.objectVersions.one") : t("cleanup.what.objectVersions.many", { n: objects });
     }
   });
 }
@@ -233,7 +237,7 @@ function cleanSqs(o: Resolved) {
       for (const url of page.QueueUrls ?? []) {
         const name = url.split("/").pop();
         if (!o.match.isOurs(name)) continue;
-        await r.remove(`queue ${name}`, () => sqs.send(new DeleteQueueCommand({ QueueUrl: url })));
+        await r.remove(named("queue", name), () => sqs.send(new DeleteQueueCommand({ QueueUrl: url })));
       }
     }
   });
@@ -247,7 +251,7 @@ function cleanSns(o: Resolved) {
         const name = TopicArn?.split(":").pop();
         if (!o.match.isOurs(name)) continue;
         let subscriptions = 0;
-        await r.remove(`topic ${name}`, async () => {
+        await r.remove(named("topic", name), async () => {
           for await (const subs of paginateListSubscriptionsByTopic({ client: sns }, { TopicArn })) {
             for (const sub of subs.Subscriptions ?? []) {
               // A subscription still waiting for confirmation has no ARN yet; it goes with the topic.
@@ -258,7 +262,7 @@ function cleanSns(o: Resolved) {
           }
           await sns.send(new DeleteTopicCommand({ TopicArn }));
         });
-        if (subscriptions && !o.dryRun) r.removed[r.removed.length - 1] += ` (and ${subscriptions} subscription${subscriptions === 1 ? "" : "s"})`;
+        if (subscriptions && !o.dryRun) r.removed[r.removed.length - 1] += subscriptions === 1 ? t("cleanup.what.subscriptions.one") : t("cleanup.what.subscriptions.many", { n: subscriptions });
       }
     }
   });
@@ -269,7 +273,7 @@ function cleanDynamoDb(o: Resolved) {
     const dynamodb = createClient(DynamoDBClient);
     for (const page of await all(paginateListTables({ client: dynamodb }, {}))) {
       for (const table of (page.TableNames ?? []).filter(o.match.isOurs)) {
-        await r.remove(`table ${table}`, () => dynamodb.send(new DeleteTableCommand({ TableName: table })));
+        await r.remove(named("table", table), () => dynamodb.send(new DeleteTableCommand({ TableName: table })));
       }
     }
   });
@@ -281,7 +285,7 @@ function cleanIam(o: Resolved) {
     const client = { client: iam };
     for (const page of await all(paginateListUsers(client, {}))) {
       for (const user of (page.Users ?? []).map((u) => u.UserName).filter(o.match.isOurs)) {
-        await r.remove(`user ${user}`, async () => {
+        await r.remove(named("user", user), async () => {
           for await (const keys of paginateListAccessKeys(client, { UserName: user })) {
             for (const key of keys.AccessKeyMetadata ?? []) await iam.send(new DeleteAccessKeyCommand({ UserName: user, AccessKeyId: key.AccessKeyId }));
           }
@@ -301,7 +305,7 @@ function cleanIam(o: Resolved) {
     }
     for (const page of await all(paginateListGroups(client, {}))) {
       for (const group of (page.Groups ?? []).map((g) => g.GroupName).filter(o.match.isOurs)) {
-        await r.remove(`group ${group}`, async () => {
+        await r.remove(named("group", group), async () => {
           const { Users = [] } = await iam.send(new GetGroupCommand({ GroupName: group }));
           for (const u of Users) await iam.send(new RemoveUserFromGroupCommand({ GroupName: group, UserName: u.UserName }));
           for await (const attached of paginateListAttachedGroupPolicies(client, { GroupName: group })) {
@@ -316,7 +320,7 @@ function cleanIam(o: Resolved) {
     }
     for (const page of await all(paginateListRoles(client, {}))) {
       for (const role of (page.Roles ?? []).map((x) => x.RoleName).filter(o.match.isOurs)) {
-        await r.remove(`role ${role}`, async () => {
+        await r.remove(named("role", role), async () => {
           for await (const attached of paginateListAttachedRolePolicies(client, { RoleName: role })) {
             for (const p of attached.AttachedPolicies ?? []) await iam.send(new DetachRolePolicyCommand({ RoleName: role, PolicyArn: p.PolicyArn }));
           }
@@ -334,7 +338,7 @@ function cleanIam(o: Resolved) {
     }
     for (const page of await all(paginateListInstanceProfiles(client, {}))) {
       for (const profile of (page.InstanceProfiles ?? []).filter((p) => o.match.isOurs(p.InstanceProfileName))) {
-        await r.remove(`instance profile ${profile.InstanceProfileName}`, async () => {
+        await r.remove(named("instanceProfile", profile.InstanceProfileName), async () => {
           for (const role of profile.Roles ?? []) {
             await iam.send(new RemoveRoleFromInstanceProfileCommand({ RoleName: role.RoleName, InstanceProfileName: profile.InstanceProfileName }));
           }
@@ -345,7 +349,7 @@ function cleanIam(o: Resolved) {
     for (const page of await all(paginateListPolicies(client, { Scope: "Local" }))) {
       for (const policy of (page.Policies ?? []).filter((p) => o.match.isOurs(p.PolicyName))) {
         const arn = policy.Arn!;
-        await r.remove(`policy ${policy.PolicyName}`, async () => {
+        await r.remove(named("policy", policy.PolicyName), async () => {
           for await (const entities of paginateListEntitiesForPolicy(client, { PolicyArn: arn })) {
             for (const u of entities.PolicyUsers ?? []) await iam.send(new DetachUserPolicyCommand({ UserName: u.UserName, PolicyArn: arn }));
             for (const g of entities.PolicyGroups ?? []) await iam.send(new DetachGroupPolicyCommand({ GroupName: g.GroupName, PolicyArn: arn }));
@@ -367,7 +371,7 @@ function cleanElbv2(o: Resolved) {
     for (const page of await all(paginateDescribeLoadBalancers({ client: elb }, {}))) {
       for (const lb of (page.LoadBalancers ?? []).filter((x) => o.match.isOurs(x.LoadBalancerName))) {
         // Deleting a load balancer deletes its listeners too.
-        if (await r.remove(`load balancer ${lb.LoadBalancerName}`, () => elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn })))) {
+        if (await r.remove(named("loadBalancer", lb.LoadBalancerName), () => elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn })))) {
           deleted.push(lb.LoadBalancerArn!);
         }
       }
@@ -377,7 +381,7 @@ function cleanElbv2(o: Resolved) {
     }
     for (const page of await all(paginateDescribeTargetGroups({ client: elb }, {}))) {
       for (const tg of (page.TargetGroups ?? []).filter((x) => o.match.isOurs(x.TargetGroupName))) {
-        await r.remove(`target group ${tg.TargetGroupName}`, () => elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn })));
+        await r.remove(named("targetGroup", tg.TargetGroupName), () => elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn })));
       }
     }
   });
@@ -392,7 +396,7 @@ function cleanEc2(o: Resolved) {
       for (const reservation of page.Reservations ?? []) instances.push(...(reservation.Instances ?? []).map((i) => i.InstanceId!));
     }
     if (instances.length) {
-      const terminated = await r.remove(`instance${instances.length === 1 ? "" : "s"} ${instances.join(", ")}`, () =>
+      const terminated = await r.remove(named(instances.length === 1 ? "instance" : "instances", instances.join(", ")), () =>
         ec2.send(new TerminateInstancesCommand({ InstanceIds: instances })),
       );
       // Security groups cannot go while an instance still uses them.
@@ -402,14 +406,14 @@ function cleanEc2(o: Resolved) {
     }
     const { Addresses = [] } = await ec2.send(new DescribeAddressesCommand({ Filters: [o.match.tagFilter] }));
     for (const address of Addresses) {
-      await r.remove(`Elastic IP ${address.PublicIp}`, async () => {
+      await r.remove(named("elasticIp", address.PublicIp), async () => {
         if (address.AssociationId) await ec2.send(new DisassociateAddressCommand({ AssociationId: address.AssociationId }));
         await ec2.send(new ReleaseAddressCommand({ AllocationId: address.AllocationId }));
       });
     }
     const { KeyPairs = [] } = await ec2.send(new DescribeKeyPairsCommand({}));
     for (const key of KeyPairs.filter((k) => o.match.isOurs(k.KeyName) || o.match.tagged(k.Tags))) {
-      await r.remove(`key pair ${key.KeyName}`, () => ec2.send(new DeleteKeyPairCommand(key.KeyName ? { KeyName: key.KeyName } : { KeyPairId: key.KeyPairId })));
+      await r.remove(named("keyPair", key.KeyName), () => ec2.send(new DeleteKeyPairCommand(key.KeyName ? { KeyName: key.KeyName } : { KeyPairId: key.KeyPairId })));
     }
     const groups = new Map<string, string>();
     for (const page of await all(paginateDescribeSecurityGroups({ client: ec2 }, {}))) {
@@ -418,7 +422,7 @@ function cleanEc2(o: Resolved) {
       }
     }
     for (const [id, name] of groups) {
-      await r.remove(`security group ${name}`, () => ec2.send(new DeleteSecurityGroupCommand({ GroupId: id })));
+      await r.remove(named("securityGroup", name), () => ec2.send(new DeleteSecurityGroupCommand({ GroupId: id })));
     }
   });
 }
@@ -432,7 +436,7 @@ function cleanCloudWatch(o: Resolved) {
     }
     for (let i = 0; i < names.length; i += 100) {
       const batch = names.slice(i, i + 100);
-      await r.remove(`alarm${batch.length === 1 ? "" : "s"} ${batch.join(", ")}`, () => cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: batch })));
+      await r.remove(named(batch.length === 1 ? "alarm" : "alarms", batch.join(", ")), () => cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: batch })));
     }
   });
 }
@@ -452,24 +456,24 @@ export async function cleanup(options: CleanupOptions = {}): Promise<ServiceRepo
 }
 
 export function describeCleanup(reports: ServiceReport[], where: string, dryRun: boolean, color: { bold(s: string): string; dim(s: string): string; red(s: string): string; yellow(s: string): string; green(s: string): string }): string {
-  const lines = [color.bold(`${dryRun ? "Would remove" : "Cleaning up"} what the workshop created (names ${NAME_PREFIX}…, tag ${WORKSHOP_TAG.Key}=${WORKSHOP_TAG.Value}) on ${where}`), ""];
+  const lines = [color.bold(t(dryRun ? "cleanup.header.dry" : "cleanup.header.run", { prefix: NAME_PREFIX, tag: `${WORKSHOP_TAG.Key}=${WORKSHOP_TAG.Value}`, where })), ""];
   let total = 0;
   let failures = 0;
   for (const report of reports) {
     const label = report.service.padEnd(11);
-    if (report.skipped) lines.push(`${label}${color.yellow(`skipped: ${report.skipped}`)}`);
-    else if (report.removed.length === 0 && report.failed.length === 0) lines.push(`${label}${color.dim("nothing to remove")}`);
-    for (const [i, what] of report.removed.entries()) lines.push(`${i === 0 ? label : " ".repeat(11)}${dryRun ? "would remove" : "removed"} ${what}`);
-    for (const what of report.failed) lines.push(`${" ".repeat(11)}${color.red(`could not remove ${what}`)}`);
+    if (report.skipped) lines.push(`${label}${color.yellow(t("cleanup.line.skipped", { why: report.skipped }))}`);
+    else if (report.removed.length === 0 && report.failed.length === 0) lines.push(`${label}${color.dim(t("cleanup.line.nothing"))}`);
+    for (const [i, what] of report.removed.entries()) lines.push(`${i === 0 ? label : " ".repeat(11)}${t(dryRun ? "cleanup.line.wouldRemove" : "cleanup.line.removed", { what })}`);
+    for (const what of report.failed) lines.push(`${" ".repeat(11)}${color.red(t("cleanup.line.failed", { what }))}`);
     total += report.removed.length;
     failures += report.failed.length;
   }
   lines.push("");
-  const verb = dryRun ? "Would remove" : "Removed";
+  const count = dryRun ? (total === 1 ? t("cleanup.total.would.one") : t("cleanup.total.would.many", { n: total })) : total === 1 ? t("cleanup.total.removed.one") : t("cleanup.total.removed.many", { n: total });
   lines.push(
     total === 0 && failures === 0
-      ? color.green("Nothing of the workshop's was left: all clean.")
-      : `${verb} ${total} resource${total === 1 ? "" : "s"}` + (failures ? color.red(`; ${failures} could not be removed (see above; run cleanup again in a minute)`) : "."),
+      ? color.green(t("cleanup.allClean"))
+      : count + (failures ? color.red(failures === 1 ? t("cleanup.total.failedOne") : t("cleanup.total.failed", { n: failures })) : "."),
   );
   return lines.join("\n");
 }

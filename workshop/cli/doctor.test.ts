@@ -8,7 +8,7 @@ import getPort from "get-port";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { motoInstalled } from "../emulator/moto";
 import { ROOT } from "../paths";
-import { checkCredentials, checkDependencies, checkEmulator, checkNode, type Finding } from "./doctor";
+import { checkCredentials, checkDependencies, checkEmulator, checkNode, describeFindings, type Finding } from "./doctor";
 import { makeProject, type Project } from "./fixture";
 
 let project: Project;
@@ -105,5 +105,37 @@ describe("doctor's checks", () => {
     expect(checkNode("18.20.0").fix).toMatch(/Install Node/);
     expect(checkNode("20.19.0").level).toBe("ok");
     expect(checkNode("22.1.0").level).toBe("ok");
+  });
+});
+
+describe("doctor en español", () => {
+  let before: string | undefined;
+  beforeAll(() => {
+    before = process.env.WORKSHOP_LANG;
+    process.env.WORKSHOP_LANG = "es";
+  });
+  afterAll(() => {
+    if (before === undefined) delete process.env.WORKSHOP_LANG;
+    else process.env.WORKSHOP_LANG = before;
+  });
+
+  test("its first lines and its verdict are in Spanish", () => {
+    const text = describeFindings([checkNode("22.1.0"), checkDependencies()]).replace(/\x1b\[[0-9;]*m/g, "");
+    const lines = text.split("\n");
+    expect(lines[0]).toBe("Doctor: ¿está lista esta máquina para el taller?");
+    expect(lines[2]).toMatch(/^✓ Node 22\.1\.0 \(el taller necesita \d+(\.\d+)* o más nuevo\)$/);
+    expect(lines[3]).toMatch(/^✓ Las \d+ dependencias están instaladas$/);
+    expect(text).toContain("Nada bloquea el taller. Empezá con `npm start`.");
+    expect(text).not.toMatch(/Nothing blocks|dependencies are installed|the workshop needs/);
+  });
+
+  test("a problem is said in Spanish, with what to do", async () => {
+    const [refused] = await checkEmulator({ AWS_ENDPOINT_URL: "https://s3.amazonaws.com" }, undefined, false);
+    expect(refused.level).toBe("fail");
+    expect(refused.title).toBe("AWS_ENDPOINT_URL=https://s3.amazonaws.com no es un emulador local, así que el taller lo rechaza");
+    expect(refused.fix).toMatch(/^Borrá AWS_ENDPOINT_URL/);
+    const old = checkNode("18.20.0");
+    expect(old.title).toMatch(/^Node 18\.20\.0 es demasiado viejo/);
+    expect(describeFindings([old]).replace(/\x1b\[[0-9;]*m/g, "")).toContain("1 problema bloquea el taller: hacé lo que dicen las líneas ✗");
   });
 });

@@ -16,6 +16,7 @@ import { findPython, motoInstalled, MOTO_VENV } from "../emulator/moto";
 import { ROOT, STATE_DIR } from "../paths";
 import { assertSafeTarget, DUMMY_CREDENTIALS, isLocalEndpoint, REAL_AWS_FLAG, realAwsAllowed, realCredentialsInEnv, UnsafeTargetError } from "../clients/safety";
 import { MARK, pc } from "./ui";
+import { t } from "../i18n";
 
 export type Level = "ok" | "warn" | "fail";
 
@@ -47,16 +48,14 @@ export function checkNode(version = process.versions.node): Finding {
   if (!versionAtLeast(version, wanted)) {
     return {
       level: "fail",
-      title: `Node ${version} is too old: the workshop needs ${wanted} or newer`,
-      fix: `Install Node ${wanted.split(".")[0]} LTS or newer (https://nodejs.org, or nvm/fnm), then run \`npm install\` again.`,
+      title: t("doctor.node.old", { version, wanted }),
+      fix: t("doctor.node.oldFix", { major: wanted.split(".")[0] }),
     };
   }
   const major = Number(version.split(".")[0]);
   return {
     level: "ok",
-    title:
-      `Node ${version} (the workshop needs ${wanted} or newer)` +
-      (major < 22 ? pc.dim("; the AWS SDK's releases from 2027 need Node 22, the locked versions here run on 20") : ""),
+    title: t("doctor.node.ok", { version, wanted, note: major < 22 ? pc.dim(t("doctor.node.sdkNote")) : "" }),
   };
 }
 
@@ -74,20 +73,20 @@ export function checkDependencies(root = ROOT): Finding {
       continue;
     }
     const installed = (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
-    if (/^\d/.test(version) && installed !== version) different.push(`${name} ${installed} (wanted ${version})`);
+    if (/^\d/.test(version) && installed !== version) different.push(t("doctor.deps.wanted", { name, installed, version }));
   }
   const total = Object.keys(wanted).length;
   const list = (names: string[]) => `${names.slice(0, 4).join(", ")}${names.length > 4 ? ", …" : ""}`;
   if (missing.length) {
-    return { level: "fail", title: `${missing.length} of ${total} dependencies are not installed: ${list(missing)}`, fix: "Run `npm install` in the workshop's folder." };
+    return { level: "fail", title: t("doctor.deps.missing", { n: missing.length, total, list: list(missing) }), fix: t("doctor.deps.missingFix") };
   }
   if (devMissing.length) {
-    return { level: "warn", title: `The lessons' dependencies are installed; the workshop's own tests also need ${list(devMissing)}`, fix: "Run `npm install` (without --omit=dev) to run `npm test`." };
+    return { level: "warn", title: t("doctor.deps.devMissing", { list: list(devMissing) }), fix: t("doctor.deps.devMissingFix") };
   }
   if (different.length) {
-    return { level: "warn", title: `${different.length} dependencies differ from package.json: ${different.slice(0, 3).join(", ")}`, fix: "Run `npm ci` to install exactly the versions the workshop was tested with." };
+    return { level: "warn", title: t("doctor.deps.different", { n: different.length, list: different.slice(0, 3).join(", ") }), fix: t("doctor.deps.differentFix") };
   }
-  return { level: "ok", title: `All ${total} dependencies are installed` };
+  return { level: "ok", title: t("doctor.deps.ok", { total }) };
 }
 
 export interface DockerStatus {
@@ -102,32 +101,32 @@ export async function checkDocker(env: Env = process.env): Promise<{ findings: F
   const chosen = env.WORKSHOP_EMULATOR;
   const findings: Finding[] = [];
   if (chosen && chosen !== "moto" && chosen !== "localstack") {
-    findings.push({ level: "fail", title: `WORKSHOP_EMULATOR=${chosen} is neither moto nor localstack`, fix: "Set WORKSHOP_EMULATOR=moto or WORKSHOP_EMULATOR=localstack, or unset it to let the workshop choose." });
+    findings.push({ level: "fail", title: t("doctor.docker.badKind", { value: chosen }), fix: t("doctor.docker.badKindFix") });
   }
   const engine = await dockerEngine();
   if (!engine) {
     findings.push({
       level: chosen === "localstack" ? "fail" : "ok",
-      title: "No Docker engine answers: the workshop uses moto (Python) instead, which is fine",
-      ...(chosen === "localstack" ? { fix: "WORKSHOP_EMULATOR=localstack needs Docker: start Docker (Docker Desktop, colima, …) or unset WORKSHOP_EMULATOR." } : {}),
+      title: t("doctor.docker.none"),
+      ...(chosen === "localstack" ? { fix: t("doctor.docker.noneFix") } : {}),
     });
     return { findings, docker: { localstackImage: false, ryukImage: false } };
   }
   const image = localStackImage();
   const [localstackImage, ryuk] = await Promise.all([imagePresent(engine, image), imagePresent(engine, ryukImage())]);
-  findings.push({ level: "ok", title: `A Docker engine answers (${engine.uri}), as Testcontainers finds it` + (chosen === "moto" ? pc.dim("; WORKSHOP_EMULATOR=moto: not used") : "") });
+  findings.push({ level: "ok", title: t("doctor.docker.found", { uri: engine.uri, note: chosen === "moto" ? pc.dim(t("doctor.docker.notUsed")) : "" }) });
   if (chosen !== "moto") {
     findings.push(
       localstackImage
-        ? { level: "ok", title: `LocalStack's image ${image} is on this machine` }
+        ? { level: "ok", title: t("doctor.docker.image", { image }) }
         : {
             level: "warn",
-            title: `LocalStack's image ${image} is not on this machine: ` + (chosen === "localstack" ? "the first check downloads it (about 1 GB)" : "checks use moto until it is there"),
-            fix: "Run `npm run setup` on a good network (the night before a workshop): it pulls LocalStack's images.",
+            title: t(chosen === "localstack" ? "doctor.docker.noImageDownload" : "doctor.docker.noImageMoto", { image }),
+            fix: t("doctor.docker.noImageFix"),
           },
       ryuk || env.TESTCONTAINERS_RYUK_DISABLED === "true"
-        ? { level: "ok", title: ryuk ? `Testcontainers' reaper ${ryukImage()} is on this machine` : "TESTCONTAINERS_RYUK_DISABLED=true: LocalStack runs without the reaper" }
-        : { level: "ok", title: `Testcontainers' reaper ${ryukImage()} is not on this machine: LocalStack runs without it` + pc.dim(" (the workshop removes its containers itself; `npm run setup` pulls it)") },
+        ? { level: "ok", title: ryuk ? t("doctor.docker.ryuk", { image: ryukImage() }) : t("doctor.docker.ryukDisabled") }
+        : { level: "ok", title: t("doctor.docker.noRyuk", { image: ryukImage(), note: pc.dim(t("doctor.docker.noRyukNote")) }) },
     );
   }
   return { findings, docker: { engine, localstackImage, ryukImage: ryuk } };
@@ -139,22 +138,20 @@ export function checkPython(needed: boolean): Finding[] {
   if (!python) {
     findings.push({
       level: needed ? "fail" : "warn",
-      title: "No Python 3.9+ found, so moto (the embedded emulator) cannot run",
-      fix:
-        "Install Python 3 (https://www.python.org/downloads/; Debian/Ubuntu: sudo apt install python3 python3-venv), or point WORKSHOP_PYTHON at one" +
-        (needed ? ". Or start Docker, or set AWS_ENDPOINT_URL to a running emulator." : "."),
+      title: t("doctor.python.none"),
+      fix: t(needed ? "doctor.python.noneFixNeeded" : "doctor.python.noneFix"),
     });
     return findings;
   }
-  findings.push({ level: "ok", title: `Python ${python.version} (${[python.command, ...python.args].join(" ")})` });
+  findings.push({ level: "ok", title: t("doctor.python.ok", { version: python.version, command: [python.command, ...python.args].join(" ") }) });
   if (motoInstalled()) {
     const pinned = /moto\[[^\]]*\]==([\d.]+)/.exec(readFileSync(join(ROOT, "workshop", "emulator", "moto", "requirements.txt"), "utf8"))?.[1];
-    findings.push({ level: "ok", title: `moto ${pinned ?? ""} is installed in ${rel(MOTO_VENV)}`.replace("  ", " ") });
+    findings.push({ level: "ok", title: t("doctor.moto.installed", { version: pinned ?? "", dir: rel(MOTO_VENV) }).replace("  ", " ") });
   } else {
     findings.push({
       level: needed ? "warn" : "ok",
-      title: needed ? "moto is not installed yet" : "moto is not installed (not needed now; it is what checks fall back to when LocalStack cannot start: `npm run setup` installs it)",
-      ...(needed ? { fix: "Run `npm run setup` now (about 30 s); otherwise the first check installs it." } : {}),
+      title: t(needed ? "doctor.moto.notYet" : "doctor.moto.notNeeded"),
+      ...(needed ? { fix: t("doctor.moto.notYetFix") } : {}),
     });
   }
   return findings;
@@ -182,23 +179,23 @@ export async function checkEmulator(env: Env, docker: DockerStatus | undefined, 
       assertSafeTarget(fromEnv, env);
     } catch (err) {
       if (!(err instanceof UnsafeTargetError)) throw err;
-      return [{ level: "fail", title: `AWS_ENDPOINT_URL=${fromEnv} is not a local emulator, so the workshop refuses it`, fix: "Unset AWS_ENDPOINT_URL (the workshop starts its own emulator), or point it at a local one such as http://localhost:4566." }];
+      return [{ level: "fail", title: t("doctor.endpoint.refused", { endpoint: fromEnv }), fix: t("doctor.endpoint.refusedFix") }];
     }
     if (!(await ping(fromEnv))) {
-      return [{ level: "fail", title: `AWS_ENDPOINT_URL=${fromEnv} is set, and nothing answers there`, fix: "Start that emulator (`npm run emulator -- --port …`, `docker compose up -d`), or unset AWS_ENDPOINT_URL." }];
+      return [{ level: "fail", title: t("doctor.endpoint.down", { endpoint: fromEnv }), fix: t("doctor.endpoint.downFix") }];
     }
     const account = await answersAsAws(fromEnv);
-    return [{ level: account ? "ok" : "warn", title: `Checks use the emulator at ${fromEnv} (AWS_ENDPOINT_URL)` + (account ? `: it answers (account ${account})` : ": it answers HTTP but not STS"), ...(account ? {} : { fix: "Is it an AWS emulator (moto, LocalStack)? Check the URL and port." }) }];
+    return [{ level: account ? "ok" : "warn", title: account ? t("doctor.endpoint.answers", { endpoint: fromEnv, account }) : t("doctor.endpoint.noSts", { endpoint: fromEnv }), ...(account ? {} : { fix: t("doctor.endpoint.noStsFix") }) }];
   }
   if (realAwsAllowed(env)) {
-    return [{ level: "warn", title: `${REAL_AWS_FLAG}=1: checks go to real AWS, which costs money`, fix: `Unset ${REAL_AWS_FLAG} to use an emulator; \`npm start -- cleanup\` removes what the lessons created.` }];
+    return [{ level: "warn", title: t("doctor.realAws", { flag: REAL_AWS_FLAG }), fix: t("doctor.realAwsFix", { flag: REAL_AWS_FLAG }) }];
   }
   const shared = readSharedState();
   if (shared) {
     if (!(await ping(shared.endpoint))) {
-      return [{ level: "fail", title: `The shared emulator (process ${shared.pid}) does not answer at ${shared.endpoint}`, fix: "Stop it with `npm start -- emulator stop` and start it again with `npm run emulator`." }];
+      return [{ level: "fail", title: t("doctor.shared.down", { pid: shared.pid, endpoint: shared.endpoint }), fix: t("doctor.shared.downFix") }];
     }
-    return [{ level: "ok", title: `Checks reuse the shared ${shared.kind} at ${shared.endpoint} (npm run emulator): it answers` }];
+    return [{ level: "ok", title: t("doctor.shared.ok", { kind: shared.kind, endpoint: shared.endpoint }) }];
   }
   // What a check would start right now: the same decision as startEmulator(), then proven by
   // starting it and sending one request.
@@ -207,14 +204,14 @@ export async function checkEmulator(env: Env, docker: DockerStatus | undefined, 
   if (chosen === "localstack" && !docker?.engine) return []; // reported with Docker
   const image = env.LOCALSTACK_IMAGE || LOCALSTACK_DEFAULT_IMAGE;
   if (chosen === "localstack" && !docker?.localstackImage) {
-    return [{ level: "warn", title: `Each check would start LocalStack (${image}), after downloading it`, fix: "Run `npm run setup` first: a check on a slow network would wait for the download." }];
+    return [{ level: "warn", title: t("doctor.start.download", { image }), fix: t("doctor.start.downloadFix") }];
   }
   const wantsLocalStack = chosen !== "moto" && Boolean(docker?.engine && docker.localstackImage);
   if (!wantsLocalStack && !canStartMoto) {
-    const why = docker?.engine && chosen !== "moto" ? " (LocalStack's image is not here)" : "";
-    return [{ level: "warn", title: `Each check would start moto${why}, which is not installed yet`, fix: "Run `npm run setup`, then `npm start -- doctor` again." }];
+    const noImage = Boolean(docker?.engine && chosen !== "moto");
+    return [{ level: "warn", title: t(noImage ? "doctor.start.noMotoNoImage" : "doctor.start.noMoto"), fix: t("doctor.start.noMotoFix") }];
   }
-  const spinner = ora({ text: `Starting ${wantsLocalStack ? "LocalStack" : "moto"} to see that it answers…`, stream: process.stderr, discardStdin: false }).start();
+  const spinner = ora({ text: t("doctor.start.spinner", { what: wantsLocalStack ? "LocalStack" : "moto" }), stream: process.stderr, discardStdin: false }).start();
   const started = Date.now();
   let fallback: string | undefined;
   let emulator;
@@ -223,19 +220,19 @@ export async function checkEmulator(env: Env, docker: DockerStatus | undefined, 
     emulator = await startEmulator({ kind: wantsLocalStack ? (canStartMoto ? undefined : "localstack") : "moto", onFallback: (reason) => (fallback = reason) });
     const account = await answersAsAws(emulator.endpoint!);
     spinner.stop();
-    const what = emulator.kind === "localstack" ? `LocalStack (${image}) in Docker` : "moto on a free port";
+    const what = emulator.kind === "localstack" ? t("doctor.start.whatLocalStack", { image }) : t("doctor.start.whatMoto");
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     const findings: Finding[] = [];
-    if (fallback) findings.push({ level: "warn", title: `LocalStack would not start: ${fallback}`, fix: "Checks use moto, which works; WORKSHOP_EMULATOR=moto skips Docker, WORKSHOP_EMULATOR=localstack makes this an error." });
+    if (fallback) findings.push({ level: "warn", title: t("doctor.start.fallback", { reason: fallback }), fix: t("doctor.start.fallbackFix") });
     findings.push({
       level: account ? "ok" : "fail",
-      title: `Each check starts ${what}: it started in ${secs} s` + (account ? ` and answers (account ${account})` : " but does not answer STS"),
-      ...(account ? {} : { fix: emulator.kind === "moto" ? "Delete .workshop/moto-venv and run `npm run setup` again." : "Try WORKSHOP_EMULATOR=moto, and look at `docker logs` of LocalStack's container." }),
+      title: account ? t("doctor.start.ok", { what, secs, account }) : t("doctor.start.noSts", { what, secs }),
+      ...(account ? {} : { fix: t(emulator.kind === "moto" ? "doctor.start.noStsFixMoto" : "doctor.start.noStsFixLocalStack") }),
     });
     return findings;
   } catch (err) {
     spinner.stop();
-    return [{ level: "fail", title: `The emulator did not start: ${(err as Error).message.split("\n")[0]}`, fix: "Run `npm run setup` again; WORKSHOP_EMULATOR=moto avoids Docker." }];
+    return [{ level: "fail", title: t("doctor.start.failed", { why: (err as Error).message.split("\n")[0] }), fix: t("doctor.start.failedFix") }];
   } finally {
     await emulator?.stop();
   }
@@ -245,27 +242,25 @@ export async function checkPorts(env: Env = process.env): Promise<Finding[]> {
   const findings: Finding[] = [];
   const shared = readSharedState();
   const usedByUs = [shared?.endpoint, env.AWS_ENDPOINT_URL].some((e) => e && new URL(e).port === "4566");
-  if (await portFree(4566)) findings.push({ level: "ok", title: "Port 4566 is free for `npm run emulator` (or LocalStack's docker compose)" });
-  else if (usedByUs) findings.push({ level: "ok", title: "Port 4566 is in use by the emulator the workshop uses" });
+  if (await portFree(4566)) findings.push({ level: "ok", title: t("doctor.port.free") });
+  else if (usedByUs) findings.push({ level: "ok", title: t("doctor.port.ours") });
   else {
     const answers = await ping("http://127.0.0.1:4566");
     findings.push({
       level: "warn",
-      title: `Port 4566 is in use by another program${answers ? " that answers HTTP (an emulator?)" : ""}`,
-      fix: answers
-        ? "If it is an emulator, use it: AWS_ENDPOINT_URL=http://127.0.0.1:4566. Or start the workshop's on another port: `npm run emulator -- --port 4567`."
-        : "Start the shared emulator on another port: `npm run emulator -- --port 4567`.",
+      title: t(answers ? "doctor.port.otherAnswers" : "doctor.port.other"),
+      fix: t(answers ? "doctor.port.otherAnswersFix" : "doctor.port.otherFix"),
     });
   }
   const port = await getPort({ host: "127.0.0.1" });
-  findings.push({ level: "ok", title: `Free ports are available on 127.0.0.1 for emulators started per check (e.g. ${port})` });
+  findings.push({ level: "ok", title: t("doctor.port.available", { port }) });
   return findings;
 }
 
 export function checkCredentials(env: Env = process.env): Finding[] {
   const findings: Finding[] = [];
   if (realAwsAllowed(env)) {
-    findings.push({ level: "warn", title: `${REAL_AWS_FLAG}=1 is set: real AWS credentials can be used, and real AWS costs money`, fix: `Unset ${REAL_AWS_FLAG} unless you mean it; afterwards, \`npm start -- cleanup\` removes what the lessons created.` });
+    findings.push({ level: "warn", title: t("doctor.creds.realAws", { flag: REAL_AWS_FLAG }), fix: t("doctor.creds.realAwsFix", { flag: REAL_AWS_FLAG }) });
     return findings;
   }
   if (env.AWS_ENDPOINT_URL && !isLocalEndpoint(env.AWS_ENDPOINT_URL)) return findings; // reported with the emulator
@@ -279,17 +274,15 @@ export function checkCredentials(env: Env = process.env): Finding[] {
   const config = clientConfig({ ...env, AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL || "http://127.0.0.1:4566" });
   const dummy = config.credentials?.accessKeyId === DUMMY_CREDENTIALS.accessKeyId && config.credentials?.secretAccessKey === DUMMY_CREDENTIALS.secretAccessKey;
   if (!guarded || !dummy) {
-    findings.push({ level: "fail", title: "The workshop's guard against real AWS is not working", fix: "Restore workshop/clients/ from git (`git checkout -- workshop/`)." });
+    findings.push({ level: "fail", title: t("doctor.creds.broken"), fix: t("doctor.creds.brokenFix") });
     return findings;
   }
   const inEnv = realCredentialsInEnv(env);
   const inFile = existsSync(join(homedir(), ".aws", "credentials")) ? "~/.aws/credentials" : undefined;
-  const found = [inEnv, inFile].filter(Boolean).join(" and ");
+  const found = inEnv && inFile ? t("doctor.creds.and", { a: inEnv, b: inFile }) : (inEnv ?? inFile);
   findings.push({
     level: "ok",
-    title: found
-      ? `Real AWS credentials exist (${found}), and cannot be used by accident: every client sends dummy ones to a local endpoint`
-      : "No real AWS credentials can be used by accident: every client sends dummy ones to a local endpoint",
+    title: found ? t("doctor.creds.exist", { found }) : t("doctor.creds.none"),
   });
   return findings;
 }
@@ -300,23 +293,23 @@ export function checkWorkspace(): Finding[] {
   const incomplete = lessons.filter((l) => !existsSync(l.exercise) || !existsSync(l.solution) || !existsSync(join(l.dir, "lesson.json")));
   findings.push(
     lessons.length === 0
-      ? { level: "fail", title: "No lessons found in lessons/", fix: "Run the workshop from its own folder (the one with package.json)." }
+      ? { level: "fail", title: t("doctor.lessons.none"), fix: t("doctor.lessons.noneFix") }
       : incomplete.length
-        ? { level: "warn", title: `${lessons.length} lessons found; incomplete: ${incomplete.map((l) => l.slug).join(", ")}`, fix: "A lesson needs lesson.json, exercise.ts and solutions/NN-slug/solution.ts; `npm start -- reset NN` restores a missing exercise." }
-        : { level: "ok", title: `${lessons.length} lessons found` },
+        ? { level: "warn", title: t("doctor.lessons.incomplete", { n: lessons.length, list: incomplete.map((l) => l.slug).join(", ") }), fix: t("doctor.lessons.incompleteFix") }
+        : { level: "ok", title: t("doctor.lessons.ok", { n: lessons.length }) },
   );
   try {
     mkdirSync(STATE_DIR, { recursive: true });
     accessSync(STATE_DIR, constants.W_OK);
-    findings.push({ level: "ok", title: `${rel(STATE_DIR)}/ is writable (progress, backups, the emulator's state)` });
+    findings.push({ level: "ok", title: t("doctor.state.ok", { dir: rel(STATE_DIR) }) });
   } catch {
-    findings.push({ level: "fail", title: `${rel(STATE_DIR)}/ cannot be written`, fix: "Check the folder's permissions: the workshop keeps progress and moto there." });
+    findings.push({ level: "fail", title: t("doctor.state.fail", { dir: rel(STATE_DIR) }), fix: t("doctor.state.failFix") });
   }
   const git = spawnSync("git", ["rev-parse", "--is-inside-work-tree"], { cwd: ROOT, encoding: "utf8" });
   findings.push(
     git.status === 0
-      ? { level: "ok", title: "This is a git checkout: `reset` can restore untouched exercises" }
-      : { level: "warn", title: git.error ? "git is not installed" : "This folder is not a git checkout", fix: "`npm start -- reset` needs the workshop cloned with git; everything else works without." },
+      ? { level: "ok", title: t("doctor.git.ok") }
+      : { level: "warn", title: t(git.error ? "doctor.git.none" : "doctor.git.notCheckout"), fix: t("doctor.git.fix") },
   );
   return findings;
 }
@@ -336,7 +329,7 @@ export async function runDoctor(env: Env = process.env): Promise<Finding[]> {
 }
 
 export function describeFindings(findings: Finding[]): string {
-  const lines = [pc.bold("Doctor: is this machine ready for the workshop?"), ""];
+  const lines = [pc.bold(t("doctor.title")), ""];
   for (const f of findings) {
     const mark = f.level === "ok" ? MARK.ok : f.level === "warn" ? MARK.warn : MARK.fail;
     lines.push(`${mark} ${f.title}`);
@@ -345,7 +338,10 @@ export function describeFindings(findings: Finding[]): string {
   const failures = findings.filter((f) => f.level === "fail").length;
   const warnings = findings.filter((f) => f.level === "warn").length;
   lines.push("");
-  if (failures) lines.push(pc.red(pc.bold(`${failures} problem${failures === 1 ? "" : "s"} block${failures === 1 ? "s" : ""} the workshop: do what the ✗ lines say, then run \`npm start -- doctor\` again.`)));
-  else lines.push(pc.green(pc.bold(`Nothing blocks the workshop.`)) + (warnings ? ` ${warnings} note${warnings === 1 ? "" : "s"} (!) above.` : "") + " Start with `npm start`.");
+  if (failures) lines.push(pc.red(pc.bold(failures === 1 ? t("doctor.blocks.one") : t("doctor.blocks.many", { n: failures }))));
+  else {
+    const notes = warnings ? ` ${warnings === 1 ? t("doctor.ready.notes.one") : t("doctor.ready.notes.many", { n: warnings })}` : "";
+    lines.push(`${pc.green(pc.bold(t("doctor.ready")))}${notes} ${t("doctor.ready.start")}`);
+  }
   return lines.join("\n");
 }

@@ -9,16 +9,17 @@ import { dockerEngine, imagePresent, pullImage, ryukImage } from "../emulator/do
 import { localStackImage } from "../emulator/localstack";
 import { ensureMotoInstalled, EmulatorSetupError } from "../emulator/moto";
 import { explainStateError } from "./errors";
+import { t } from "../i18n";
 
 let ok = true;
 
 if (process.env.AWS_ENDPOINT_URL) {
-  console.log(`AWS_ENDPOINT_URL is set (${process.env.AWS_ENDPOINT_URL}): checks use that emulator; preparing the others anyway.`);
+  console.log(t("setup.endpointSet", { endpoint: process.env.AWS_ENDPOINT_URL }));
 }
 
 try {
   await ensureMotoInstalled();
-  console.log("✓ moto (the embedded emulator) is ready in .workshop/moto-venv.");
+  console.log(t("setup.motoReady"));
 } catch (err) {
   ok = false;
   const plain = explainStateError(err);
@@ -28,37 +29,34 @@ try {
 }
 
 if (process.env.WORKSHOP_EMULATOR === "moto") {
-  console.log("WORKSHOP_EMULATOR=moto: Docker is not used, so no image is prepared.");
+  console.log(t("setup.motoOnly"));
 } else {
   const engine = await dockerEngine();
   if (!engine) {
-    console.log("No Docker engine answers: checks use moto. (With Docker running, `npm run setup` also prepares LocalStack.)");
+    console.log(t("setup.noDocker"));
   } else {
-    console.log(`A Docker engine answers (${engine.uri}): preparing LocalStack's images.`);
-    for (const [image, what] of [
-      [localStackImage(), "LocalStack"],
-      [ryukImage(), "Testcontainers' reaper (ryuk)"],
+    console.log(t("setup.docker", { uri: engine.uri }));
+    for (const [image, isLocalStack] of [
+      [localStackImage(), true],
+      [ryukImage(), false],
     ] as const) {
+      const what = isLocalStack ? "LocalStack" : t("setup.what.ryuk");
       if (await imagePresent(engine, image)) {
-        console.log(`✓ ${image} (${what}) is already on this machine.`);
+        console.log(t("setup.present", { image, what }));
         continue;
       }
-      console.log(`  Pulling ${image} (${what})${what === "LocalStack" ? ", about 1 GB" : ""}…`);
+      console.log(isLocalStack ? t("setup.pullingLocalStack", { image }) : t("setup.pulling", { image, what }));
       try {
         await pullImage(engine, image);
-        console.log(`✓ ${image} pulled.`);
+        console.log(t("setup.pulled", { image }));
       } catch (err) {
         ok = false;
-        console.error(`✗ ${image} could not be pulled: ${String((err as Error).message).split("\n")[0]}`);
-        console.error(
-          what === "LocalStack"
-            ? "  Until it is pulled, checks use moto (which is fine). Try again on a better network."
-            : "  Without it, LocalStack runs without the reaper; the workshop still removes its containers itself.",
-        );
+        console.error(t("setup.pullFailed", { image, why: String((err as Error).message).split("\n")[0] }));
+        console.error(t(isLocalStack ? "setup.pullFailedLocalStack" : "setup.pullFailedRyuk"));
       }
     }
   }
 }
 
-console.log(ok ? "Ready for the workshop: nothing will be downloaded on the day." : "Something could not be prepared (see above).");
+console.log(t(ok ? "setup.ready" : "setup.notReady"));
 process.exit(ok ? 0 : 1);

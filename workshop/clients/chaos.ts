@@ -11,6 +11,7 @@
 // and the attempt, not a shared random stream: concurrent calls or another worker's timing do not
 // change which faults a seed gives.
 import type { FaultKind } from "./faults";
+import { t } from "../i18n/index.ts";
 
 export interface ChaosConfig {
   seed: number;
@@ -48,7 +49,7 @@ export function parseChaos(value: string | undefined, kindsValue?: string): Chao
   let seed: number;
   if (value === "1" || value.toLowerCase() === "true") seed = Math.floor(Math.random() * 1_000_000) + 2;
   else if (/^\d+$/.test(value)) seed = Number(value);
-  else throw new Error(`WORKSHOP_CHAOS is 1 (a random seed) or a seed (a whole number such as 7), not "${value}".`);
+  else throw new Error(t("clients.chaos.badSeed", { value }));
   return { seed, kinds: parseKinds(kindsValue) };
 }
 
@@ -57,7 +58,7 @@ export function parseKinds(value: string | undefined): ReadonlySet<FaultKind> {
   if (value === "all") return new Set(CHAOS_KINDS);
   const kinds = value.split(",").map((k) => k.trim()) as FaultKind[];
   for (const k of kinds) {
-    if (!CHAOS_KINDS.includes(k)) throw new Error(`WORKSHOP_CHAOS_KINDS: unknown kind "${k}" (use ${CHAOS_KINDS.join(", ")} or all).`);
+    if (!CHAOS_KINDS.includes(k)) throw new Error(t("clients.chaos.badKind", { kind: k, kinds: CHAOS_KINDS.join(", ") }));
   }
   return new Set(kinds);
 }

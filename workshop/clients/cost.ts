@@ -7,10 +7,12 @@ import { STATE_DIR } from "../paths";
 import type { InjectedFault } from "./faults";
 import type { CallLine, ResourceEvent } from "./journal";
 import PRICES from "./prices.json" with { type: "json" };
+import { lang, t, type MessageKey, type Vars } from "../i18n";
 
 type Prices = typeof PRICES;
 interface RequestPrice {
   label: string;
+  labelEs?: string;
   match: string;
   usd: number;
   per: number;
@@ -20,12 +22,28 @@ export interface CostItem {
   service: string;
   /** What is billed: "PUT, COPY, POST and LIST requests", "t3.micro instance-seconds". */
   item: string;
+  /** The same in Spanish (runs saved before the translation have none). */
+  itemEs?: string;
   quantity: number;
   unit: string;
   usd: number;
   /** Covered by an Always Free allowance (within its monthly amount). */
   alwaysFree: boolean;
   note?: string;
+  noteEs?: string;
+}
+
+/** An item's label and note in both languages, from the message files. */
+function both(key: MessageKey, vars?: Vars): { en: string; es: string } {
+  return { en: t(key, vars, "en"), es: t(key, vars, "es") };
+}
+function labelled(key: MessageKey, vars?: Vars): { item: string; itemEs: string } {
+  const { en, es } = both(key, vars);
+  return { item: en, itemEs: es };
+}
+function noted(key: MessageKey, vars?: Vars): { note: string; noteEs: string } {
+  const { en, es } = both(key, vars);
+  return { note: en, noteEs: es };
 }
 
 export interface CostSummary {
@@ -123,18 +141,18 @@ export function summarize(lines: CallLine[], prices: Prices = PRICES): CostSumma
     if (line.service === "DynamoDB") continue; // priced by request units, below
     const price = requestPrice(line.service, line.operation, prices);
     if (!price) {
-      add({ service: line.service, item: "requests (not in the price table)", quantity: line.requests, unit: "requests", usd: 0, alwaysFree: false, note: "not priced" });
+      add({ service: line.service, ...labelled("clients.cost.item.unpriced"), quantity: line.requests, unit: "requests", usd: 0, alwaysFree: false, ...noted("clients.cost.note.unpriced") });
       continue;
     }
     const free = alwaysFreeRequests(line.service, prices);
-    add({ service: line.service, item: price.label, quantity: line.requests, unit: "requests", usd: (line.requests * price.usd) / price.per, alwaysFree: price.usd === 0 || (free !== undefined && free > 0) });
+    add({ service: line.service, item: price.label, ...(price.labelEs ? { itemEs: price.labelEs } : {}), quantity: line.requests, unit: "requests", usd: (line.requests * price.usd) / price.per, alwaysFree: price.usd === 0 || (free !== undefined && free > 0) });
   }
 
   const dynamo = prices.services.DynamoDB.units;
   const read = lines.reduce((n, l) => n + (l.units?.read ?? 0), 0);
   const write = lines.reduce((n, l) => n + (l.units?.write ?? 0), 0);
-  if (write > 0) add({ service: "DynamoDB", item: dynamo.write.label, quantity: write, unit: "WRU", usd: (write * dynamo.write.usd) / dynamo.write.per, alwaysFree: false });
-  if (read > 0) add({ service: "DynamoDB", item: dynamo.read.label, quantity: read, unit: "RRU", usd: (read * dynamo.read.usd) / dynamo.read.per, alwaysFree: false });
+  if (write > 0) add({ service: "DynamoDB", item: dynamo.write.label, itemEs: dynamo.write.labelEs, quantity: write, unit: "WRU", usd: (write * dynamo.write.usd) / dynamo.write.per, alwaysFree: false });
+  if (read > 0) add({ service: "DynamoDB", item: dynamo.read.label, itemEs: dynamo.read.labelEs, quantity: read, unit: "RRU", usd: (read * dynamo.read.usd) / dynamo.read.per, alwaysFree: false });
 
   const ec2 = prices.services.EC2;
   const elb = prices.services.ElasticLoadBalancingV2;
@@ -151,31 +169,31 @@ export function summarize(lines: CallLine[], prices: Prices = PRICES): CostSumma
         // Per second, at least 60 seconds each time it starts.
         const seconds = life.stretches.reduce((n, ms) => n + Math.max(60, Math.ceil(ms / 1000)), 0);
         const rate = ec2.instanceHour[type as keyof typeof ec2.instanceHour];
-        add({ service: "EC2", item: `${type} instance-seconds`, quantity: seconds, unit: "s", usd: (seconds * rate) / 3600, alwaysFree: false, ...(known ? {} : { note: `type ${life.type ?? "unknown"} priced as t3.micro` }) });
+        add({ service: "EC2", ...labelled("clients.cost.item.instance", { type }), quantity: seconds, unit: "s", usd: (seconds * rate) / 3600, alwaysFree: false, ...(known ? {} : noted("clients.cost.note.instanceType", { type: life.type ?? "unknown" })) });
         break;
       }
       case "elastic-ip": {
         const seconds = Math.ceil(life.ms / 1000);
-        add({ service: "EC2", item: "public IPv4 address-seconds (Elastic IPs)", quantity: seconds, unit: "s", usd: (seconds * ec2.publicIpv4Hour.usd) / 3600, alwaysFree: false });
+        add({ service: "EC2", ...labelled("clients.cost.item.elasticIp"), quantity: seconds, unit: "s", usd: (seconds * ec2.publicIpv4Hour.usd) / 3600, alwaysFree: false });
         break;
       }
       case "load-balancer": {
         const type = (life.type ?? "application") as keyof typeof elb.loadBalancerHour;
         // Each hour or partial hour is billed as an hour.
         const hours = life.stretches.reduce((n, ms) => n + Math.max(1, Math.ceil(ms / HOUR)), 0);
-        add({ service: "ElasticLoadBalancingV2", item: `${type} load balancer-hours (each partial hour billed as one)`, quantity: hours, unit: "h", usd: hours * (elb.loadBalancerHour[type] ?? elb.loadBalancerHour.application), alwaysFree: false });
+        add({ service: "ElasticLoadBalancingV2", ...labelled("clients.cost.item.loadBalancer", { type }), quantity: hours, unit: "h", usd: hours * (elb.loadBalancerHour[type] ?? elb.loadBalancerHour.application), alwaysFree: false });
         break;
       }
       case "alarm": {
         const hours = Math.max(1, Math.ceil(life.ms / HOUR));
         alarms += 1;
-        add({ service: "CloudWatch", item: "standard alarm-hours (an alarm-month prorated by the hour)", quantity: hours, unit: "h", usd: (hours * cw.alarmMonth) / prices.hoursPerMonth, alwaysFree: true });
+        add({ service: "CloudWatch", ...labelled("clients.cost.item.alarm"), quantity: hours, unit: "h", usd: (hours * cw.alarmMonth) / prices.hoursPerMonth, alwaysFree: true });
         break;
       }
       case "custom-metric": {
         const hours = Math.max(1, Math.ceil(life.ms / HOUR));
         metrics += 1;
-        add({ service: "CloudWatch", item: "custom metric-hours (a metric-month prorated by the hour)", quantity: hours, unit: "h", usd: (hours * cw.customMetricMonth) / prices.hoursPerMonth, alwaysFree: true });
+        add({ service: "CloudWatch", ...labelled("clients.cost.item.metric"), quantity: hours, unit: "h", usd: (hours * cw.customMetricMonth) / prices.hoursPerMonth, alwaysFree: true });
         break;
       }
     }
@@ -213,35 +231,39 @@ const short = (service: string) => SERVICE_NAMES[service] ?? service;
 /** The one line that ends every check and demo. */
 export function costLine(summary: CostSummary): string {
   const total = Object.values(summary.requests).reduce((a, b) => a + b, 0);
-  if (total === 0) return "Cost: no requests reached AWS's APIs.";
+  if (total === 0) return t("clients.cost.none");
   const per = Object.entries(summary.requests)
     .sort((a, b) => b[1] - a[1])
     .map(([s, n]) => `${short(s)} ${n}`)
     .join(", ");
-  const region = summary.region === "us-east-1" ? "us-east-1" : `${summary.region}, at us-east-1 prices`;
+  const region = summary.region === "us-east-1" ? "us-east-1" : t("clients.cost.otherRegion", { region: summary.region });
   const free = summary.withinAlwaysFree
-    ? "within the Always Free allowances"
-    : `not all Always Free (${[...new Set(summary.items.filter((i) => !i.alwaysFree && i.usd > 0).map((i) => short(i.service)))].join(", ")}: paid, or from a new account's free-plan credits)`;
-  const left = summary.leftRunning.length ? `; ${summary.leftRunning.length} resource(s) left running would go on costing` : "";
-  return `Cost: ${total} requests (${per}); on AWS (${region}) about ${dollars(summary.usd)}, ${free}${left}. Prices of ${summary.pricesChecked}; \`npm start -- cost\` explains.`;
+    ? t("clients.cost.withinFree")
+    : t("clients.cost.notAllFree", { services: [...new Set(summary.items.filter((i) => !i.alwaysFree && i.usd > 0).map((i) => short(i.service)))].join(", ") });
+  const left = summary.leftRunning.length ? t("clients.cost.leftRunning", { n: summary.leftRunning.length }) : "";
+  return t("clients.cost.line", { total, per, region, usd: dollars(summary.usd), free, left, checked: summary.pricesChecked });
 }
 
 /** The breakdown `npm start -- cost` prints. */
 export function describeCost(summary: CostSummary, prices: Prices = PRICES): string {
   const lines: string[] = [];
-  const region = summary.region === "us-east-1" ? "US East (N. Virginia), us-east-1" : `${summary.region} (priced with us-east-1's figures: the table has no others)`;
-  lines.push(`What it would have cost on AWS, in ${region}:`);
+  const es = lang() === "es";
+  const region = summary.region === "us-east-1" ? t("clients.cost.breakdown.usEast") : t("clients.cost.breakdown.otherRegion", { region: summary.region });
+  lines.push(t("clients.cost.breakdown.header", { region }));
   for (const item of summary.items) {
-    const free = item.usd === 0 ? "free" : item.alwaysFree ? "Always Free" : "billed";
+    const free = t(item.usd === 0 ? "clients.cost.breakdown.free" : item.alwaysFree ? "clients.cost.breakdown.alwaysFree" : "clients.cost.breakdown.billed");
     const quantity = Number.isInteger(item.quantity) ? String(item.quantity) : item.quantity.toFixed(1);
-    lines.push(`  ${short(item.service).padEnd(11)} ${`${quantity} ${item.unit}`.padStart(12)}  ${dollars(item.usd).padStart(12)}  ${free.padEnd(11)}  ${item.item}${item.note ? ` (${item.note})` : ""}`);
+    const label = (es && item.itemEs) || item.item;
+    const note = (es && item.noteEs) || item.note;
+    const unit = item.unit === "requests" ? t("clients.cost.unit.requests") : item.unit;
+    lines.push(`  ${short(item.service).padEnd(11)} ${`${quantity} ${unit}`.padStart(15)}  ${dollars(item.usd).padStart(12)}  ${free.padEnd(11)}  ${label}${note ? ` (${note})` : ""}`);
   }
-  lines.push(`  ${"total".padEnd(11)} ${"".padStart(12)}  ${dollars(summary.usd).padStart(12)}`);
-  if (summary.leftRunning.length) lines.push(`Still there when the run ended (on AWS they would go on costing until removed): ${summary.leftRunning.join(", ")}.`);
+  lines.push(`  ${t("clients.cost.breakdown.total").padEnd(11)} ${"".padStart(15)}  ${dollars(summary.usd).padStart(12)}`);
+  if (summary.leftRunning.length) lines.push(t("clients.cost.breakdown.left", { list: summary.leftRunning.join(", ") }));
   lines.push("");
-  lines.push(summary.withinAlwaysFree ? "Within the Always Free allowances." : "Not all of it is Always Free.");
-  lines.push(prices.freeTier.meaning);
-  lines.push(`Not counted: storage, data transfer, load balancer capacity units, SNS deliveries. Prices: workshop/clients/prices.json, checked ${prices.checked} (each figure says whether it was confirmed on AWS's page or is AWS's published list price as last known).`);
+  lines.push(t(summary.withinAlwaysFree ? "clients.cost.breakdown.within" : "clients.cost.breakdown.notAll"));
+  lines.push(es ? prices.freeTier.meaningEs : prices.freeTier.meaning);
+  lines.push(t("clients.cost.breakdown.notCounted", { checked: prices.checked }));
   return lines.join("\n");
 }
 

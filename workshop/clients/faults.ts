@@ -1,6 +1,7 @@
 // "Todo puede fallar": which faults the workshop's middleware injects, and the record of what it
 // injected. Scripted faults come from a lesson's tests (injectFaults in workshop/testing.ts);
 // random chaos comes from WORKSHOP_CHAOS (see chaos.ts). Module state, one per test file's process.
+import { t } from "../i18n";
 
 export type FaultKind = "throttle" | "server-error" | "timeout" | "latency" | "partial-failure" | "stale-read";
 export const FAULT_KINDS: readonly FaultKind[] = ["throttle", "server-error", "timeout", "latency", "partial-failure", "stale-read"];
@@ -75,10 +76,10 @@ const state: State = { rules: [], listeners: [] };
 
 export function validateRule(rule: FaultRule): void {
   if (!FAULT_KINDS.includes(rule.fault)) {
-    throw new Error(`Unknown fault "${String(rule.fault)}": use one of ${FAULT_KINDS.join(", ")}.`);
+    throw new Error(t("clients.fault.unknown", { fault: String(rule.fault), kinds: FAULT_KINDS.join(", ") }));
   }
   if (rule.times !== undefined && !(Number.isInteger(rule.times) && rule.times > 0)) {
-    throw new Error(`A fault's "times" is a whole number above 0, not ${rule.times}.`);
+    throw new Error(t("clients.fault.badTimes", { times: String(rule.times) }));
   }
 }
 
@@ -147,7 +148,12 @@ export function report(fault: Omit<InjectedFault, "test">, set?: FaultSet, testF
 
 /** A fault's one-line description: `SQS.SendMessageBatch partial-failure (withheld 2 of 5 entries)`. */
 export function describeFault(f: InjectedFault): string {
-  const attempt = f.attempt !== undefined ? `, attempt ${f.attempt}` : "";
-  const where = f.where ? ` from ${f.where}` : "";
-  return `${f.service}.${f.operation} ${f.fault} (${f.detail}${attempt})${where}`;
+  const vars = { service: f.service, operation: f.operation, fault: f.fault, detail: f.detail, attempt: f.attempt ?? "" };
+  const line = t(f.attempt !== undefined ? "clients.fault.lineAttempt" : "clients.fault.line", vars);
+  return f.where ? t("clients.fault.from", { fault: line, where: f.where }) : line;
+}
+
+/** The same, with the test that was running: `… · in "step 3 > sends in batches"`. */
+export function describeFaultInTest(f: InjectedFault): string {
+  return f.test ? t("clients.fault.inTest", { fault: describeFault(f), test: f.test }) : describeFault(f);
 }

@@ -1,6 +1,7 @@
 // The answers the middleware makes up, shaped as each service's protocol answers them, so that
 // the SDK parses and classifies them (and retries them) as it would AWS's own.
 import { HttpResponse } from "@smithy/protocol-http";
+import { t } from "../i18n";
 
 type Protocol = "json" | "restXml" | "ec2Query" | "query";
 
@@ -54,7 +55,8 @@ export function serverErrorAnswer(service: string): ErrorAnswer {
   }
 }
 
-const NOTE = " (injected by the workshop's chaos)";
+/** Said after AWS's own words, in the learner's language. */
+const note = () => t("clients.fault.injectedNote");
 
 function escapeXml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -62,13 +64,13 @@ function escapeXml(s: string): string {
 
 /** The HTTP answer carrying this error in the service's protocol. */
 export function errorResponse(service: string, error: ErrorAnswer, requestId: string): HttpResponse {
-  const message = escapeXml(error.message + NOTE);
+  const message = escapeXml(error.message + note());
   let body: string;
   let contentType: string;
   switch (protocolOf(service)) {
     case "json":
       contentType = "application/x-amz-json-1.0";
-      body = JSON.stringify({ __type: error.code, message: error.message + NOTE });
+      body = JSON.stringify({ __type: error.code, message: error.message + note() });
       break;
     case "restXml":
       contentType = "application/xml";
@@ -135,7 +137,7 @@ export async function bufferResponse(response: HttpResponse): Promise<{ text: st
 /** What the SDK's own handler throws when a request times out (its retry strategy retries it). */
 export function timeoutError(ms: number): Error {
   return Object.assign(
-    new Error(`@smithy/node-http-handler - the request socket timed out after ${ms} ms of inactivity${NOTE}.`),
+    new Error(`@smithy/node-http-handler - the request socket timed out after ${ms} ms of inactivity${note()}.`),
     { name: "TimeoutError", code: "ETIMEDOUT" },
   );
 }

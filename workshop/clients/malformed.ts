@@ -6,6 +6,7 @@
 // SDK's own schema of the operation's input (not from a table per operation).
 import { NormalizedSchema } from "@smithy/core/schema";
 import type { InitializeHandlerOptions, InitializeMiddleware, Pluggable } from "@smithy/types";
+import { t } from "../i18n";
 
 export class MalformedRequestError extends Error {
   override name = "MalformedRequestError";
@@ -33,32 +34,34 @@ export function shapeOf(ns: Schema, depth = 3): string {
   if (ns.isBooleanSchema()) return "boolean";
   if (ns.isNumericSchema()) return "number";
   if (ns.isStringSchema()) return "string";
-  if (ns.isDocumentSchema()) return "any JSON value";
-  return "a value";
+  if (ns.isDocumentSchema()) return t("clients.malformed.anyJson");
+  return t("clients.malformed.aValue");
 }
 
 function kind(value: unknown): string {
-  if (Array.isArray(value)) return "a list";
+  if (Array.isArray(value)) return t("clients.malformed.kind.list");
   if (value === null) return "null";
   if (value instanceof Uint8Array) return "bytes";
-  if (value instanceof Date) return "a Date";
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+  if (value instanceof Date) return t("clients.malformed.kind.date");
+  return typeof value === "object" ? t("clients.malformed.kind.object") : t("clients.malformed.kind.primitive", { type: typeof value });
 }
 
 /** What in `value` does not fit `ns`, as sentences naming the parameter's path. */
 export function misfits(ns: Schema, value: unknown, path: string, operation: string): string[] {
   if (value === undefined || value === null) return [];
   if (ns.isStructSchema()) {
-    if (typeof value !== "object" || Array.isArray(value)) return [`${path} must be ${shapeOf(ns, 2)}, not ${kind(value)}.`];
+    if (typeof value !== "object" || Array.isArray(value)) return [t("clients.malformed.mustBe", { path, shape: shapeOf(ns, 2), kind: kind(value) })];
     const members = new Map(ns.structIterator());
     const out: string[] = [];
     for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
       const member = members.get(key);
       if (!member) {
         const inside = [...members].find(([, m]) => m.isStructSchema() && new Map(m.structIterator()).has(key));
+        const full = `${path ? `${path}.` : ""}${key}`;
         out.push(
-          `${path ? `${path}.` : ""}${key} is not a parameter of ${path || operation}` +
-            (inside ? `: it belongs inside ${path ? `${path}.` : ""}${inside[0]}, as ${inside[0]}: ${shapeOf(inside[1], 3)}.` : `; it takes ${[...members.keys()].join(", ")}.`),
+          inside
+            ? t("clients.malformed.belongsInside", { key: full, of: path || operation, inside: `${path ? `${path}.` : ""}${inside[0]}`, name: inside[0], shape: shapeOf(inside[1], 3) })
+            : t("clients.malformed.takes", { key: full, of: path || operation, members: [...members.keys()].join(", ") }),
         );
       } else out.push(...misfits(member, v, path ? `${path}.${key}` : key, operation));
     }
@@ -66,25 +69,24 @@ export function misfits(ns: Schema, value: unknown, path: string, operation: str
     const required = (ns.getSchema() as unknown as unknown[])?.[6];
     if (typeof required === "number") {
       for (const [name, member] of [...members].slice(0, required)) {
-        if ((value as Record<string, unknown>)[name] === undefined) out.push(`${path ? `${path}.` : ""}${name} is missing: ${operation} needs it, as ${shapeOf(member, 3)}.`);
+        if ((value as Record<string, unknown>)[name] === undefined) out.push(t("clients.malformed.missing", { key: `${path ? `${path}.` : ""}${name}`, operation, shape: shapeOf(member, 3) }));
       }
     }
     return out;
   }
   if (ns.isListSchema()) {
-    if (!Array.isArray(value)) return [`${path} must be a list, ${shapeOf(ns, 2)}, not ${kind(value)}.`];
+    if (!Array.isArray(value)) return [t("clients.malformed.mustBeList", { path, shape: shapeOf(ns, 2), kind: kind(value) })];
     return value.flatMap((v, i) => misfits(ns.getValueSchema(), v, `${path}[${i}]`, operation)).slice(0, 3);
   }
   if (ns.isMapSchema()) {
-    if (typeof value !== "object" || Array.isArray(value)) return [`${path} must be ${shapeOf(ns, 2)}, not ${kind(value)}.`];
+    if (typeof value !== "object" || Array.isArray(value)) return [t("clients.malformed.mustBe", { path, shape: shapeOf(ns, 2), kind: kind(value) })];
     return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => misfits(ns.getValueSchema(), v, `${path}.${k}`, operation)).slice(0, 3);
   }
   if (ns.isStringSchema() && typeof value !== "string") {
-    const json = typeof value === "object" ? ` (a JSON document goes as text: JSON.stringify(…))` : "";
-    return [`${path} must be a string, not ${kind(value)}${json}.`];
+    return [t(typeof value === "object" ? "clients.malformed.mustBeStringJson" : "clients.malformed.mustBeString", { path, kind: kind(value) })];
   }
-  if (ns.isNumericSchema() && typeof value !== "number" && typeof value !== "bigint") return [`${path} must be a number, not ${kind(value)}.`];
-  if (ns.isBooleanSchema() && typeof value !== "boolean") return [`${path} must be true or false, not ${kind(value)}.`];
+  if (ns.isNumericSchema() && typeof value !== "number" && typeof value !== "bigint") return [t("clients.malformed.mustBeNumber", { path, kind: kind(value) })];
+  if (ns.isBooleanSchema() && typeof value !== "boolean") return [t("clients.malformed.mustBeBoolean", { path, kind: kind(value) })];
   return [];
 }
 
@@ -100,7 +102,7 @@ export function isUnreadableAnswer(err: unknown): boolean {
 export function explainMalformed(err: unknown, service: string, operationSchema: unknown, input: unknown): MalformedRequestError | undefined {
   if (!isUnreadableAnswer(err)) return undefined;
   const op = Array.isArray(operationSchema) ? operationSchema : undefined;
-  const operation = typeof op?.[2] === "string" ? (op[2] as string) : "the operation";
+  const operation = typeof op?.[2] === "string" ? (op[2] as string) : t("clients.malformed.theOperation");
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   let found: string[] = [];
   let expected = "";
@@ -114,10 +116,10 @@ export function explainMalformed(err: unknown, service: string, operationSchema:
     // No schema to compare with: the general explanation still helps.
   }
   const lines = [
-    `The emulator could not read the ${service} ${operation} request${status ? ` (it answered HTTP ${status}, not an AWS answer)` : ""}: the request is not shaped as AWS expects.`,
+    status ? t("clients.malformed.headerStatus", { service, operation, status }) : t("clients.malformed.header", { service, operation }),
     ...found.slice(0, 4).map((f) => `  - ${f}`),
-    ...(found.length === 0 && expected ? [`  ${operation} takes ${expected}: compare what you pass with it.`] : []),
-    `  (What the SDK said: ${(err as Error).message.split("\n")[0]})`,
+    ...(found.length === 0 && expected ? [t("clients.malformed.compare", { operation, shape: expected })] : []),
+    t("clients.malformed.sdkSaid", { message: (err as Error).message.split("\n")[0] }),
   ];
   return new MalformedRequestError(lines.join("\n"), err);
 }

@@ -14,6 +14,7 @@ import { lessonOf, writeLine } from "./journal";
 import { copyInput, recordDrop, recordStart, type RecordedCall } from "./recorder";
 import { dynamoUnits, resourceEvents } from "./resources";
 import * as stale from "./stale";
+import { t } from "../i18n";
 
 type Obj = Record<string, unknown>;
 // The SDK's middleware types vary by client; these are the parts used here.
@@ -234,7 +235,7 @@ async function wholeCallFaults(st: CallState, args: Parameters<Handler>[0], next
   if (site.service === "SQS" && site.operation === "ReceiveMessage" && !(Number(args.input.WaitTimeSeconds) > 0)) {
     const d = decide(site, ["stale-read"], key, lessonOnly);
     if (d) {
-      injected(st, { service: site.service, operation: site.operation, fault: "stale-read", detail: "a short poll answered with no messages (a false empty)", where: st.call.where, source: d.source }, d.set);
+      injected(st, { service: site.service, operation: site.operation, fault: "stale-read", detail: t("clients.fault.detail.falseEmpty"), where: st.call.where, source: d.source }, d.set);
       st.answeredLocally = true;
       return { output: { $metadata: { httpStatusCode: 200, attempts: 1, totalRetryDelay: 0 } }, response: {} };
     }
@@ -250,7 +251,7 @@ async function wholeCallFaults(st: CallState, args: Parameters<Handler>[0], next
       const withheldAt = chooseWithheld(entries.length, count, pick);
       const kept = entries.filter((_, i) => !withheldAt.has(i));
       const withheld = entries.filter((_, i) => withheldAt.has(i));
-      injected(st, { service: site.service, operation: site.operation, fault: "partial-failure", detail: `withheld ${withheld.length} of ${entries.length} entries`, where: st.call.where, source: d.source }, d.set);
+      injected(st, { service: site.service, operation: site.operation, fault: "partial-failure", detail: t("clients.fault.detail.withheld", { n: withheld.length, total: entries.length }), where: st.call.where, source: d.source }, d.set);
       if (kept.length === 0) {
         st.answeredLocally = true;
         return { output: { $metadata: { httpStatusCode: 200, attempts: 1, totalRetryDelay: 0 }, ...partial.answer(undefined, withheld, args.input) }, response: {} };
@@ -314,13 +315,13 @@ const attemptMiddleware: Middleware = (next, context) => async (args) => {
   const slow = decide(site, ["latency"], key, () => true);
   if (slow) {
     const ms = latencyMs(slow);
-    injected(st, { ...base, fault: "latency", detail: `${ms} ms`, source: slow.source }, slow.set);
+    injected(st, { ...base, fault: "latency", detail: t("clients.fault.detail.latency", { ms }), source: slow.source }, slow.set);
     await sleep(ms);
   }
   const failing = decide(site, ATTEMPT_FAULTS.filter((k) => k !== "latency"), key, retryable);
   if (failing) {
     if (failing.kind === "timeout") {
-      injected(st, { ...base, fault: "timeout", detail: `no answer; the request timed out after ${INJECTED_TIMEOUT_MS} ms`, source: failing.source }, failing.set);
+      injected(st, { ...base, fault: "timeout", detail: t("clients.fault.detail.timeout", { ms: INJECTED_TIMEOUT_MS }), source: failing.source }, failing.set);
       await sleep(INJECTED_TIMEOUT_MS);
       throw timeoutError(INJECTED_TIMEOUT_MS);
     }

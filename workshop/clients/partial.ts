@@ -15,6 +15,8 @@
 // Operations that report per entry but cannot fail per entry on AWS (EC2 TerminateInstances
 // fails as a whole) do not belong here: use "server-error" for them.
 
+import { t } from "../i18n";
+
 type Obj = Record<string, unknown>;
 
 export interface PartialFailure {
@@ -23,7 +25,8 @@ export interface PartialFailure {
   answer(output: Obj | undefined, withheld: unknown[], input: Obj): Obj;
 }
 
-const INTERNAL = "We encountered an internal error. Please try again. (injected by the workshop's chaos)";
+/** AWS's own words for an entry that failed, and the note that chaos did it (in the learner's language). */
+const internal = () => `We encountered an internal error. Please try again.${t("clients.fault.injectedNote")}`;
 
 /** SQS and SNS batches: `Entries` in, `Successful` and `Failed` out. */
 function idBatch(field: string): PartialFailure {
@@ -34,7 +37,7 @@ function idBatch(field: string): PartialFailure {
       ...(output ?? { Successful: [] }),
       Failed: [
         ...(((output?.Failed as unknown[]) ?? [])),
-        ...withheld.map((e) => ({ Id: (e as Obj).Id, SenderFault: false, Code: "InternalError", Message: INTERNAL })),
+        ...withheld.map((e) => ({ Id: (e as Obj).Id, SenderFault: false, Code: "InternalError", Message: internal() })),
       ],
     }),
   };
@@ -59,7 +62,7 @@ export const PARTIAL_FAILURES: Record<string, PartialFailure> = {
         ...(((output?.Errors as unknown[]) ?? [])),
         ...withheld.map((o) => {
           const { Key, VersionId } = o as Obj;
-          return { Key, ...(VersionId !== undefined ? { VersionId } : {}), Code: "InternalError", Message: INTERNAL };
+          return { Key, ...(VersionId !== undefined ? { VersionId } : {}), Code: "InternalError", Message: internal() };
         }),
       ],
     }),

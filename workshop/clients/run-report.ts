@@ -6,8 +6,9 @@ import { join } from "node:path";
 import { STATE_DIR } from "../paths";
 import { chaos } from "./chaos";
 import { costLine, saveLessonRun, summarize, type CostSummary, type LessonRun } from "./cost";
-import { describeFault, type InjectedFault } from "./faults";
+import { describeFaultInTest, type InjectedFault } from "./faults";
 import { JOURNAL_ENV, readJournal, type CallLine, type FaultLine } from "./journal";
+import { t } from "../i18n";
 
 export interface RunJournal {
   dir: string;
@@ -63,7 +64,7 @@ export function saveCheckResults(results: Array<{ lesson: string; emulator: stri
 export function chaosSeed(option: boolean | string | undefined, env: NodeJS.ProcessEnv = process.env): number | undefined {
   if (option === undefined || option === false) return chaos(env)?.seed;
   if (option === true) return Math.floor(Math.random() * 1_000_000) + 2;
-  if (!/^\d+$/.test(option)) throw new Error(`--chaos takes a seed, a whole number (--chaos=7), not "${option}".`);
+  if (!/^\d+$/.test(option)) throw new Error(t("clients.chaos.badOption", { value: option }));
   return Number(option);
 }
 
@@ -78,9 +79,9 @@ export function describeRunExtras(report: LessonReport | undefined, seed: number
   const lines: string[] = [];
   if (seed !== undefined) {
     const faults = sortFaults(report?.faults ?? []);
-    lines.push(`Chaos: seed ${seed} (replay the same faults with ${replay}): ${faults.length ? `${faults.length} fault(s) injected` : "no fault was injected"}.`);
-    for (const f of faults.slice(0, limit)) lines.push(`  ${describeFault(f)}${f.test ? ` · in "${f.test}"` : ""}`);
-    if (faults.length > limit) lines.push(`  … and ${faults.length - limit} more (--json lists them all).`);
+    lines.push(t(faults.length ? "clients.chaos.seed" : "clients.chaos.seedNone", { seed, replay, n: faults.length }));
+    for (const f of faults.slice(0, limit)) lines.push(`  ${describeFaultInTest(f)}`);
+    if (faults.length > limit) lines.push(t("clients.chaos.more", { n: faults.length - limit }));
   }
   if (report) lines.push(costLine(report.cost));
   return lines;

@@ -1,6 +1,7 @@
 // "No toca botón": nothing in this workshop may spend an attendee's money by accident.
 // Every AWS client is built through clientConfig() in aws.ts, which calls assertSafeTarget() first.
 import { isIP } from "node:net";
+import { t } from "../i18n";
 
 /** Set this to "1" to talk to real AWS on purpose. It costs money. */
 export const REAL_AWS_FLAG = "WORKSHOP_REAL_AWS";
@@ -70,9 +71,7 @@ export function mask(secret: string): string {
   return `${secret.slice(0, 4)}…${secret.slice(-4)}`;
 }
 
-const HOW_TO_OPT_IN =
-  `If you really mean to use real AWS (it costs money, and everything the lessons create is tagged\n` +
-  `workshop=no-toca-boton so that \`npm start -- cleanup\` can remove it), set ${REAL_AWS_FLAG}=1.`;
+const howToOptIn = () => t("clients.safety.howToOptIn", { flag: REAL_AWS_FLAG });
 
 /**
  * Throws before any request is sent when the target could be real AWS and nobody asked for it.
@@ -83,19 +82,10 @@ export function assertSafeTarget(endpoint: string | undefined, env: Env = proces
   if (endpoint === undefined || endpoint === "") {
     const creds = realCredentialsInEnv(env);
     throw new UnsafeTargetError(
-      `No emulator endpoint is set, so requests would go to real AWS` +
-        (creds ? ` with the credentials in your environment (${creds}).` : ".") +
-        `\nRun lessons through the workshop (\`npm run check\`, \`npx tsx lessons/…/exercise.ts\`), which starts an emulator,\n` +
-        `or set AWS_ENDPOINT_URL to a local one (for example http://localhost:4566).\n` +
-        HOW_TO_OPT_IN,
+      `${creds ? t("clients.safety.noEndpointCreds", { creds }) : t("clients.safety.noEndpoint")}\n${t("clients.safety.noEndpointFix")}\n${howToOptIn()}`,
     );
   }
   if (!isLocalEndpoint(endpoint)) {
-    throw new UnsafeTargetError(
-      `Refusing to send anything to ${endpoint}: it is not a local emulator (No toca botón: nothing here spends money by accident).\n` +
-        `Unset AWS_ENDPOINT_URL to let the workshop start its own emulator, or point it at a local one\n` +
-        `(http://localhost:4566, or the classroom's emulator on a private address).\n` +
-        HOW_TO_OPT_IN,
-    );
+    throw new UnsafeTargetError(`${t("clients.safety.refused", { endpoint })}\n${howToOptIn()}`);
   }
 }

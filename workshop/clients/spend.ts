@@ -3,6 +3,7 @@
 // and without --yes, refuse.
 import { createInterface } from "node:readline/promises";
 import { costLine, readLessonRun } from "./cost";
+import { t } from "../i18n";
 
 export class SpendRefused extends Error {
   override name = "SpendRefused";
@@ -12,9 +13,9 @@ export class SpendRefused extends Error {
 export function spendEstimate(lesson: string): string {
   const run = readLessonRun(lesson);
   if (!run) {
-    return `There is no emulator run of lesson ${lesson} to estimate from: run it against the emulator first (without WORKSHOP_REAL_AWS) to see what it would cost.`;
+    return t("clients.spend.noRun", { lesson });
   }
-  return `Lesson ${lesson}'s last emulator run (${run.kind}, ${run.at.slice(0, 16).replace("T", " ")} UTC):\n${costLine(run.summary)}`;
+  return t("clients.spend.lastRun", { lesson, kind: t(run.kind === "check" ? "clients.spend.kind.check" : "clients.spend.kind.demo"), at: run.at.slice(0, 16).replace("T", " "), cost: costLine(run.summary) });
 }
 
 /**
@@ -23,16 +24,16 @@ export function spendEstimate(lesson: string): string {
  */
 export async function confirmSpend(lesson: string, options: { yes?: boolean; interactive?: boolean } = {}): Promise<void> {
   const estimate = spendEstimate(lesson);
-  console.error(`This talks to REAL AWS (WORKSHOP_REAL_AWS=1) and costs money.\n${estimate}`);
+  console.error(t("clients.spend.warning", { estimate }));
   if (options.yes) return;
   const interactive = options.interactive ?? Boolean(process.stdin.isTTY && process.stdout.isTTY);
   if (!interactive) {
-    throw new SpendRefused("Nothing was sent to AWS: there is no terminal to ask in. Add --yes to go ahead, or unset WORKSHOP_REAL_AWS to use the emulator.");
+    throw new SpendRefused(t("clients.spend.noTerminal"));
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = (await rl.question("Go ahead and spend it? [y/N] ")).trim().toLowerCase();
-    if (answer !== "y" && answer !== "yes") throw new SpendRefused("Nothing was sent to AWS.");
+    const answer = (await rl.question(t("clients.spend.question"))).trim().toLowerCase();
+    if (!["y", "yes", "s", "si", "sí"].includes(answer)) throw new SpendRefused(t("clients.spend.refused"));
   } finally {
     rl.close();
   }

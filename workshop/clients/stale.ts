@@ -8,6 +8,7 @@
 // place of the new one (or loses an item that did not exist before). Everything is done on the
 // wire format (JSON AttributeValues), so it works the same through lib-dynamodb.
 // Writes through BatchWriteItem and TransactWriteItems are not tracked.
+import { t } from "../i18n";
 
 type Obj = Record<string, unknown>;
 
@@ -131,7 +132,7 @@ export function staleGetItem(read: { table: string; input: Obj }): { answer: Obj
   if (!write) return undefined;
   return {
     answer: write.old ? { Item: write.old } : {},
-    detail: write.old ? "answered with the item as it was before the last write" : "answered as if the item just written did not exist yet",
+    detail: write.old ? t("clients.fault.detail.staleOld") : t("clients.fault.detail.staleMissing"),
   };
 }
 
@@ -158,7 +159,7 @@ export function staleItems(read: { table: string }, text: string): { text: strin
   }
   if (changed === 0) return undefined;
   const next = { ...answer, Items: out, Count: out.length };
-  return { text: JSON.stringify(next), detail: `${changed} of ${items.length} items as they were before the last write` };
+  return { text: JSON.stringify(next), detail: t("clients.fault.detail.staleItems", { n: changed, total: items.length }) };
 }
 
 /** Forgets the writes seen (between tests). */

@@ -17,6 +17,7 @@ import { EmulatorSetupError, ensureMotoInstalled, spawnMoto } from "./moto";
 import { SHARED_EMULATOR_FILE, STATE_DIR } from "../paths";
 import { assertSafeTarget, realAwsAllowed } from "../clients/safety";
 import { joinedRoom } from "../classroom/joined";
+import { t } from "../i18n";
 
 export { LOCALSTACK_DEFAULT_IMAGE, localStackImage };
 
@@ -57,11 +58,7 @@ export async function ping(endpoint: string, timeoutMs = 5000): Promise<boolean>
 }
 
 export function emulatorDownMessage(endpoint: string, source: string): string {
-  return (
-    `The emulator at ${endpoint} (${source}) does not answer.\n` +
-    `  - If you meant to use it, start it: \`npm run emulator\` in another terminal, or \`docker compose up -d\`.\n` +
-    `  - Or unset AWS_ENDPOINT_URL, and the workshop starts an emulator of its own for each run.`
-  );
+  return t("emulator.down", { endpoint, source });
 }
 
 export function pidAlive(pid: number): boolean {
@@ -160,13 +157,13 @@ export interface StartOptions {
 
 /** The line that says why moto runs although Docker answers, and how to choose. */
 export function fallbackMessage(reason: string): string {
-  return `${reason}: using moto instead (choose with WORKSHOP_EMULATOR=moto or WORKSHOP_EMULATOR=localstack).`;
+  return t("emulator.fallback", { reason });
 }
 
 function requestedKind(options: StartOptions): "moto" | "localstack" | undefined {
   const forced = options.kind ?? (process.env.WORKSHOP_EMULATOR || undefined);
   if (forced && forced !== "moto" && forced !== "localstack") {
-    throw new EmulatorSetupError(`WORKSHOP_EMULATOR must be "moto" or "localstack", not "${forced}".`);
+    throw new EmulatorSetupError(t("emulator.kind.invalid", { value: forced }));
   }
   return forced as "moto" | "localstack" | undefined;
 }
@@ -176,20 +173,16 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
   const forced = requestedKind(options);
   if (options.port !== undefined && !(await portFree(options.port, options.host))) {
     const busy = `http://${options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1"}:${options.port}`;
+    const answers = await ping(busy);
     throw new EmulatorSetupError(
-      `Port ${options.port} is already in use.` +
-        ((await ping(busy)) ? ` Something answers at ${busy}: if it is an emulator, use it with AWS_ENDPOINT_URL=${busy}.` : "") +
-        `\nChoose another port with --port, or stop what is using it.`,
+      `${t(answers ? "emulator.port.busyAnswers" : "emulator.port.busy", { port: options.port, url: busy })}\n${t("emulator.port.busyFix")}`,
     );
   }
   if (forced === "moto") return startMoto(options);
   const engine = await dockerEngine();
   if (!engine) {
     if (forced === "localstack") {
-      throw new EmulatorSetupError(
-        `WORKSHOP_EMULATOR=localstack, but no Docker engine answers (as Testcontainers looks for one: DOCKER_HOST, ~/.testcontainers.properties, the Docker socket).\n` +
-          `Start Docker (Docker Desktop, colima, …), or unset WORKSHOP_EMULATOR to use moto.`,
-      );
+      throw new EmulatorSetupError(t("emulator.localstack.noDocker"));
     }
     return startMoto(options);
   }
@@ -219,9 +212,9 @@ async function startMoto(options: StartOptions): Promise<Emulator & { kind: "mot
   const unhook = stopOnExit({ stop, kill: () => moto.child.kill() });
   if (!(await ping(moto.endpoint, 5000))) {
     moto.child.kill();
-    throw new EmulatorSetupError(`moto started but does not answer at ${moto.endpoint}.`);
+    throw new EmulatorSetupError(t("emulator.moto.noAnswer", { endpoint: moto.endpoint }));
   }
-  return { kind: "moto", endpoint: moto.endpoint, description: `moto's server at ${moto.endpoint}`, stop };
+  return { kind: "moto", endpoint: moto.endpoint, description: t("emulator.describe.moto", { endpoint: moto.endpoint }), stop };
 }
 
 async function startLocalStackEmulator(engine: DockerEngine, options: StartOptions, explicit: boolean): Promise<Emulator & { kind: "localstack" }> {
@@ -255,27 +248,27 @@ export async function useEmulator(): Promise<Emulator> {
   const fromEnv = process.env.AWS_ENDPOINT_URL;
   if (fromEnv) {
     assertSafeTarget(fromEnv);
-    if (!(await ping(fromEnv))) throw new EmulatorSetupError(emulatorDownMessage(fromEnv, "from AWS_ENDPOINT_URL"));
-    return { kind: "endpoint", endpoint: fromEnv, description: `the emulator at ${fromEnv} (AWS_ENDPOINT_URL)`, stop: async () => {} };
+    if (!(await ping(fromEnv))) throw new EmulatorSetupError(emulatorDownMessage(fromEnv, t("emulator.down.fromEnv")));
+    return { kind: "endpoint", endpoint: fromEnv, description: t("emulator.describe.endpoint", { endpoint: fromEnv }), stop: async () => {} };
   }
   const room = joinedRoom(); // `npm start -- join`: the room's door, until `npm start -- leave`
   if (room) {
-    if (!(await ping(room.endpoint))) throw new EmulatorSetupError(emulatorDownMessage(room.endpoint, `room ${room.code}: is the classroom running? \`npm start -- leave\` returns to a local emulator`));
+    if (!(await ping(room.endpoint))) throw new EmulatorSetupError(emulatorDownMessage(room.endpoint, t("emulator.down.room", { code: room.code })));
     process.env.AWS_ENDPOINT_URL = room.endpoint;
-    return { kind: "endpoint", endpoint: room.endpoint, description: `room ${room.code}'s emulator at ${room.endpoint} (as ${room.name})`, stop: async () => {} };
+    return { kind: "endpoint", endpoint: room.endpoint, description: t("emulator.describe.room", { code: room.code, endpoint: room.endpoint, name: room.name }), stop: async () => {} };
   }
   if (realAwsAllowed()) {
-    return { kind: "aws", endpoint: undefined, description: "real AWS (WORKSHOP_REAL_AWS=1): this costs money", stop: async () => {} };
+    return { kind: "aws", endpoint: undefined, description: t("emulator.describe.aws"), stop: async () => {} };
   }
   const shared = readSharedState();
   if (shared) {
     if (!(await ping(shared.endpoint))) {
-      throw new EmulatorSetupError(emulatorDownMessage(shared.endpoint, `started by \`npm run emulator\`, process ${shared.pid}`));
+      throw new EmulatorSetupError(emulatorDownMessage(shared.endpoint, t("emulator.down.shared", { pid: shared.pid })));
     }
     process.env.AWS_ENDPOINT_URL = shared.endpoint;
     // A LocalStack in Docker reaches this machine's HTTP subscribers (lesson 05) by this name.
     if (shared.kind === "localstack") process.env.SNS_SUBSCRIBER_HOST ??= "host.docker.internal";
-    return { kind: "shared", endpoint: shared.endpoint, description: `the shared ${shared.kind} at ${shared.endpoint} (npm run emulator)`, stop: async () => {} };
+    return { kind: "shared", endpoint: shared.endpoint, description: t("emulator.describe.shared", { kind: shared.kind, endpoint: shared.endpoint }), stop: async () => {} };
   }
   const emulator = await startEmulator();
   process.env.AWS_ENDPOINT_URL = emulator.endpoint;

@@ -11,6 +11,7 @@ import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { imagePresent, ownerLabels, ownerValue, removeContainer, ryukImage, sweepLeftovers, type DockerEngine } from "./docker";
 import { EmulatorSetupError } from "./moto";
+import { t } from "../i18n";
 
 export const LOCALSTACK_DEFAULT_IMAGE = "localstack/localstack:4.14.0";
 
@@ -95,7 +96,7 @@ export async function startLocalStack(engine: DockerEngine, options: LocalStackO
   await sweepLeftovers(engine);
   const present = await imagePresent(engine, image);
   if (!present && !options.explicit) {
-    throw new LocalStackUnavailable(`Docker answers, but LocalStack's image ${image} is not on this machine and a check never downloads it (\`npm run setup\` does)`);
+    throw new LocalStackUnavailable(t("emulator.localstack.noImage", { image }));
   }
   // The reaper: used when its image is here; otherwise the workshop's own guarantees stand alone
   // (a check never waits for a download, and a pull of ryuk offline would stop everything).
@@ -129,20 +130,19 @@ export async function startLocalStack(engine: DockerEngine, options: LocalStackO
   if (local) container = container.publishOn(bindTo === "0.0.0.0" ? "0.0.0.0" : bindTo);
 
   await startWatchdog(engine);
-  console.error(present ? `Starting LocalStack (${image}) in Docker…` : `Downloading ${image} (about 1 GB, once), then starting LocalStack in Docker…`);
+  console.error(t(present ? "emulator.localstack.starting" : "emulator.localstack.downloading", { image }));
   let started;
   try {
     started = await container.start();
   } catch (err) {
     const why = firstLine(err);
-    const reaper = /ryuk|reaper/i.test(String((err as Error)?.message)) ? ` (Testcontainers' reaper, ${ryukImage()}, did not start: TESTCONTAINERS_RYUK_DISABLED=true runs without it)` : "";
-    if (!options.explicit) throw new LocalStackUnavailable(`LocalStack (${image}) did not start${reaper}: ${why}`);
+    const reaper = /ryuk|reaper/i.test(String((err as Error)?.message)) ? t("emulator.localstack.reaper", { image: ryukImage() }) : "";
+    const failed = t("emulator.localstack.failed", { image, reaper, why });
+    if (!options.explicit) throw new LocalStackUnavailable(failed);
     throw new EmulatorSetupError(
-      `LocalStack (${image}) did not start${reaper}: ${why}\n` +
-        (present
-          ? `Look at \`docker logs\`, or run without Docker: WORKSHOP_EMULATOR=moto.`
-          : `The image is not on this machine and could not be downloaded. On a good network run \`npm run setup\` (it pulls ${image}), or run without Docker: WORKSHOP_EMULATOR=moto.`) +
-        (image === LOCALSTACK_DEFAULT_IMAGE ? "" : `\nImages newer than ${LOCALSTACK_DEFAULT_IMAGE} also need LOCALSTACK_AUTH_TOKEN.`),
+      `${failed}\n` +
+        (present ? t("emulator.localstack.failedFix") : t("emulator.localstack.failedNoImage", { image })) +
+        (image === LOCALSTACK_DEFAULT_IMAGE ? "" : `\n${t("emulator.localstack.authToken", { image: LOCALSTACK_DEFAULT_IMAGE })}`),
     );
   }
   const containerId = started.getId();
@@ -151,7 +151,7 @@ export async function startLocalStack(engine: DockerEngine, options: LocalStackO
   return {
     endpoint,
     containerId,
-    description: `LocalStack (${image}) at ${endpoint}`,
+    description: t("emulator.describe.localstack", { image, endpoint }),
     stop() {
       stopping ??= (async () => {
         try {

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
 import ora from "ora";
 import { ROOT } from "../paths";
+import { t } from "../i18n";
 
 export const MOTO_REQUIREMENTS = join(ROOT, "workshop", "emulator", "moto", "requirements.txt");
 const RUNNER = join(ROOT, "workshop", "emulator", "moto", "run_moto.py");
@@ -15,6 +16,10 @@ const MARKER = join(MOTO_VENV, ".workshop-installed");
 
 /** What the first run takes, as `npm run bench -- --install` measures it (see the README). */
 export const MOTO_INSTALL_ESTIMATE = "about 1 to 2 minutes";
+/** The same estimate in the current language. */
+export function motoInstallEstimate(): string {
+  return t("emulator.moto.estimate");
+}
 
 let progressListener: ((text: string) => void) | undefined;
 
@@ -104,14 +109,7 @@ export async function ensureMotoInstalled(): Promise<void> {
     if (motoInstalled()) return;
     const python = findPython();
     if (!python) {
-      throw new EmulatorSetupError(
-        "No emulator is available: no Docker engine answers, and no Python 3.9+ was found to run moto.\n" +
-          "Do one of these, then try again:\n" +
-          "  - install Python 3 (https://www.python.org/downloads/; on Debian/Ubuntu: sudo apt install python3 python3-venv),\n" +
-          "    or point WORKSHOP_PYTHON at one;\n" +
-          "  - start Docker, so the workshop can run LocalStack;\n" +
-          "  - or set AWS_ENDPOINT_URL to an emulator that is already running (for example the classroom's).",
-      );
+      throw new EmulatorSetupError(t("emulator.noPython"));
     }
     // One progress display at a time: a command that shows its own (the check's spinner) listens
     // with onSetupProgress(); otherwise a spinner of our own in a terminal, plain lines elsewhere.
@@ -122,38 +120,34 @@ export async function ensureMotoInstalled(): Promise<void> {
       else if (spinner?.isEnabled) (spinner.isSpinning ? (spinner.text = text) : spinner.start(text));
       else console.error(text);
     };
-    say(`Installing moto (the local AWS emulator) with Python ${python.version} into .workshop/moto-venv: first run only, ${MOTO_INSTALL_ESTIMATE}…`);
+    say(t("emulator.moto.installing", { version: python.version, estimate: motoInstallEstimate() }));
     const started = Date.now();
     const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
     const step = async (label: string, command: string, args: string[], onLine: (line: string) => void = () => {}) => {
       const result = await run(command, args, onLine);
       if (result.code !== 0) {
-        spinner?.fail(`${label} failed`);
-        throw new EmulatorSetupError(
-          `${label} failed (exit ${result.code}). The last lines said:\n${result.tail}\n` +
-            "Check your network connection to PyPI, or delete .workshop/moto-venv and try again.\n" +
-            "On Debian/Ubuntu you may need: sudo apt install python3-venv",
-        );
+        spinner?.fail(t("emulator.moto.stepFailed", { label }));
+        throw new EmulatorSetupError(t("emulator.moto.stepFailedWhy", { label, code: result.code, tail: result.tail }));
       }
     };
     if (!existsSync(venvPython())) {
-      say(`Installing moto, step 1 of 3: creating the virtual environment (${elapsed()})…`);
-      await step("Creating the virtual environment", python.command, [...python.args, "-m", "venv", MOTO_VENV]);
+      say(t("emulator.moto.progress.venv", { elapsed: elapsed() }));
+      await step(t("emulator.moto.step.venv"), python.command, [...python.args, "-m", "venv", MOTO_VENV]);
     }
     let collected = 0;
-    say(`Installing moto, step 2 of 3: downloading moto and the packages it needs (${elapsed()})…`);
-    await step("Installing moto", venvPython(), [
+    say(t("emulator.moto.progress.download", { elapsed: elapsed() }));
+    await step(t("emulator.moto.step.install"), venvPython(), [
       "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar", "off", "-r", MOTO_REQUIREMENTS,
     ], (line) => {
       if (/^Collecting /.test(line)) {
         collected += 1;
-        say(`Installing moto, step 2 of 3: downloading packages, ${collected} so far (${elapsed()})…`);
+        say(t("emulator.moto.progress.downloaded", { n: collected, elapsed: elapsed() }));
       } else if (/^Installing collected packages/.test(line)) {
-        say(`Installing moto, step 3 of 3: installing ${collected || "the"} packages (${elapsed()})…`);
+        say(collected ? t("emulator.moto.progress.install", { n: collected, elapsed: elapsed() }) : t("emulator.moto.progress.installAll", { elapsed: elapsed() }));
       }
     });
     writeFileSync(MARKER, requirementsHash() + "\n");
-    const done = `moto is installed in .workshop/moto-venv (${elapsed()}).`;
+    const done = t("emulator.moto.installed", { elapsed: elapsed() });
     if (spinner?.isSpinning) spinner.succeed(done);
     else if (listener) listener(done);
     else console.error(done);
@@ -177,7 +171,7 @@ export function spawnMoto(host: string, port: number): Promise<MotoProcess> {
     let output = "";
     const timer = setTimeout(() => {
       child.kill();
-      reject(new EmulatorSetupError(`moto did not start within 30 s. It said:\n${output}`));
+      reject(new EmulatorSetupError(t("emulator.moto.startTimeout", { output })));
     }, 30_000);
     child.stdout!.on("data", (chunk: Buffer) => {
       output += chunk.toString();
@@ -191,11 +185,11 @@ export function spawnMoto(host: string, port: number): Promise<MotoProcess> {
     });
     child.on("exit", (code) => {
       clearTimeout(timer);
-      reject(new EmulatorSetupError(`moto stopped as it started (exit ${code}). It said:\n${output.slice(-2000)}`));
+      reject(new EmulatorSetupError(t("emulator.moto.exited", { code: String(code), output: output.slice(-2000) })));
     });
     child.on("error", (err) => {
       clearTimeout(timer);
-      reject(new EmulatorSetupError(`Could not run moto (${err.message}). Delete .workshop/moto-venv and try again.`));
+      reject(new EmulatorSetupError(t("emulator.moto.cannotRun", { why: err.message })));
     });
   });
 }
