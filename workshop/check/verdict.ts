@@ -9,7 +9,7 @@ import { sep } from "node:path";
 import { rel, type Lesson } from "../lessons";
 import type { LessonTarget } from "../testing";
 import type { TypeProblem } from "./typecheck";
-import { lang, t, type Lang } from "../i18n";
+import { lang, t, withLang, type Lang } from "../i18n";
 
 export interface Todo {
   n: number;
@@ -243,7 +243,8 @@ export function failureName(failure: Pick<Failure, "test" | "type">, language: L
 /** The verdict in plain words, in `language` (default: the current one). `color` wraps text; identity for no colour. */
 export function describeCheck(result: CheckResult, color: Colors, language: Lang = lang()): string {
   // Then the faults chaos injected, if any, and the cost line (workshop/clients/run-report.ts).
-  const extras = describeRunExtras(result.cost ? { faults: result.chaos?.faults ?? [], cost: result.cost } : undefined, result.chaos?.seed);
+  // They read the language themselves: they get the one asked for.
+  const extras = withLang(language, () => describeRunExtras(result.cost ? { faults: result.chaos?.faults ?? [], cost: result.cost } : undefined, result.chaos?.seed));
   return [verdictInWords(result, color, language), ...extras.map((line) => color.dim(line))].join("\n");
 }
 
