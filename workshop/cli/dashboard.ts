@@ -284,7 +284,7 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
               const outcome = await resetLesson(lesson);
               extra = outcome.unchanged
                 ? t("dashboard.reset.unchanged")
-                : pc.green(t("dashboard.reset.done")) + (outcome.backup ? ` ${t("cli.reset.backup", { backup: outcome.backup })}` : "");
+                : pc.green(t("dashboard.reset.done")) + (outcome.backup ? ` ${t("dashboard.reset.backup", { backup: outcome.backup })}` : "");
             } catch (err) {
               extra = pc.red((err as Error).message);
             }
