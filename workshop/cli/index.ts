@@ -23,12 +23,23 @@ import { realAwsAllowed, UnsafeTargetError } from "../clients/safety";
 import { SHARED_EMULATOR_FILE } from "../paths";
 import { t } from "../i18n";
 
+const HELP_TITLES: Record<string, string> = {
+  "Usage:": t("cli.help.usage"),
+  "Options:": t("cli.help.options"),
+  "Commands:": t("cli.help.commands"),
+  "Arguments:": t("cli.help.arguments"),
+};
+
 const program = new Command()
   .name("npm start --")
   .description(`No toca BOTÓN: ${t("cli.tagline")}.`)
   .enablePositionalOptions()
   .showHelpAfterError(t("cli.help.afterError"))
-  .addHelpText("after", `\n${t("cli.help.after")}`);
+  .addHelpText("after", `\n${t("cli.help.after")}`)
+  // Commander's own words in --help, in the learner's language (every command made below inherits them).
+  .helpOption("-h, --help", t("cli.help.option"))
+  .helpCommand("help [command]", t("cli.help.command"))
+  .configureHelp({ styleTitle: (title) => HELP_TITLES[title] ?? title });
 
 const LESSON_ARG = ["[lesson]", t("cli.arg.lesson")] as const;
 
