@@ -21,7 +21,14 @@ export class Checker {
   private queue: Promise<unknown> = Promise.resolve();
   private server: { close(): void } | undefined;
 
-  constructor(emulator?: Emulator) {
+  /**
+   * `describe` words the emulator in a language, for the checks handed over by a process in
+   * another language than this one (`npm run emulator` knows its own emulator's words).
+   */
+  constructor(
+    emulator?: Emulator,
+    private readonly describe?: (language: Lang) => string,
+  ) {
     this.emulator = emulator;
   }
 
@@ -40,7 +47,7 @@ export class Checker {
     const run = this.queue.then(async () => {
       const emulator: Emulator = endpoint
         ? { kind: "endpoint", endpoint, description: t("cli.checker.endpoint", { endpoint }, language), stop: async () => {} }
-        : await this.ensureEmulator();
+        : await this.ensureEmulator().then((e) => (this.describe && language !== lang() ? { ...e, description: this.describe(language) } : e));
       return runChecks(lessons, { target, emulator, typecheck: process.env.WORKSHOP_TYPECHECK === "0" ? false : this.types, chaos, lang: language });
     });
     this.queue = run.catch(() => {});

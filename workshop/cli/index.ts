@@ -21,7 +21,7 @@ import { assertStateWritable, clearSharedState, EmulatorSetupError, pidAlive, pi
 import { listLessons, rel, UnknownLessonError } from "../lessons";
 import { realAwsAllowed, UnsafeTargetError } from "../clients/safety";
 import { SHARED_EMULATOR_FILE } from "../paths";
-import { t } from "../i18n";
+import { t, type Lang } from "../i18n";
 
 const HELP_TITLES: Record<string, string> = {
   "Usage:": t("cli.help.usage"),
@@ -308,7 +308,8 @@ emulator
     // A warm checker too: `npm run check` in another terminal hands its check to this process.
     const { Checker } = await import("./checker");
     // Described as a check in another terminal would find it (the same words, handed over or not).
-    const checker = new Checker({ kind: "shared", endpoint, description: t("cli.emulator.shared", { kind: started.kind, endpoint }), stop: async () => {} });
+    const describe = (language?: Lang) => t("cli.emulator.shared", { kind: started.kind, endpoint }, language);
+    const checker = new Checker({ kind: "shared", endpoint, description: describe(), stop: async () => {} }, describe);
     await checker.serve();
     // The current lesson's file only: warming all of them would cost every check a few seconds now.
     const current = currentLesson(listLessons(), readProgress());
