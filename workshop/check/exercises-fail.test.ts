@@ -130,9 +130,12 @@ describe("every untouched exercise's verdict is in the learner's language (the h
   // not yet written with say).
   test("report: the lessons' own messages that read the same in both languages", () => {
     const rows = [...verdicts.es.values()].map(({ result }) => {
-      const english = new Set(verdicts.en.get(result.lesson)!.result.failures.map((f) => `${f.test}\n${f.message}`));
-      const same = result.failures.filter((f) => english.has(`${f.test}\n${f.message}`));
-      return `${result.lesson}: ${same.length} of ${result.failures.length} failures the same in English and Spanish`;
+      const english = verdicts.en.get(result.lesson)!.result.failures;
+      const names = new Set(english.map((f) => f.test));
+      const messages = new Set(english.map((f) => f.message));
+      const sameName = result.failures.filter((f) => names.has(f.test)).length;
+      const sameMessage = result.failures.filter((f) => messages.has(f.message)).length;
+      return `${result.lesson}: of ${result.failures.length} failures, ${sameName} test names and ${sameMessage} messages read the same in English and Spanish`;
     });
     console.info(`The lessons' messages in Spanish:\n  ${rows.join("\n  ")}`);
     expect(rows.length).toBe(untouched.length);
