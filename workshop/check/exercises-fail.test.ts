@@ -1,9 +1,8 @@
 // Exercism's rule: the tests must bite. Every untouched exercise must fail its check and
 // name a TODO; an exercise the attendee has already changed is skipped, not judged.
 // All the untouched exercises are checked in one child process, as `npm run check` would check
-// each of them (without the type check: npm test runs tsc on them all), in English and in Spanish
-// at once (two Vitest runs side by side: they wait on the emulator far more than they compute):
-// each verdict must be wholly in its language, as far as the harness's own words go.
+// each of them (without the type check: npm test runs tsc on them all), in English and then in
+// Spanish: each verdict must be wholly in its language, as far as the harness's own words go.
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -39,13 +38,16 @@ beforeAll(() => {
     const { t } = await import(${url("workshop/i18n/index.ts")});
     const slugs = ${JSON.stringify(untouched.map((l) => l.slug))};
     const plain = { red: (s) => s, green: (s) => s, bold: (s) => s, dim: (s) => s };
-    const runs = await Promise.all(["en", "es"].map(async (lang) => {
+    // One language after the other: side by side they doubled the emulator's load at its peak,
+    // and other test files' emulator pings timed out on a busy machine.
+    const runs = [];
+    for (const lang of ["en", "es"]) runs.push(await (async () => {
       // The run's emulator, described in each language as the checker describes an endpoint.
       const description = t("cli.checker.endpoint", { endpoint: process.env.AWS_ENDPOINT_URL }, lang);
       const emulator = { kind: "endpoint", endpoint: process.env.AWS_ENDPOINT_URL, description, stop: async () => {} };
       const results = await runChecks(slugs.map((slug) => findLesson(slug, lang)), { target: "exercise", typecheck: false, lang, emulator });
       return [lang, results.map((result) => ({ result, text: describeCheck(result, plain, lang) }))];
-    }));
+    })());
     console.log(JSON.stringify(Object.fromEntries(runs)));
     process.exitCode = 0;
   `;
