@@ -14,7 +14,9 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "harness", include: ["workshop/**/*.test.ts", "slides/**/*.test.ts"] },
+        // In English whatever the machine's locale (LANG=es_AR.UTF-8 must still pass): a test that
+        // wants Spanish sets WORKSHOP_LANG itself, for the process it runs.
+        test: { name: "harness", include: ["workshop/**/*.test.ts", "slides/**/*.test.ts"], env: { WORKSHOP_LANG: "en" } },
       },
       {
         extends: true,

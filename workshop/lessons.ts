@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { LESSONS_DIR, ROOT, SOLUTIONS_DIR } from "./paths";
-import { lang, pick, type Lang } from "./i18n";
+import { lang, pick, t, type Lang } from "./i18n";
 
 /** One TODO of a lesson, as lesson.json describes it. */
 export interface TodoMeta {
@@ -96,7 +96,8 @@ function readMeta(file: string): unknown {
   }
 }
 
-export function listLessons(): Lesson[] {
+/** The lessons, their texts in `language` (default: the current one). */
+export function listLessons(language: Lang = lang()): Lesson[] {
   if (!existsSync(LESSONS_DIR)) return [];
   return readdirSync(LESSONS_DIR, { withFileTypes: true })
     .filter((d) => d.isDirectory() && /^\d{2}-[a-z0-9-]+$/.test(d.name))
@@ -110,7 +111,7 @@ export function listLessons(): Lesson[] {
         dir,
         exercise: join(dir, "exercise.ts"),
         solution: join(SOLUTIONS_DIR, slug, "solution.ts"),
-        ...parseLessonMeta(readMeta(join(dir, "lesson.json")), slug),
+        ...parseLessonMeta(readMeta(join(dir, "lesson.json")), slug, language),
       };
     });
 }
@@ -126,15 +127,15 @@ export function isCore(lesson: Pick<LessonMeta, "todos">, n: number): boolean {
 }
 
 /** Finds a lesson by number ("4", "04"), slug ("04-s3") or name ("s3"). */
-export function findLesson(ref: string): Lesson {
-  const lessons = listLessons();
+export function findLesson(ref: string, language: Lang = lang()): Lesson {
+  const lessons = listLessons(language);
   const wanted = ref.trim().toLowerCase().replace(/^lessons[\\/]/, "").replace(/[\\/]$/, "");
   const found = lessons.find(
     (l) => l.slug === wanted || l.number === wanted.padStart(2, "0") || l.slug.slice(3) === wanted,
   );
   if (!found) {
     throw new UnknownLessonError(
-      `There is no lesson "${ref}". The lessons are:\n` + lessons.map((l) => `  ${l.number}  ${l.slug}  ${l.title}`).join("\n"),
+      t("cli.lesson.unknown", { ref }, language) + "\n" + lessons.map((l) => `  ${l.number}  ${l.slug}  ${l.title}`).join("\n"),
     );
   }
   return found;

@@ -1,6 +1,7 @@
 // Where things live. Every other module asks here instead of guessing.
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { t } from "./i18n";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Git-ignored state (WORKSHOP_STATE_DIR moves it, for tests): moto's virtual environment, the shared emulator, progress, backups. */
@@ -19,9 +20,5 @@ export function explainStateError(err: unknown): string | undefined {
   const path = e.path ?? (e as { dest?: string }).dest ?? "";
   if (path && !path.startsWith(STATE_DIR)) return undefined;
   const shown = STATE_DIR.startsWith(ROOT) ? STATE_DIR.slice(ROOT.length).replace(/^[\\/]/, "") || "." : STATE_DIR;
-  const why = e.code === "EROFS" ? "it is on a read-only disk" : "it belongs to another user, as after a `sudo npm …`";
-  return (
-    `The workshop cannot write to ${shown}/ (where it keeps progress, backups and the emulators) because ${why}; ` +
-    `nothing was changed: give it back to yourself with \`sudo chown -R "$(whoami)" ${shown}\` and run the command again.`
-  );
+  return t(e.code === "EROFS" ? "cli.state.readOnly" : "cli.state.otherUser", { dir: shown });
 }

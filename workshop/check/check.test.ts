@@ -80,6 +80,12 @@ const fixtures: Record<string, Fixture> = {
       { n: 2, step: "Two", function: "two", core: false, hints: [] },
     ],
   },
+  // A TODO's error in another language (lesson.ts words it in the learner's): known by its fields.
+  "todo-in-spanish": {
+    exercise: `export function two(): number {\n  // TODO 2: return 2\n  throw Object.assign(new Error("El TODO 2 todavía no está hecho: dos"), { name: "NotImplementedError", todo: 2, task: "dos" });\n}\n`,
+    tests: `import { expect, test } from "vitest";\nimport { two } from "./exercise";\ntest("step 2: two is 2", () => expect(two()).toBe(2));\n`,
+    todos: [{ n: 2, step: "Two", function: "two", core: true, hints: [] }],
+  },
   skip: {
     exercise: `export const x = 1;\n`,
     tests:
@@ -90,7 +96,7 @@ const fixtures: Record<string, Fixture> = {
 };
 
 // All the fixtures are checked in one child process and one Vitest run, as `check --all` does.
-let verdicts: Record<string, { result: CheckResult; text: string }>;
+let verdicts: Record<string, { result: CheckResult; text: string; es: string }>;
 beforeAll(() => {
   const lessons = Object.entries(fixtures).map(([name, fixture]) => {
     const dir = join(base, name);
@@ -105,7 +111,7 @@ beforeAll(() => {
     const emulator = { kind: "endpoint", endpoint: process.env.AWS_ENDPOINT_URL, description: "the test's emulator", stop: async () => {} };
     const results = await runChecks(${JSON.stringify(lessons)}, { emulator });
     const plain = { red: (s) => s, green: (s) => s, bold: (s) => s, dim: (s) => s };
-    console.log(JSON.stringify(Object.fromEntries(results.map((result) => [result.lesson, { result, text: describeCheck(result, plain) }]))));
+    console.log(JSON.stringify(Object.fromEntries(results.map((result) => [result.lesson, { result, text: describeCheck(result, plain), es: describeCheck(result, plain, "es") }]))));
     process.exitCode = 0; // Vitest sets it when tests fail; here a failing fixture is the point.
   `;
   const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
@@ -183,5 +189,26 @@ test("with only the stretch left, the verdict says the core is done, and it is s
   expect(result.ok).toBe(false);
   expect(result.core.done).toBe(true);
   expect(text).toContain("The core of lesson core is done");
-  expect(text).toContain("Next thing to do: TODO 2: return 2");
+  expect(text, "the TODO is named by lesson.json's step, in the learner's language").toContain("Next thing to do: TODO 2: Two");
+});
+
+test("a TODO's error worded in Spanish still names the TODO, by its fields", () => {
+  const { result } = checkFixture("todo-in-spanish");
+  expect(result.nextTodo).toMatchObject({ n: 2, task: "Two" });
+  expect(result.failures[0].todo?.n).toBe(2);
+});
+
+test("the same verdict in Spanish: the harness's words, the test's prefix \"step N:\" as \"paso N:\", the compiler's message as tsc gives it", () => {
+  const ranked = checkFixture("ranked").es;
+  expect(ranked).toContain("✗ Pasan 2 de 5 pruebas. (núcleo 1/2 · extra 1/2)");
+  expect(ranked).toContain("Arreglá primero el paso 2 (Two), en ");
+  expect(ranked).toContain("Falla: paso 2: two is 2");
+  expect(ranked).toMatch(/\(después: paso 4\)/);
+  expect(ranked, "no English framing left").not.toMatch(/Failing:|Fix step|then: step|checks pass/);
+  const types = checkFixture("types").es;
+  expect(types).toMatch(/El paso 2 \(Two\) tiene un error de tipos: .*exercise\.ts:3:9/);
+  expect(types).toContain("Type 'number' is not assignable to type 'string'.");
+  expect(checkFixture("core").es).toContain("✓ El núcleo de la lección core está hecho: lo que queda es extra.");
+  expect(checkFixture("core").es).toContain("Lo próximo: TODO 2: Two");
+  expect(checkFixture("syntax").es).toContain("No se pudo correr");
 });

@@ -8,6 +8,7 @@ import { useEmulator, type Emulator } from "../emulator";
 import { ensureMotoInstalled, findPython, motoInstalled } from "../emulator/moto";
 import { newRunId } from "../lesson";
 import { ROOT } from "../paths";
+import { t } from "../i18n";
 
 /**
  * `npm start -- cleanup --run <id>` in a child process: importing every AWS client through
@@ -58,8 +59,8 @@ export default async function setup(project: TestProject) {
       process.env.WORKSHOP_EMULATOR_FAILED = (err as Error).message;
       throw err;
     }
-    if (!emulator.endpoint) throw new Error("The test suite only runs against an emulator, never real AWS.");
-    console.log(`Tests run against ${emulator.description}`);
+    if (!emulator.endpoint) throw new Error(t("check.suite.onlyEmulator"));
+    console.log(t("check.suite.against", { emulator: emulator.description }));
     // Every name a test makes carries this id (uniqueName), so the run's leftovers can be found.
     const runId = process.env.WORKSHOP_RUN_ID ?? newRunId();
     process.env.WORKSHOP_RUN_ID = runId;
@@ -79,7 +80,7 @@ export default async function setup(project: TestProject) {
       // test-all.ts runs Vitest in this same process and counts this verdict as a check of its own.
       process.env.WORKSHOP_LEFTOVERS = JSON.stringify(leftovers);
       if (leftovers.length > 0) {
-        throw new Error(`The test run left these behind in the emulator (now removed):\n  ${leftovers.join("\n  ")}`);
+        throw new Error(`${t("check.suite.leftBehindRemoved")}\n  ${leftovers.join("\n  ")}`);
       }
     } finally {
       await emulator.stop();

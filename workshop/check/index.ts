@@ -13,11 +13,21 @@ export * from "./verdict";
 import { TypecheckThread, type TypeCheck } from "./typecheck-thread";
 import { ROOT } from "../paths";
 import type { LessonTarget } from "../testing";
+import { lang, t as tr, type Lang } from "../i18n";
 
-function toFailure(name: string, error: { name?: string; message: string; expected?: unknown; actual?: unknown }, file?: string): Failure {
-  const message = plainMessage(error);
+type TestError = { name?: string; message: string; expected?: unknown; actual?: unknown; todo?: unknown; task?: unknown };
+
+/** The TODO a "not done yet" error is about: its own fields when it kept them (in any language), else its English message. */
+function todoOf(error: TestError): { n: number; task: string } | undefined {
+  if (/NotImplementedError/.test(error.name ?? "") && typeof error.todo === "number") return { n: error.todo, task: typeof error.task === "string" ? error.task : "" };
   const match = TODO_MESSAGE.exec(error.message);
-  const todo = match ? { n: Number(match[1]), task: match[2], location: file ? locateTodo(file, Number(match[1])) : undefined } : undefined;
+  return match ? { n: Number(match[1]), task: match[2] } : undefined;
+}
+
+function toFailure(name: string, error: TestError, file?: string, language: Lang = lang()): Failure {
+  const message = plainMessage(error, language);
+  const thrown = todoOf(error);
+  const todo = thrown ? { ...thrown, location: file ? locateTodo(file, thrown.n) : undefined } : undefined;
   const step = stepOfName(name);
   return { test: name, message, ...(todo ? { todo } : {}), ...(step !== undefined ? { step } : {}) };
 }
@@ -45,20 +55,20 @@ export interface Tally {
  * marks the suite's tests skipped, which must never read as green), and so does a module
  * whose top-level code threw.
  */
-export function tally(modules: TestModule[], file?: string): Tally {
+export function tally(modules: TestModule[], file?: string, language: Lang = lang()): Tally {
   const t: Tally = { passed: 0, failed: 0, skipped: 0, failures: [], skipNotes: [], loadErrors: [], stepPasses: new Map() };
   for (const module of modules) {
     for (const error of module.errors()) {
       if (file && isBrokenFile(error)) t.loadErrors.push(`${error.name ?? "Error"}: ${error.message}`);
       else {
         t.failed += 1;
-        t.failures.push(toFailure(`${module.relativeModuleId} (while loading)`, { ...error, message: `${error.name ?? "Error"}: ${error.message}` }, file));
+        t.failures.push(toFailure(`${module.relativeModuleId} (while loading)`, { ...error, message: `${error.name ?? "Error"}: ${error.message}` }, file, language));
       }
     }
     for (const suite of module.children.allSuites()) {
       for (const error of suite.errors()) {
         t.failed += 1;
-        t.failures.push(toFailure(`${suite.fullName} (setup or teardown)`, error, file));
+        t.failures.push(toFailure(`${suite.fullName} (setup or teardown)`, error, file, language));
       }
     }
     for (const test of module.children.allTests()) {
@@ -73,7 +83,7 @@ export function tally(modules: TestModule[], file?: string): Tally {
       } else if (result.state === "failed") {
         t.failed += 1;
         const error = result.errors[0];
-        t.failures.push(toFailure(test.fullName, error ?? { message: "failed" }, file));
+        t.failures.push(toFailure(test.fullName, error ?? { message: tr("check.failedNoMessage", {}, language) }, file, language));
       }
     }
   }
@@ -88,6 +98,12 @@ export interface CheckOptions {
   typecheck?: TypeCheck | false;
   /** Random chaos with this seed (`--chaos=SEED`): workshop/clients/chaos.ts. */
   chaos?: number;
+  /**
+   * The language of the verdict and of the tests' messages (their say(…) runs in the test
+   * workers, which get it as WORKSHOP_LANG). Default: this process's. A check handed over by
+   * another process comes with that process's language.
+   */
+  lang?: Lang;
 }
 
 function commonDir(dirs: string[]): string {
@@ -112,13 +128,14 @@ const EMPTY_PARTS = { core: { passed: 0, total: 0, done: false }, stretch: { pas
 export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): Promise<CheckResult[]> {
   const started = Date.now();
   const target = options.target ?? "exercise";
+  const language = options.lang ?? lang();
   const fileOf = (lesson: Lesson) => (target === "solution" ? lesson.solution : lesson.exercise);
   const base = (lesson: Lesson) => ({ lesson: lesson.slug, target, file: rel(fileOf(lesson)), passed: 0, failed: 0, skipped: 0, failures: [] as Failure[], typeErrors: [] as TypeProblem[], steps: [] as StepState[], ...EMPTY_PARTS });
   const missing = lessons.filter((lesson) => !existsSync(fileOf(lesson)));
   const present = lessons.filter((lesson) => existsSync(fileOf(lesson)));
   const results = new Map<string, CheckResult>();
   for (const lesson of missing) {
-    const loadError = `${rel(fileOf(lesson))} does not exist. Restore it with \`npm start -- reset ${lesson.number}\`.`;
+    const loadError = tr("check.missingFile", { file: rel(fileOf(lesson)), number: lesson.number }, language);
     results.set(lesson.slug, { ...base(lesson), emulator: "none", ok: false, loadError, durationMs: 0 });
   }
   if (present.length > 0) {
@@ -151,7 +168,7 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
           passWithNoTests: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          env: { LESSON_TARGET: target, ...journal.env, ...(emulator.endpoint ? { AWS_ENDPOINT_URL: emulator.endpoint } : {}) },
+          env: { LESSON_TARGET: target, WORKSHOP_LANG: language, ...journal.env, ...(emulator.endpoint ? { AWS_ENDPOINT_URL: emulator.endpoint } : {}) },
         },
         { logLevel: "silent" },
       );
@@ -168,11 +185,11 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
         const file = fileOf(lesson);
         const report = reports.get(lesson.slug);
         const own = modules.filter((m) => m.moduleId.startsWith(lesson.dir + sep));
-        const counted = tally(own, file);
+        const counted = tally(own, file, language);
         const typeErrors = problems[file] ?? [];
-        const judged = judge(lesson, file, counted, typeErrors);
+        const judged = judge(lesson, file, counted, typeErrors, language);
         const loadError = counted.loadErrors.length ? counted.loadErrors.join("\n") : undefined;
-        const skipNotes = typecheckError ? [...counted.skipNotes, `the type check could not run: ${typecheckError}`] : counted.skipNotes;
+        const skipNotes = typecheckError ? [...counted.skipNotes, tr("check.typecheckFailed", { error: typecheckError }, language)] : counted.skipNotes;
         results.set(lesson.slug, {
           ...base(lesson),
           emulator: emulator.description,

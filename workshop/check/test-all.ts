@@ -7,6 +7,7 @@ import pc from "picocolors";
 import { startVitest } from "vitest/node";
 import { tally } from "./index";
 import { ROOT } from "../paths";
+import { t } from "../i18n";
 
 let passed = 0;
 let failed = 0;
@@ -42,28 +43,28 @@ console.log("");
 const leftovers: string[] | undefined = process.env.WORKSHOP_LEFTOVERS === undefined ? undefined : JSON.parse(process.env.WORKSHOP_LEFTOVERS);
 if (emulatorFailed) {
   failed += Math.max(1, notRun);
-  console.log(pc.red(`✗ No test ran: the emulator did not start (${notRun} test files not run, each counted as failed).`));
+  console.log(pc.red(`✗ ${t("check.suite.noTestRan", { n: notRun })}`));
   console.log(pc.red(`  ${emulatorFailed.split("\n").join("\n  ")}`));
 } else if (leftovers === undefined) {
   failed += 1;
-  console.log(pc.red("✗ the run's leftovers were not looked for (the global teardown did not run)"));
+  console.log(pc.red(`✗ ${t("check.suite.leftoversNotLooked")}`));
 } else if (leftovers.length === 0) {
   passed += 1;
-  console.log(pc.green("✓ the run left nothing behind in the emulator"));
+  console.log(pc.green(`✓ ${t("check.suite.nothingLeft")}`));
 } else {
   failed += 1;
-  console.log(pc.red(`✗ the run left things behind in the emulator:\n  ${leftovers.join("\n  ")}`));
+  console.log(pc.red(`✗ ${t("check.suite.leftBehind")}\n  ${leftovers.join("\n  ")}`));
 }
 
 const { code, output } = await typecheck;
 if (code === 0) {
   passed += 1;
-  console.log(pc.green("✓ typecheck (tsc --noEmit)"));
+  console.log(pc.green(`✓ ${t("check.suite.typecheck")}`));
 } else {
   failed += 1;
   console.log(output.trim());
-  console.log(pc.red("✗ typecheck (tsc --noEmit) failed"));
+  console.log(pc.red(`✗ ${t("check.suite.typecheckFailed")}`));
 }
 
-console.log(`\n${passed} passed, ${failed} failed`);
+console.log(`\n${t("check.suite.total", { passed, failed })}`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);

@@ -2,6 +2,7 @@
 // before them, and a long-lived session (the dashboard, `npm run emulator`) keeps it warm.
 import { Worker } from "node:worker_threads";
 import type { TypeProblem } from "./typecheck";
+import { t } from "../i18n";
 
 export interface TypeCheck {
   check(files: string[]): Promise<Record<string, TypeProblem[]>>;
@@ -32,7 +33,7 @@ export class TypecheckThread implements TypeCheck {
       this.worker = undefined;
     };
     worker.on("error", fail);
-    worker.on("exit", (code) => fail(new Error(`the type checker stopped (exit ${code})`)));
+    worker.on("exit", (code) => fail(new Error(t("check.typecheckStopped", { code: String(code) }))));
     this.worker = worker;
     return worker;
   }

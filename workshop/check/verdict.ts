@@ -9,6 +9,7 @@ import { sep } from "node:path";
 import { rel, type Lesson } from "../lessons";
 import type { LessonTarget } from "../testing";
 import type { TypeProblem } from "./typecheck";
+import { lang, t, withLang, type Lang } from "../i18n";
 
 export interface Todo {
   n: number;
@@ -79,6 +80,24 @@ export interface CheckResult {
 export const TODO_MESSAGE = /TODO (\d+) is not done yet: (.*)/;
 const STEP_NAME = /^step (\d+)\b/i;
 
+/**
+ * A test's name as the learner reads it: the lesson helpers keep the prefix "step N:" and
+ * "lesson:" untranslated in both languages (the check parses it); shown here in `language`.
+ */
+export function localizeTestName(name: string, language: Lang = lang()): string {
+  if (language === "en") return name;
+  return name
+    .split(" > ")
+    .map((part) =>
+      part
+        .replace(/^step (\d+)(:|\b)/i, (_, n: string, colon: string) => t("check.test.step", { n }, language) + (colon === ":" ? ":" : ""))
+        .replace(/^lesson:/i, `${t("check.test.lesson", {}, language)}:`)
+        .replace(/ \(while loading\)$/, ` ${t("check.test.whileLoading", {}, language)}`)
+        .replace(/ \(setup or teardown\)$/, ` ${t("check.test.setupOrTeardown", {}, language)}`),
+    )
+    .join(" > ");
+}
+
 /** Where "TODO n" first appears in the file, as path:line. */
 export function locateTodo(file: string, n: number, fn?: string): string | undefined {
   if (!existsSync(file)) return undefined;
@@ -103,12 +122,12 @@ export function stepOfName(fullName: string): number | undefined {
  * to be …" after a message the test wrote itself, stack lines), the expected and received
  * values kept short, when the message does not already say them.
  */
-export function plainMessage(error: { name?: string; message: string; expected?: unknown; actual?: unknown }): string {
+export function plainMessage(error: { name?: string; message: string; expected?: unknown; actual?: unknown }, language: Lang = lang()): string {
   let message = error.message.replace(/^AssertionError: /, "");
   const timedOut = /^(Test|Hook) timed out in (\d+)ms/.exec(message);
   if (timedOut) {
     const seconds = Math.round(Number(timedOut[2]) / 1000);
-    return `It waited ${seconds} s and gave up: something the ${timedOut[1] === "Hook" ? "setup" : "test"} waits for never came (a loop whose page marker never advances? a promise nobody resolves?).`;
+    return t(timedOut[1] === "Hook" ? "check.timedOut.setup" : "check.timedOut.test", { seconds }, language);
   }
   message = message.replace(/\s*\/\/ (Object\.is|deep|strict|deep strict) equality/g, "");
   const lines = message.split("\n").filter((line) => !/^\s+at .+(:\d+:\d+\)?|\(native\))$/.test(line) && !/^\s*❯ /.test(line));
@@ -124,7 +143,7 @@ export function plainMessage(error: { name?: string; message: string; expected?:
     };
     const wanted = short(error.expected);
     const got = short(error.actual);
-    message = own[1] + (wanted && got ? `\n(wanted ${wanted}, got ${got})` : "");
+    message = own[1] + (wanted && got ? `\n${t("check.wantedGot", { wanted, got }, language)}` : "");
   }
   return message;
 }
@@ -150,7 +169,7 @@ export function rankFailures(failures: Failure[]): Failure[] {
 type LessonLike = Pick<Lesson, "slug"> & Partial<Pick<Lesson, "todos">>;
 
 /** Turns a tally and the type errors into steps, the first failure, and the core/stretch counts. */
-export function judge(lesson: LessonLike, file: string, counted: { failures: Failure[]; stepPasses: Map<number, number> }, typeErrors: TypeProblem[]): Pick<CheckResult, "failures" | "steps" | "first" | "currentStep" | "nextTodo" | "core" | "stretch"> {
+export function judge(lesson: LessonLike, file: string, counted: { failures: Failure[]; stepPasses: Map<number, number> }, typeErrors: TypeProblem[], language: Lang = lang()): Pick<CheckResult, "failures" | "steps" | "first" | "currentStep" | "nextTodo" | "core" | "stretch"> {
   const todos = lesson.todos ?? [];
   const stepOfFunction = (fn?: string) => (fn ? todos.filter((t) => t.function === fn).map((t) => t.n).sort((a, b) => a - b)[0] : undefined);
   const typeFailures: Failure[] = typeErrors.map((problem) => {
@@ -184,7 +203,10 @@ export function judge(lesson: LessonLike, file: string, counted: { failures: Fai
   if (currentStep !== undefined) {
     const meta = todos.find((t) => t.n === currentStep);
     const thrown = failures.find((f) => f.todo?.n === currentStep)?.todo;
-    nextTodo = thrown ?? { n: currentStep, task: meta?.step ?? `step ${currentStep}`, location: locateTodo(file, currentStep, meta?.function) };
+    // Named by lesson.json's step, in the learner's language (todo()'s own words are English only).
+    nextTodo = thrown
+      ? { ...thrown, ...(meta ? { task: meta.step } : {}) }
+      : { n: currentStep, task: meta?.step ?? t("check.stepN", { n: currentStep }, language), location: locateTodo(file, currentStep, meta?.function) };
   }
   const part = (core: boolean): PartTally => {
     const mine = steps.filter((s) => s.core === core);
@@ -206,64 +228,75 @@ export function judge(lesson: LessonLike, file: string, counted: { failures: Fai
 
 type Colors = { red(s: string): string; green(s: string): string; bold(s: string): string; dim(s: string): string };
 
-/** "core 3/6 steps · stretch 0/4" (only "3/6 steps" when the lesson has no stretch). */
-export function describeParts(result: Pick<CheckResult, "core" | "stretch">): string {
+/** "core 3/6 · stretch 0/4" ("3/6 steps" when the lesson has no stretch). */
+export function describeParts(result: Pick<CheckResult, "core" | "stretch">, language: Lang = lang()): string {
   if (result.core.total + result.stretch.total === 0) return "";
-  if (result.stretch.total === 0) return `${result.core.passed}/${result.core.total} steps`;
-  return `core ${result.core.passed}/${result.core.total} · stretch ${result.stretch.passed}/${result.stretch.total}`;
+  if (result.stretch.total === 0) return t("check.parts.steps", { passed: result.core.passed, total: result.core.total }, language);
+  return t("check.parts.coreStretch", { passed: result.core.passed, total: result.core.total, stretchPassed: result.stretch.passed, stretchTotal: result.stretch.total }, language);
 }
 
-/** The verdict in plain words. `color` wraps text; identity for no colour. */
-export function describeCheck(result: CheckResult, color: Colors): string {
+/** A failure's name for the learner: the test's name with its prefix in the learner's language; "type check" for a type error. */
+export function failureName(failure: Pick<Failure, "test" | "type">, language: Lang = lang()): string {
+  return failure.type ? t("check.typeCheck", {}, language) : localizeTestName(failure.test, language);
+}
+
+/** The verdict in plain words, in `language` (default: the current one). `color` wraps text; identity for no colour. */
+export function describeCheck(result: CheckResult, color: Colors, language: Lang = lang()): string {
   // Then the faults chaos injected, if any, and the cost line (workshop/clients/run-report.ts).
-  const extras = describeRunExtras(result.cost ? { faults: result.chaos?.faults ?? [], cost: result.cost } : undefined, result.chaos?.seed);
-  return [verdictInWords(result, color), ...extras.map((line) => color.dim(line))].join("\n");
+  // They read the language themselves: they get the one asked for.
+  const extras = withLang(language, () => describeRunExtras(result.cost ? { faults: result.chaos?.faults ?? [], cost: result.cost } : undefined, result.chaos?.seed));
+  return [verdictInWords(result, color, language), ...extras.map((line) => color.dim(line))].join("\n");
 }
 
-function verdictInWords(result: CheckResult, color: Colors): string {
+function verdictInWords(result: CheckResult, color: Colors, language: Lang): string {
+  const say = (key: Parameters<typeof t>[0], vars?: Parameters<typeof t>[1]) => t(key, vars, language);
   const lines: string[] = [];
-  const what = result.target === "solution" ? "the reference solution" : "your exercise";
-  lines.push(color.dim(`Lesson ${result.lesson}: ${what} (${result.file}) against ${result.emulator}`));
+  const header = result.target === "solution" ? "check.header.solution" : "check.header.exercise";
+  lines.push(color.dim(say(header, { lesson: result.lesson, file: result.file, emulator: result.emulator })));
   if (result.loadError) {
-    lines.push(color.red(color.bold(`✗ ${result.file} could not be run.`)));
+    lines.push(color.red(color.bold(say("check.loadError.title", { file: result.file }))));
     lines.push(result.loadError);
-    lines.push(`Fix the file (look at the line named above), save it, and check again.`);
+    lines.push(say("check.loadError.fix"));
     return lines.join("\n");
   }
   const total = result.passed + result.failed;
-  const parts = describeParts(result);
+  const parts = describeParts(result, language);
   if (result.ok) {
-    lines.push(color.green(color.bold(`✓ All ${total} checks pass.`)) + (parts ? color.dim(` (${parts})`) : ""));
+    lines.push(color.green(color.bold(say("check.allPass", { total }))) + (parts ? color.dim(` (${parts})`) : ""));
     if (result.skipped > 0) {
-      lines.push(color.dim(`  (${result.skipped} skipped: ${result.skipNotes?.join("; ") || "no reason given"})`));
+      lines.push(color.dim(`  ${say("check.skipped", { n: result.skipped, why: result.skipNotes?.join("; ") || say("check.skipped.noReason") })}`));
     }
-    lines.push(`Run it as a demo: ${color.bold(`npx tsx ${result.file.split(sep).join("/")}`)}`);
+    lines.push(say("check.demo", { command: color.bold(`npx tsx ${result.file.split(sep).join("/")}`) }));
     return lines.join("\n");
   }
-  lines.push(color.red(color.bold(`✗ ${result.passed} of ${total} checks pass.`)) + (parts ? color.dim(` (${parts})`) : ""));
+  lines.push(color.red(color.bold(say("check.somePass", { passed: result.passed, total }))) + (parts ? color.dim(` (${parts})`) : ""));
   if (result.core.done && result.stretch.total > 0) {
-    lines.push(color.green(`✓ The core of lesson ${result.lesson} is done: what is left is stretch.`));
+    lines.push(color.green(say("check.coreDone", { lesson: result.lesson })));
   }
   const first = result.first ?? result.failures[0];
   if (!first) return lines.join("\n");
   lines.push("");
   const title = result.currentStep !== undefined ? result.steps.find((s) => s.n === result.currentStep)?.title : undefined;
   if (first.todo && result.nextTodo && first.todo.n === result.nextTodo.n) {
-    lines.push(color.bold(`Next thing to do: TODO ${result.nextTodo.n}: ${result.nextTodo.task}`));
-    if (result.nextTodo.location) lines.push(`  at ${result.nextTodo.location}`);
+    lines.push(color.bold(say("check.next", { n: result.nextTodo.n, task: result.nextTodo.task })));
+    if (result.nextTodo.location) lines.push(`  ${say("check.at", { location: result.nextTodo.location })}`);
   } else if (first.type) {
-    const where = result.currentStep !== undefined ? `Step ${result.currentStep}${title ? ` (${title})` : ""} has a type error` : "A type error";
-    lines.push(color.bold(`${where}: ${first.type.file}:${first.type.line}:${first.type.column}`));
+    const where = `${first.type.file}:${first.type.line}:${first.type.column}`;
+    const key = result.currentStep === undefined ? "check.typeError" : title ? "check.typeError.stepTitled" : "check.typeError.step";
+    lines.push(color.bold(say(key, { n: result.currentStep ?? "", title: title ?? "", where })));
+    // The compiler's own words, as tsc gives them (in English).
     lines.push(`  ${first.type.message.replace(/\n/g, "\n  ")} (TS${first.type.code})`);
     lines.push(first.type.frame.replace(/^/gm, "  "));
   } else {
     if (result.currentStep !== undefined) {
-      lines.push(color.bold(`Fix step ${result.currentStep} first${title ? ` (${title})` : ""}${result.nextTodo?.location ? `, at ${result.nextTodo.location}` : ""}:`));
+      const location = result.nextTodo?.location;
+      const key = title ? (location ? "check.fixFirst.titledAt" : "check.fixFirst.titled") : location ? "check.fixFirst.at" : "check.fixFirst";
+      lines.push(color.bold(say(key, { n: result.currentStep, title: title ?? "", location: location ?? "" })));
     }
-    lines.push(color.bold(`Failing: ${first.test}`));
+    lines.push(color.bold(say("check.failing", { test: failureName(first, language) })));
     lines.push(first.message.replace(/^/gm, "  "));
   }
   const later = result.steps.filter((s) => s.n !== result.currentStep && (s.state === "failing" || s.state === "not done")).map((s) => s.n);
-  if (later.length > 0) lines.push(color.dim(`  (then: step${later.length > 1 ? "s" : ""} ${later.join(", ")})`));
+  if (later.length > 0) lines.push(color.dim(`  ${say(later.length > 1 ? "check.then.steps" : "check.then.step", { steps: later.join(", ") })}`));
   return lines.join("\n");
 }

@@ -1,6 +1,7 @@
 // Waiting for something that may never come (a message, a page marker that never advances),
 // bounded, so that a check ends with a sentence instead of a test-runner timeout.
 import { setTimeout as sleep } from "node:timers/promises";
+import { t } from "../i18n";
 
 export interface WaitOptions {
   /** Give up after this long (default 8 s: a check must end within 10 s of a wait that cannot succeed). */
@@ -35,8 +36,9 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await sleep(intervalMs);
   }
   const seconds = Math.round(timeoutMs / 100) / 10;
-  const because = lastError instanceof Error ? ` The last try failed with ${lastError.name}: ${lastError.message}` : "";
-  throw new WaitedTooLongError(`Waited ${seconds} s for ${what}; it never came.${because}`);
+  // In the learner's language (a test worker has it as WORKSHOP_LANG); `what` comes from the lesson's say(…).
+  const because = lastError instanceof Error ? ` ${t("check.wait.lastTry", { name: lastError.name, message: lastError.message })}` : "";
+  throw new WaitedTooLongError(`${t("check.wait.came", { seconds, what })}${because}`);
 }
 
 /**
@@ -48,7 +50,7 @@ export async function within<T>(what: string, promise: Promise<T>, options: { ti
   const timeoutMs = options.timeoutMs ?? 8000;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WaitedTooLongError(`Waited ${Math.round(timeoutMs / 100) / 10} s for ${what}; it never returned.`)), timeoutMs);
+    timer = setTimeout(() => reject(new WaitedTooLongError(t("check.wait.returned", { seconds: Math.round(timeoutMs / 100) / 10, what }))), timeoutMs);
   });
   try {
     return await Promise.race([promise, late]);

@@ -28,9 +28,9 @@ describe("check", { timeout: 180_000 }, () => {
     expect(run.stdout).toContain("Lesson 01-buckets: your exercise");
     expect(run.stdout).toContain("Lesson 02-queues: your exercise");
     expect(run.stdout).toContain("✗ 0 of 2 checks pass. (core 0/1 · stretch 0/1)");
-    expect(run.stdout).toContain("TODO 1: create the bucket with CreateBucketCommand");
+    expect(run.stdout, "named by lesson.json's step").toContain("Next thing to do: TODO 1: Create a bucket");
     expect(run.stdout).toContain("at lessons/01-buckets/exercise.ts:5");
-    expect(run.stdout).toContain("TODO 1: create the queue");
+    expect(run.stdout).toContain("Next thing to do: TODO 1: Create a queue");
     expect(run.stdout).toContain("0 of 2 lessons pass (your exercises).");
     expect(project.progress().lessons["01-buckets"]).toMatchObject({ status: "failing", step: 1, core: { passed: 0, total: 1 }, stretch: { passed: 0, total: 1 } });
     expect(project.progress().lessons["02-queues"].status).toBe("failing");

@@ -5,11 +5,12 @@
 import { runChecks, type CheckResult } from "../check";
 import { TypecheckThread } from "../check/typecheck-thread";
 import { ping, useEmulator, type Emulator } from "../emulator";
-import type { Lesson } from "../lessons";
+import { listLessons, type Lesson } from "../lessons";
 import type { LessonTarget } from "../testing";
 import { serveChecks } from "./handoff";
 import { recordCheck } from "./progress";
 import { saveCheckResults } from "../clients/run-report";
+import { lang, t, type Lang } from "../i18n";
 
 export class Checker {
   private emulator: Emulator | undefined;
@@ -20,7 +21,14 @@ export class Checker {
   private queue: Promise<unknown> = Promise.resolve();
   private server: { close(): void } | undefined;
 
-  constructor(emulator?: Emulator) {
+  /**
+   * `describe` words the emulator in a language, for the checks handed over by a process in
+   * another language than this one (`npm run emulator` knows its own emulator's words).
+   */
+  constructor(
+    emulator?: Emulator,
+    private readonly describe?: (language: Lang) => string,
+  ) {
     this.emulator = emulator;
   }
 
@@ -31,16 +39,16 @@ export class Checker {
 
   /** Takes the checks `npm run check` hands over, from now until stop(). */
   async serve(): Promise<void> {
-    this.server ??= await serveChecks((lessons, target, endpoint) => this.checkMany(lessons, target, endpoint)).catch(() => undefined);
+    this.server ??= await serveChecks((lessons, target, endpoint, language) => this.checkMany(lessons, target, endpoint, undefined, language)).catch(() => undefined);
   }
 
-  /** Several lessons in one run, after the checks already queued; nothing recorded (the asker records). */
-  checkMany(lessons: Lesson[], target: LessonTarget, endpoint?: string, chaos?: number): Promise<CheckResult[]> {
+  /** Several lessons in one run, after the checks already queued, in `language` (the asker's); nothing recorded (the asker records). */
+  checkMany(lessons: Lesson[], target: LessonTarget, endpoint?: string, chaos?: number, language: Lang = lang()): Promise<CheckResult[]> {
     const run = this.queue.then(async () => {
       const emulator: Emulator = endpoint
-        ? { kind: "endpoint", endpoint, description: `the emulator at ${endpoint} (AWS_ENDPOINT_URL)`, stop: async () => {} }
-        : await this.ensureEmulator();
-      return runChecks(lessons, { target, emulator, typecheck: process.env.WORKSHOP_TYPECHECK === "0" ? false : this.types, chaos });
+        ? { kind: "endpoint", endpoint, description: t("cli.checker.endpoint", { endpoint }, language), stop: async () => {} }
+        : await this.ensureEmulator().then((e) => (this.describe && language !== lang() ? { ...e, description: this.describe(language) } : e));
+      return runChecks(lessons, { target, emulator, typecheck: process.env.WORKSHOP_TYPECHECK === "0" ? false : this.types, chaos, lang: language });
     });
     this.queue = run.catch(() => {});
     return run;
@@ -61,8 +69,12 @@ export class Checker {
     return this.emulator;
   }
 
+  /** The session's own check, in the session's language now (the dashboard's l key switches it). */
   async check(lesson: Lesson): Promise<CheckResult> {
-    const [result] = await this.checkMany([lesson], "exercise", undefined, this.chaos);
+    const language = lang();
+    // Its texts (the steps' names) in the language of now, whatever it was when the lesson was read.
+    const now = listLessons(language).find((l) => l.slug === lesson.slug) ?? lesson;
+    const [result] = await this.checkMany([now], "exercise", undefined, this.chaos, language);
     await recordCheck(result);
     saveCheckResults([result]);
     return result;

@@ -1,12 +1,12 @@
 // The interactive dashboard, driven through a pseudo-terminal as a person would drive it:
 // key presses, a save that triggers a re-check, polling for file systems without file events,
 // the questions before reset and solution, and quitting with q and with Ctrl-C.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { spawn, type IPty } from "@lydell/node-pty";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { FIXTURE_LESSONS, makeProject, waitForText, type Project } from "./fixture";
+import { FIXTURE_LESSONS, FIXTURE_SPANISH, makeProject, waitForText, type Project } from "./fixture";
 
 let project: Project;
 beforeAll(() => {
@@ -66,13 +66,13 @@ describe("the dashboard in a terminal", { timeout: 180_000 }, () => {
     project.cli(["reset", "01", "--yes"]);
     const screen = openDashboard();
     try {
-      let at = await screen.waitFor(/TODO 1: create the bucket with CreateBucketCommand/);
+      let at = await screen.waitFor(/TODO 1: Create a bucket/);
       const first = screen.text();
       expect(first).toMatch(/0\/2 lessons done/);
       expect(first).toMatch(/▸ 01 +buckets +Buckets/);
       expect(first).toMatch(/02 +queues +Queues +· not started/);
       expect(first).toContain("at lessons/01-buckets/exercise.ts:5");
-      expect(first).toMatch(/n next +p previous +h hint +c check now +r reset +s solution +x chaos +q quit/);
+      expect(first).toMatch(/n next +p previous +h hint +c check now +r reset +s solution +x chaos +l Español +q quit/);
 
       screen.press("h");
       at = await screen.waitFor(new RegExp(`Hint 1 of 2: ${FIXTURE_LESSONS["01-buckets"].meta.todos[0].hints[0]}`), at);
@@ -85,7 +85,7 @@ describe("the dashboard in a terminal", { timeout: 180_000 }, () => {
 
       screen.press("n");
       at = await screen.waitFor(/Lesson 02 · Queues/, at);
-      at = await screen.waitFor(/TODO 1: create the queue/, at);
+      at = await screen.waitFor(/TODO 1: Create a queue/, at);
 
       screen.press("q");
       expect(await within(screen.exit, 20_000, "quitting")).toBe(0);
@@ -103,12 +103,12 @@ describe("the dashboard in a terminal", { timeout: 180_000 }, () => {
   test("polls when asked, checks on a key press, asks before solution and reset, and quits on Ctrl-C", async () => {
     const screen = openDashboard({ WORKSHOP_POLL: "1", PAGER: "cat" });
     try {
-      let at = await screen.waitFor(/TODO 1: create the queue/);
+      let at = await screen.waitFor(/TODO 1: Create a queue/);
       expect(screen.text()).toMatch(/polling every 0\.5 s \(WORKSHOP_POLL=1\)/);
 
       screen.press("c");
       at = await screen.waitFor(/Checking lessons\/02-queues\/exercise\.ts/, at);
-      at = await screen.waitFor(/TODO 1: create the queue/, at);
+      at = await screen.waitFor(/TODO 1: Create a queue/, at);
 
       screen.press("s");
       at = await screen.waitFor(/Show the reference solution of the TODO you are on \(lesson 02\)\? .*\[y\/N\]/, at);
@@ -137,11 +137,56 @@ describe("the dashboard in a terminal", { timeout: 180_000 }, () => {
       const backup = /Your version is in (\S+\.ts)\./.exec(screen.text().slice(at - 300))![1];
       expect(readFileSync(join(project.root, backup), "utf8")).toBe(FIXTURE_LESSONS["02-queues"].solution);
       expect(readFileSync(project.exercise("02-queues"), "utf8")).toBe(FIXTURE_LESSONS["02-queues"].exercise);
-      at = await screen.waitFor(/TODO 1: create the queue/, at);
+      at = await screen.waitFor(/TODO 1: Create a queue/, at);
 
       screen.press("\x03");
       expect(await within(screen.exit, 20_000, "Ctrl-C")).toBe(0);
       expect(project.progress().lessons["02-queues"].status).toBe("failing");
+    } finally {
+      screen.pty.kill();
+    }
+  });
+
+  test("in Spanish (WORKSHOP_LANG=es): the first screen, a failing step's own message; l switches to English, and the next check's messages follow", async () => {
+    // Lesson 02 untouched and current; lesson 01 with step 2 broken (its test's message is say(…)).
+    project.cli(["reset", "02", "--yes"]);
+    writeFileSync(project.exercise("01-buckets"), FIXTURE_LESSONS["01-buckets"].solution.replace("return Buckets.map((b) => b.Name!);", "return [];"));
+    const progressFile = join(project.root, ".workshop", "progress.json");
+    writeFileSync(progressFile, JSON.stringify({ ...project.progress(), current: "02-queues" }));
+    const screen = openDashboard({ WORKSHOP_LANG: "es" });
+    try {
+      let at = await screen.waitFor(new RegExp(`Lo próximo: TODO 1: ${FIXTURE_SPANISH["02-queues"].steps[0]}`));
+      const first = screen.text();
+      expect(first).toMatch(/\d\/2 lecciones hechas/);
+      expect(first).toContain(`Lección 02 · ${FIXTURE_SPANISH["02-queues"].title}`);
+      expect(first).toContain(FIXTURE_SPANISH["02-queues"].summary);
+      expect(first).toContain("Editá lessons/02-queues/exercise.ts, guardá y se verifica");
+      expect(first).toContain("en lessons/02-queues/exercise.ts:5");
+      expect(first).toMatch(/n siguiente +p anterior +h pista +c verificar ahora +r restablecer +s solución +x caos +l English +q salir/);
+      expect(first, "no English on the first screen").not.toMatch(/Next thing to do|lessons done|check now|not started/);
+
+      screen.press("r");
+      at = await screen.waitFor(/¿Volver a poner el lessons\/02-queues\/exercise\.ts original\?.*\[s\/N\]/, at);
+      screen.press("n");
+      at = await screen.waitFor(/No se cambió nada\./, at);
+
+      // Lesson 01: its step 2 fails with the test's own words, in Spanish (the test worker's say).
+      screen.press("1");
+      at = await screen.waitFor(new RegExp(`Arreglá primero el paso 2 \\(${FIXTURE_SPANISH["01-buckets"].steps[1]}\\)`), at);
+      at = await screen.waitFor(/Falla: paso 2: listBucketNames lista el bucket nuevo/, at);
+      at = await screen.waitFor(/el emulador tiene:/, at);
+
+      // l: English now, this screen and the next check (its workers get the new WORKSHOP_LANG).
+      screen.press("l");
+      at = await screen.waitFor(/Language: English\. Press l for Spanish\./, at);
+      at = await screen.waitFor(/Fix step 2 first \(List the buckets\)/, at);
+      at = await screen.waitFor(/Failing: step 2: listBucketNames lists the new bucket/, at);
+      at = await screen.waitFor(/the emulator holds:/, at);
+      at = await screen.waitFor(/x chaos +l Español +q quit/, at);
+
+      screen.press("q");
+      expect(await within(screen.exit, 20_000, "quitting")).toBe(0);
+      expect(screen.text().slice(at)).toContain("Your progress is saved");
     } finally {
       screen.pty.kill();
     }

@@ -7,7 +7,8 @@ import ora, { type Ora } from "ora";
 import { onSetupProgress } from "../emulator/moto";
 import { listLessons, rel, type Lesson } from "../lessons";
 import { Checker, Serialized } from "./checker";
-import { describeHints, nextHint } from "./hint";
+import { describeHints, nextHint, readmeOf } from "./hint";
+import { lang, setLang, t, type Lang, type MessageKey } from "../i18n";
 import { currentLesson, lessonStatus, readProgress, setCurrent, type Progress } from "./progress";
 import { resetLesson } from "./reset";
 import { page } from "./pager";
@@ -54,16 +55,21 @@ function compactTable(lessons: Lesson[], progress: Progress, current: string): s
   return lessons.map((l) => (l.slug === current ? pc.bold(pc.cyan(`▸${mark[lessonStatus(progress, l.slug)]}${l.number}`)) : `${mark[lessonStatus(progress, l.slug)]}${l.number}`)).join(" ");
 }
 
+/** The key legend, in order; each label is read in the current language when drawn. */
 const KEYS = [
-  ["n", "next"],
-  ["p", "previous"],
-  ["h", "hint"],
-  ["c", "check now"],
-  ["r", "reset"],
-  ["s", "solution"],
-  ["x", "chaos"],
-  ["q", "quit"],
-] as const;
+  ["n", "dashboard.key.next"],
+  ["p", "dashboard.key.previous"],
+  ["h", "dashboard.key.hint"],
+  ["c", "dashboard.key.check"],
+  ["r", "dashboard.key.reset"],
+  ["s", "dashboard.key.solution"],
+  ["x", "dashboard.key.chaos"],
+  ["l", "dashboard.key.lang"], // the other language's name: "l Español", "l English"
+  ["q", "dashboard.key.quit"],
+] as const satisfies ReadonlyArray<readonly [string, MessageKey]>;
+
+/** The language the l key switches to. */
+const other = (language: Lang): Lang => (language === "es" ? "en" : "es");
 
 export async function runDashboard(options: DashboardOptions = {}): Promise<number> {
   const out = process.stdout;
@@ -73,7 +79,7 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
 
   let lessons = listLessons();
   if (lessons.length === 0) {
-    console.log("There are no lessons yet: lessons/ has no NN-slug folders.");
+    console.log(t("cli.noLessonFolders"));
     return 0;
   }
   let lesson = options.lesson ?? currentLesson(lessons, readProgress())!;
@@ -93,7 +99,8 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
   process.on("exit", restoreTerminal);
 
   function keysLine(): string {
-    const keys = KEYS.map(([key, label]) => `${pc.bold(pc.cyan(key))} ${label}`).join("  ");
+    const to = t("lang.name", {}, other(lang()));
+    const keys = KEYS.map(([key, label]) => `${pc.bold(pc.cyan(key))} ${t(label, { lang: to })}`).join("  ");
     return keys;
   }
 
@@ -103,37 +110,39 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
     spinner?.stop();
     spinner = undefined;
     lessons = listLessons();
+    // The lesson's texts in the language of now (the l key may have switched it).
+    lesson = lessons.find((l) => l.slug === lesson.slug) ?? lesson;
     const progress = readProgress();
     const columns = out.columns || 100;
     const rows = out.rows || 40;
     const titleWidth = Math.max(16, Math.min(44, columns - 50));
     const inRoom = joinedRoom();
-    const header = [pc.bold("No toca BOTÓN") + (inRoom ? pc.cyan(` · in room ${inRoom.code} as ${inRoom.name}`) : pc.dim(" · learn AWS from TypeScript against a local emulator")), progressBar(countDone(lessons, progress), lessons.length), ""];
+    const header = [pc.bold("No toca BOTÓN") + (inRoom ? pc.cyan(` · ${t("dashboard.inRoom", { code: inRoom.code, name: inRoom.name })}`) : pc.dim(` · ${t("cli.tagline")}`)), progressBar(countDone(lessons, progress), lessons.length), ""];
     let table = [...statusTable(lessons, progress, lesson.slug, titleWidth), ""];
     let intro = [
-      pc.bold(`Lesson ${lesson.number} · ${lesson.title}`),
+      pc.bold(t("cli.lesson.heading", { number: lesson.number, title: lesson.title })),
       ...(lesson.summary ? [pc.dim(clip(lesson.summary, columns - 1))] : []),
       // Wrapped, never cut: the file and the README's path must stay whole.
-      pc.dim(wrap(`Edit ${rel(lesson.exercise)}, save, and it is checked · the lesson: ${rel(join(lesson.dir, "README.md"))}`, columns - 1)),
+      pc.dim(wrap(t("dashboard.edit", { file: rel(lesson.exercise), readme: readmeOf(lesson) }), columns - 1)),
       "",
     ];
     let body = [...(verdict && !checks.busy ? [verdict, ""] : []), ...(extra ? [extra, ""] : [])].flatMap((b) => b.split("\n"));
     const footer = [
-      mode.kind === "confirm" ? pc.bold(pc.yellow(`${mode.question} [y/N]`)) : keysLine(),
-      pc.dim(wrap(`${describeWatchMode(mode0)}${mode0.poll ? "" : " (a save not seen? press c, or start with --poll)"}${checker.description ? ` · ${checker.description}` : ""}`, columns - 1)),
+      mode.kind === "confirm" ? pc.bold(pc.yellow(`${mode.question} ${t("dashboard.yesNo")}`)) : keysLine(),
+      pc.dim(wrap(`${describeWatchMode(mode0)}${mode0.poll ? "" : ` ${t("dashboard.saveNotSeen")}`}${checker.description ? ` · ${checker.description}` : ""}`, columns - 1)),
     ];
     // A small terminal: fold the table into one line, then drop the summary, then cut the verdict short.
     const room = rows - 1 - (checks.busy ? 1 : 0);
     const fits = () => height([...header, ...table, ...intro, ...body, ...footer], columns) <= room;
     if (!fits()) table = [compactTable(lessons, progress, lesson.slug), ""];
     if (!fits() && lesson.summary) intro = intro.filter((_, i) => i !== 1);
-    while (!fits() && body.length > 1) body = [...body.slice(0, -2), pc.dim("… (a taller window shows the rest; `npm start -- check` prints it all)")];
+    while (!fits() && body.length > 1) body = [...body.slice(0, -2), pc.dim(t("dashboard.cut"))];
     const lines = [...header, ...table, ...intro, ...body, ...footer];
     // Home, clear, draw: one write, so the screen does not flicker.
     out.write("\x1b[?25l\x1b[H\x1b[2J" + lines.join("\n") + "\n");
     if (checks.busy) {
       spinner = ora({
-        text: setupText ?? (checker.description ? `Checking ${rel(lesson.exercise)}…` : `Starting the emulator and checking ${rel(lesson.exercise)}…`),
+        text: setupText ?? (checker.description ? t("cli.check.checking", { file: rel(lesson.exercise) }) : t("dashboard.starting", { file: rel(lesson.exercise) })),
         stream: out,
         discardStdin: false,
         isEnabled: Boolean(out.isTTY),
@@ -148,11 +157,11 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
       const result = await checker.check(target);
       if (result.lesson === lesson.slug) {
         // The first line names file and emulator, which the screen already shows.
-        verdict = describeVerdict(result, () => `press ${pc.bold("n")}`).split("\n").slice(1).join("\n");
+        verdict = describeVerdict(result, () => t("dashboard.pressN", { key: pc.bold("n") })).split("\n").slice(1).join("\n");
         if (result.ok) extra = "";
       }
     } catch (err) {
-      if (target.slug === lesson.slug) verdict = `${describeCheckError(err)}\nFix it, then press ${pc.bold("c")} to check again.`;
+      if (target.slug === lesson.slug) verdict = `${describeCheckError(err)}\n${t("dashboard.fixThenCheck", { key: pc.bold("c") })}`;
     }
   }, () => quitting);
 
@@ -188,7 +197,7 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
     restoreTerminal();
     stdin.pause();
     const progress = readProgress();
-    out.write(`\n${progressBar(countDone(lessons, progress), lessons.length)}. Your progress is saved; \`npm start\` picks up where you left off.\n`);
+    out.write(`\n${progressBar(countDone(lessons, progress), lessons.length)}. ${t("dashboard.bye")}\n`);
     await checker.stop().catch(() => {});
     finish(0);
   }
@@ -199,9 +208,9 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
     if (mode.kind === "confirm") {
       const { onYes } = mode;
       mode = { kind: "normal" };
-      if (name === "y") await onYes();
+      if (name === "y" || (name === "s" && lang() === "es")) await onYes();
       else {
-        extra = pc.dim("Nothing was changed.");
+        extra = pc.dim(t("cli.nothingChanged"));
         render();
       }
       return;
@@ -217,7 +226,7 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
         stdin.off("keypress", onKeypress);
         out.write("\x1b[H\x1b[2J\x1b[?25h");
         try {
-          await page(`${pc.bold(`Lesson ${lesson.number} · ${lesson.title}: your exercise and the reference solution`)}\n${describeSolution(lesson)}`, out);
+          await page(`${pc.bold(t("dashboard.solution.wholeTitle", { number: lesson.number, title: lesson.title }))}\n${describeSolution(lesson)}`, out);
         } catch (err) {
           extra = pc.red((err as Error).message);
         }
@@ -256,19 +265,26 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
       case "x": {
         // Chaos on or off for the next checks (a new seed each time it is turned on): workshop/clients/chaos.ts.
         checker.chaos = checker.chaos === undefined ? Math.floor(Math.random() * 1_000_000) + 2 : undefined;
-        extra = checker.chaos === undefined ? pc.dim("Chaos is off.") : pc.yellow(`Chaos is on (seed ${checker.chaos}): checks now meet throttling, 5xx answers, timeouts and latency, as on AWS. Press x again to turn it off.`);
+        extra = checker.chaos === undefined ? pc.dim(t("dashboard.chaos.off")) : pc.yellow(t("dashboard.chaos.on", { seed: checker.chaos }));
+        return check();
+      }
+      case "l": {
+        // The other language, now: this screen, and the next check (its test workers get WORKSHOP_LANG).
+        setLang(other(lang()));
+        extra = pc.dim(t("lang.switched", { key: "l" }));
+        render();
         return check();
       }
       case "r": {
         mode = {
           kind: "confirm",
-          question: `Put back the untouched ${rel(lesson.exercise)}? Your version is kept in .workshop/backups/.`,
+          question: t("cli.reset.ask", { file: rel(lesson.exercise) }),
           onYes: async () => {
             try {
               const outcome = await resetLesson(lesson);
               extra = outcome.unchanged
-                ? "Your exercise is already the untouched one: nothing to reset."
-                : pc.green(`Reset to the untouched exercise.`) + (outcome.backup ? ` Your version is in ${outcome.backup}.` : "");
+                ? t("dashboard.reset.unchanged")
+                : pc.green(t("dashboard.reset.done")) + (outcome.backup ? ` ${t("dashboard.reset.backup", { backup: outcome.backup })}` : "");
             } catch (err) {
               extra = pc.red((err as Error).message);
             }
@@ -282,13 +298,13 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
       case "s": {
         mode = {
           kind: "confirm",
-          question: `Show the reference solution of the TODO you are on (lesson ${lesson.number})? Trying a hint first (h) teaches more.`,
+          question: t("dashboard.solution.ask", { number: lesson.number }),
           onYes: () => {
             try {
               const { text, whole } = describeStepSolution(lesson);
               spinner?.stop();
-              const keys = whole ? "Press any key to go back to the dashboard." : `Press ${pc.bold("a")} for the whole file's difference from yours, any other key to go back to the dashboard.`;
-              out.write(`\x1b[H\x1b[2J${pc.bold(`Lesson ${lesson.number} · ${lesson.title}: the reference solution`)}\n\n${text}\n\n${pc.dim(keys)}\n`);
+              const keys = whole ? t("dashboard.solution.back") : t("dashboard.solution.keys", { key: pc.bold("a") });
+              out.write(`\x1b[H\x1b[2J${pc.bold(t("dashboard.solution.title", { number: lesson.number, title: lesson.title }))}\n\n${text}\n\n${pc.dim(keys)}\n`);
               mode = { kind: "pager", whole };
             } catch (err) {
               extra = pc.red((err as Error).message);
@@ -323,7 +339,7 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
   let setupText: string | undefined;
   const stopSetupProgress = onSetupProgress((text) => {
     setupText = /^moto is installed/.test(text) ? undefined : text;
-    if (spinner) spinner.text = setupText ?? `Checking ${rel(lesson.exercise)}…`;
+    if (spinner) spinner.text = setupText ?? t("cli.check.checking", { file: rel(lesson.exercise) });
   });
   process.once("exit", stopSetupProgress);
 

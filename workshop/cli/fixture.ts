@@ -48,7 +48,7 @@ const SOLUTION_01 = EXERCISE_01.replace(
 
 const TEST_01 = `import { CreateBucketCommand, HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, expect, test } from "vitest";
-import { createClient, loadLesson, uniqueName } from "../../workshop/testing";
+import { createClient, loadLesson, say, uniqueName } from "../../workshop/testing";
 
 const lesson = await loadLesson<typeof import("./exercise")>("01-buckets");
 const s3 = createClient(S3Client);
@@ -65,11 +65,11 @@ test("step 1: createBucket creates the bucket", async () => {
   await s3.send(new HeadBucketCommand({ Bucket: bucket }));
 });
 
-test("step 2: listBucketNames lists the new bucket", async () => {
+test(say("step 2: listBucketNames lists the new bucket", "step 2: listBucketNames lista el bucket nuevo"), async () => {
   // Made with the SDK itself, so that this step's test fails only because of this step.
   await s3.send(new CreateBucketCommand({ Bucket: listed }));
   const names = await lesson.listBucketNames(s3);
-  expect(names, \`the emulator holds: \${names.join(", ")}\`).toContain(listed);
+  expect(names, say(\`the emulator holds: \${names.join(", ")}\`, \`el emulador tiene: \${names.join(", ")}\`)).toContain(listed);
 });
 `;
 
@@ -139,6 +139,34 @@ export const FIXTURE_LESSONS = {
 
 export type FixtureSlug = keyof typeof FIXTURE_LESSONS;
 
+/** The fixture lessons' texts in Spanish: lesson.json holds each text as { en, es }. */
+export const FIXTURE_SPANISH: Record<FixtureSlug, { title: string; summary: string; steps: string[]; hints: string[][] }> = {
+  "01-buckets": {
+    title: "Buckets en español",
+    summary: "Crear y listar buckets",
+    steps: ["Crear un bucket", "Listar los buckets"],
+    hints: [["Mirá CreateBucketCommand.", "Mandalo con s3.send y el nombre del bucket como Bucket."], ["ListBucketsCommand devuelve Buckets: quedate con el Name de cada uno."]],
+  },
+  "02-queues": {
+    title: "Colas",
+    summary: "Crear una cola",
+    steps: ["Crear una cola"],
+    hints: [["Mirá CreateQueueCommand."]],
+  },
+};
+
+/** A fixture's lesson.json: its English texts beside their Spanish. */
+function bilingualMeta(slug: FixtureSlug): unknown {
+  const { meta } = FIXTURE_LESSONS[slug];
+  const es = FIXTURE_SPANISH[slug];
+  return {
+    ...meta,
+    title: { en: meta.title, es: es.title },
+    summary: { en: meta.summary, es: es.summary },
+    todos: meta.todos.map((todo, i) => ({ ...todo, step: { en: todo.step, es: es.steps[i] }, hints: todo.hints.map((hint, j) => ({ en: hint, es: es.hints[i][j] })) })),
+  };
+}
+
 export interface Project {
   root: string;
   exercise(slug: FixtureSlug): string;
@@ -182,7 +210,7 @@ export function makeProject(options: { git?: boolean } = {}): Project {
   for (const [slug, lesson] of Object.entries(FIXTURE_LESSONS)) {
     mkdirSync(join(root, "lessons", slug), { recursive: true });
     mkdirSync(join(root, "solutions", slug), { recursive: true });
-    writeFileSync(join(root, "lessons", slug, "lesson.json"), JSON.stringify(lesson.meta, null, 2) + "\n");
+    writeFileSync(join(root, "lessons", slug, "lesson.json"), JSON.stringify(bilingualMeta(slug as FixtureSlug), null, 2) + "\n");
     writeFileSync(join(root, "lessons", slug, "exercise.ts"), lesson.exercise);
     writeFileSync(join(root, "lessons", slug, `${slug}.test.ts`), lesson.test);
     writeFileSync(join(root, "lessons", slug, "README.md"), `# ${lesson.meta.title}\n`);

@@ -12,6 +12,7 @@ import type { CheckResult } from "../check/verdict";
 import { findLesson, type Lesson } from "../lessons";
 import { STATE_DIR } from "../paths";
 import type { LessonTarget } from "../testing";
+import { langFrom, type Lang } from "../i18n";
 
 export const CHECKER_FILE = join(STATE_DIR, "checker.json");
 
@@ -26,9 +27,11 @@ export interface CheckRequest {
   target: LessonTarget;
   /** The caller's AWS_ENDPOINT_URL, if it set one: the check runs against that. */
   endpoint?: string;
+  /** The asker's language: the verdict and the tests' messages come back in it, not in the server's. */
+  lang?: Lang;
 }
 
-export type RunChecks = (lessons: Lesson[], target: LessonTarget, endpoint?: string) => Promise<CheckResult[]>;
+export type RunChecks = (lessons: Lesson[], target: LessonTarget, endpoint: string | undefined, language: Lang) => Promise<CheckResult[]>;
 
 /** Serves checks until close(). Only one process serves at a time: a later one leaves the first in place. */
 export async function serveChecks(run: RunChecks): Promise<{ close(): void } | undefined> {
@@ -46,7 +49,9 @@ export async function serveChecks(run: RunChecks): Promise<{ close(): void } | u
       void (async () => {
         try {
           const request = JSON.parse(body) as CheckRequest;
-          const results = await run(request.lessons.map(findLesson), request.target, request.endpoint);
+          // An asker that names no language (an older client) gets English, as WORKSHOP_LANG=en would.
+          const language = langFrom({ WORKSHOP_LANG: request.lang ?? "en" });
+          const results = await run(request.lessons.map((slug) => findLesson(slug, language)), request.target, request.endpoint, language);
           res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(results));
         } catch (err) {
           res.writeHead(500, { "content-type": "text/plain" }).end(err instanceof Error ? err.message : String(err));

@@ -2,7 +2,10 @@
 // answer. The hints live in the lesson's lesson.json (todos[].hints); how many of each TODO's
 // were shown lives in the progress file. The current TODO is the step the last check named
 // (the lowest-numbered one that fails or is not done), or the first TODO before any check.
-import { todoMeta, type Lesson, type TodoMeta } from "../lessons";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { lang, t } from "../i18n";
+import { rel, todoMeta, type Lesson, type TodoMeta } from "../lessons";
 import { readProgress, updateProgress, type LessonProgress } from "./progress";
 import { pc, wrap } from "./ui";
 
@@ -73,20 +76,27 @@ export async function forgetHints(lesson: Lesson): Promise<void> {
   });
 }
 
+/** The lesson's README in the learner's language (README.es.md in Spanish, when the lesson has one). */
+export function readmeOf(lesson: Pick<Lesson, "dir">): string {
+  const spanish = join(lesson.dir, "README.es.md");
+  return rel(lang() === "es" && existsSync(spanish) ? spanish : join(lesson.dir, "README.md"));
+}
+
 /** The hints in words, wrapped at word boundaries to `width` columns. */
 export function describeHints(lesson: Lesson, view: HintView, width = 80): string {
-  if (view.allPass) return `Every step of lesson ${lesson.number} passes: no hint needed. Run it as a demo: npx tsx lessons/${lesson.slug}/exercise.ts`;
-  const about = view.todo ? `TODO ${view.todo.n} (${view.todo.step})` : `lesson ${lesson.number}`;
-  if (view.total === 0) return wrap(`There are no hints for ${about}. The lesson's README (lessons/${lesson.slug}/README.md) explains the step.`, width);
-  const lines: string[] = [pc.dim(`Hints for ${about}:`)];
+  if (view.allPass) return t("cli.hint.allPass", { number: lesson.number, file: `lessons/${lesson.slug}/exercise.ts` });
+  const about = view.todo ? t("cli.hint.aboutTodo", { n: view.todo.n, step: view.todo.step }) : t("cli.hint.aboutLesson", { number: lesson.number });
+  if (view.total === 0) return wrap(t("cli.hint.none", { about, readme: readmeOf(lesson) }), width);
+  const lines: string[] = [pc.dim(t("cli.hint.for", { about }))];
   view.shown.forEach((hint, i) => {
-    const label = `Hint ${i + 1} of ${view.total}:`;
+    const label = t("cli.hint.label", { i: i + 1, total: view.total });
     const newest = i === view.shown.length - 1 && !view.usedUp;
     lines.push(wrap(newest ? `${pc.bold(pc.yellow(label))} ${hint}` : pc.dim(`${label} ${hint}`), width, "  "));
   });
-  const solution = `\`npm start -- solution ${lesson.number}\` shows ${view.todo ? `step ${view.todo.n}'s` : "the"} reference solution.`;
-  if (view.usedUp) lines.push(wrap(pc.yellow(`The hints for ${about} are used up: all ${view.total} are above. ${solution}`), width));
-  else if (view.last) lines.push(wrap(pc.dim(`That is the last hint for ${about}. ${solution}`), width));
-  else lines.push(pc.dim(`Stuck still? Ask again for hint ${view.shown.length + 1}.`));
+  const command = `npm start -- solution ${lesson.number}`;
+  const solution = view.todo ? t("cli.hint.solutionStep", { command, n: view.todo.n }) : t("cli.hint.solution", { command });
+  if (view.usedUp) lines.push(wrap(pc.yellow(`${t("cli.hint.usedUp", { about, total: view.total })} ${solution}`), width));
+  else if (view.last) lines.push(wrap(pc.dim(`${t("cli.hint.last", { about })} ${solution}`), width));
+  else lines.push(pc.dim(t("cli.hint.more", { next: view.shown.length + 1 })));
   return lines.join("\n");
 }

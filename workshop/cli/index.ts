@@ -21,19 +21,27 @@ import { assertStateWritable, clearSharedState, EmulatorSetupError, pidAlive, pi
 import { listLessons, rel, UnknownLessonError } from "../lessons";
 import { realAwsAllowed, UnsafeTargetError } from "../clients/safety";
 import { SHARED_EMULATOR_FILE } from "../paths";
+import { t, type Lang } from "../i18n";
+
+const HELP_TITLES: Record<string, string> = {
+  "Usage:": t("cli.help.usage"),
+  "Options:": t("cli.help.options"),
+  "Commands:": t("cli.help.commands"),
+  "Arguments:": t("cli.help.arguments"),
+};
 
 const program = new Command()
   .name("npm start --")
-  .description("No toca BOTÓN: learn AWS from TypeScript against a local emulator.")
+  .description(`No toca BOTÓN: ${t("cli.tagline")}.`)
   .enablePositionalOptions()
-  .showHelpAfterError("(`npm start -- --help` lists the commands)")
-  .addHelpText(
-    "after",
-    "\nWithout a command, `npm start` opens the dashboard in a terminal (the status table in a pipe or CI).\n" +
-      "A lesson is named by number or slug (04, 04-s3, s3); without one, the current lesson.",
-  );
+  .showHelpAfterError(t("cli.help.afterError"))
+  .addHelpText("after", `\n${t("cli.help.after")}`)
+  // Commander's own words in --help, in the learner's language (every command made below inherits them).
+  .helpOption("-h, --help", t("cli.help.option"))
+  .helpCommand("help [command]", t("cli.help.command"))
+  .configureHelp({ styleTitle: (title) => HELP_TITLES[title] ?? title });
 
-const LESSON_ARG = ["[lesson]", "lesson number or slug, e.g. 04 or 04-s3 (default: the current lesson)"] as const;
+const LESSON_ARG = ["[lesson]", t("cli.arg.lesson")] as const;
 
 function printStatus(): void {
   const lessons = listLessons();
@@ -43,12 +51,12 @@ function printStatus(): void {
 
 // No subcommand: the dashboard.
 program
-  .option("--poll", "poll for saves instead of waiting for file events (WSL2, mounted folders); or WORKSHOP_POLL=1")
+  .option("--poll", t("cli.opt.poll"))
   .allowExcessArguments(true)
   .action(async (opts: { poll?: boolean }, command: Command) => {
     if (command.args.length > 0) {
       const names = program.commands.map((c) => c.name());
-      command.error(`error: unknown command '${command.args[0]}'. The commands are: ${names.join(", ")}.`);
+      command.error(t("cli.unknownCommand", { command: command.args[0], commands: names.join(", ") }));
     }
     // Without a terminal (CI, `npm start | cat`) there is nothing to interact with: print the table.
     if (!process.stdout.isTTY || !process.stdin.isTTY) return printStatus();
@@ -58,8 +66,8 @@ program
 
 program
   .command("list")
-  .description("list the lessons with your progress")
-  .option("--json", "print the lessons and their status as JSON")
+  .description(t("cli.cmd.list"))
+  .option("--json", t("cli.opt.listJson"))
   .action((opts: { json?: boolean }) => {
     if (!opts.json) return printStatus();
     const lessons = listLessons();
@@ -74,15 +82,15 @@ program
 
 program
   .command("check")
-  .description("run a lesson's tests and type check against your exercise (exit 0 only when everything passes)")
-  .argument("[lessons...]", "lesson numbers or slugs, e.g. 04 or 04-s3 5 (default: the current lesson)")
-  .option("--solution", "check the reference solution instead of your exercise")
-  .option("--all", "check every lesson, in one test run (with --solution: does every solution still pass?)")
-  .option("--json", "print the result as JSON")
-  .option("--chaos [seed]", "meet what AWS does: throttling, 5xx, timeouts, latency, partial failures, stale reads (a seed replays the same faults)")
-  .option("-y, --yes", "with WORKSHOP_REAL_AWS=1: do not ask before spending")
+  .description(t("cli.cmd.check"))
+  .argument("[lessons...]", t("cli.arg.lessons"))
+  .option("--solution", t("cli.opt.solution"))
+  .option("--all", t("cli.opt.checkAll"))
+  .option("--json", t("cli.opt.json"))
+  .option("--chaos [seed]", t("cli.opt.chaos"))
+  .option("-y, --yes", t("cli.opt.yesSpend"))
   .action(async (refs: string[], opts: { solution?: boolean; all?: boolean; json?: boolean; chaos?: boolean | string; yes?: boolean }) => {
-    if (opts.all && refs.length > 0) throw new CliError("Name lessons or use --all, not both.");
+    if (opts.all && refs.length > 0) throw new CliError(t("cli.check.allAndNames"));
     const lessons = opts.all ? listLessons() : refs.length > 0 ? [...new Map(refs.map((ref) => resolveLesson(ref)).map((l) => [l.slug, l])).values()] : [resolveLesson()];
     if (realAwsAllowed() && !process.env.AWS_ENDPOINT_URL) {
       const { confirmSpend, SpendRefused } = await import("../clients/spend");
@@ -94,19 +102,19 @@ program
     }
     const { chaosSeed } = await import("../clients/run-report");
     const chaos = chaosSeed(opts.chaos);
-    if (chaos !== undefined && !opts.json) console.error(pc.yellow(`Chaos: seed ${chaos} (replay with --chaos=${chaos})`));
-    if (lessons.length === 0) throw new CliError("There are no lessons yet: lessons/ has no NN-slug folders.");
+    if (chaos !== undefined && !opts.json) console.error(pc.yellow(t("cli.check.chaos", { seed: chaos })));
+    if (lessons.length === 0) throw new CliError(t("cli.noLessonFolders"));
     const target = opts.solution ? "solution" : "exercise";
     const many = lessons.length > 1;
-    const what = many ? `${lessons.length} lessons` : rel(target === "solution" ? lessons[0].solution : lessons[0].exercise);
-    const spinner = ora({ text: `Checking ${what}…`, stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
+    const spinnerText = many ? t("cli.check.checkingMany", { n: lessons.length }) : t("cli.check.checking", { file: rel(target === "solution" ? lessons[0].solution : lessons[0].exercise) });
+    const spinner = ora({ text: spinnerText, stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
     const { runChecksHere } = await import("./remote");
     const results = await runChecksHere(lessons, target, spinner, chaos);
     const { saveCheckResults } = await import("../clients/run-report");
     saveCheckResults(results);
     if (target === "exercise") for (const result of results) await recordCheck(result);
     else if (joinedRoom()) for (const result of results) await (await import("../classroom/attendee")).reportCheck(result); // the room's page sees solution checks too
-    const { describeCheck } = await import("../check/verdict");
+    const { describeCheck, failureName, localizeTestName } = await import("../check/verdict");
     if (!many) {
       const [result] = results;
       console.log(opts.json ? JSON.stringify(result, null, 2) : describeCheck(result, pc));
@@ -115,7 +123,8 @@ program
     } else if (opts.all) {
       for (const r of results) {
         const count = `${r.passed}/${r.passed + r.failed}`.padEnd(7);
-        const why = r.ok ? "" : r.loadError ? pc.red(r.loadError.split("\n")[0]) : r.nextTodo ? `next: TODO ${r.nextTodo.n}${r.nextTodo.location ? ` at ${r.nextTodo.location}` : ""}` : pc.red(r.first?.test ?? r.failures[0]?.test ?? "failed");
+        const failure = r.first ?? r.failures[0];
+        const why = r.ok ? "" : r.loadError ? pc.red(r.loadError.split("\n")[0]) : r.nextTodo ? t(r.nextTodo.location ? "cli.check.nextAt" : "cli.check.nextTodo", { n: r.nextTodo.n, location: r.nextTodo.location ?? "" }) : pc.red(failure ? failureName(failure) : t("check.failedNoMessage"));
         console.log(`${r.ok ? pc.green("✓") : pc.red("✗")} ${r.lesson.padEnd(24)} ${count} ${why}`);
       }
     } else {
@@ -123,14 +132,14 @@ program
     }
     if (many && !opts.json) {
       const passing = results.filter((r) => r.ok).length;
-      console.log(`\n${passing} of ${results.length} lessons pass (${target === "solution" ? "reference solutions" : "your exercises"}).`);
+      console.log(`\n${t(target === "solution" ? "cli.check.summarySolutions" : "cli.check.summaryExercises", { passing, total: results.length })}`);
       const { costLine } = await import("../clients/cost");
       for (const r of results) if (r.cost) console.log(pc.dim(`${r.lesson}: ${costLine(r.cost)}`));
       if (chaos !== undefined) {
         const { describeFault } = await import("../clients/faults");
         const { sortFaults } = await import("../clients/run-report");
-        const faults = results.flatMap((r) => sortFaults(r.chaos?.faults ?? []).map((f) => `  ${r.lesson}: ${describeFault(f)}${f.test ? ` · in "${f.test}"` : ""}`));
-        console.log(pc.dim(`Chaos: seed ${chaos} (replay with --chaos=${chaos}): ${faults.length} fault(s) injected.`));
+        const faults = results.flatMap((r) => sortFaults(r.chaos?.faults ?? []).map((f) => `  ${r.lesson}: ${describeFault(f)}${f.test ? ` · ${t("cli.check.inTest", { test: localizeTestName(f.test) })}` : ""}`));
+        console.log(pc.dim(t("cli.check.chaosFaults", { seed: chaos, n: faults.length })));
         if (faults.length) console.log(pc.dim(faults.join("\n")));
       }
     }
@@ -139,9 +148,9 @@ program
 
 program
   .command("cost")
-  .description("what the lesson's last check or demo would have cost on AWS, request by request, from the dated price table")
+  .description(t("cli.cmd.cost"))
   .argument(...LESSON_ARG)
-  .option("--json", "print the last run's summary as JSON")
+  .option("--json", t("cli.opt.costJson"))
   .action(async (ref: string | undefined, opts: { json?: boolean }) => {
     const lesson = resolveLesson(ref);
     if (opts.json) {
@@ -157,9 +166,9 @@ program
 
 program
   .command("watch")
-  .description("check your exercise on every save, printing each verdict (the dashboard without the screen)")
+  .description(t("cli.cmd.watch"))
   .argument(...LESSON_ARG)
-  .option("--poll", "poll for saves instead of waiting for file events (WSL2, mounted folders); or WORKSHOP_POLL=1")
+  .option("--poll", t("cli.opt.poll"))
   .action(async (ref: string | undefined, opts: { poll?: boolean }) => {
     const lesson = resolveLesson(ref);
     const { runWatch } = await import("./watch");
@@ -168,52 +177,52 @@ program
 
 program
   .command("hint")
-  .description("the next hint for the TODO you are on (from your last check), one at a time, from a nudge to nearly the answer")
+  .description(t("cli.cmd.hint"))
   .argument(...LESSON_ARG)
-  .option("--reset", "forget the hints shown so far, to start again from the first")
+  .option("--reset", t("cli.opt.hintReset"))
   .action(async (ref: string | undefined, opts: { reset?: boolean }) => {
     const lesson = resolveLesson(ref);
     if (opts.reset) {
       await forgetHints(lesson);
-      return console.log(`The hints of lesson ${lesson.number} start again from the first.`);
+      return console.log(t("cli.hint.reset", { number: lesson.number }));
     }
-    console.log(`Lesson ${lesson.number} · ${lesson.title}`);
+    console.log(t("cli.lesson.heading", { number: lesson.number, title: lesson.title }));
     console.log(describeHints(lesson, await nextHint(lesson), process.stdout.isTTY ? process.stdout.columns || 80 : 100));
   });
 
 program
   .command("reset")
-  .description("put back the untouched exercise (your version is kept in .workshop/backups/)")
+  .description(t("cli.cmd.reset"))
   .argument(...LESSON_ARG)
-  .option("-y, --yes", "do not ask first")
+  .option("-y, --yes", t("cli.opt.yes"))
   .action(async (ref: string | undefined, opts: { yes?: boolean }) => {
     const lesson = resolveLesson(ref);
-    const go = await askFirst(`Put back the untouched ${rel(lesson.exercise)}? Your version is kept in .workshop/backups/.`, { yes: opts.yes, flagHint: "--yes" });
+    const go = await askFirst(t("cli.reset.ask", { file: rel(lesson.exercise) }), { yes: opts.yes, flagHint: "--yes" });
     if (!go) {
-      console.log("Nothing was changed.");
+      console.log(t("cli.nothingChanged"));
       process.exitCode = 1;
       return;
     }
     const outcome = await resetLesson(lesson);
-    if (outcome.unchanged) return console.log(`${rel(lesson.exercise)} is already the untouched exercise: nothing to reset.`);
-    console.log(pc.green(`${rel(lesson.exercise)} is the untouched exercise again (from git, ${outcome.commit}).`));
-    if (outcome.backup) console.log(`Your version is kept in ${outcome.backup}.`);
+    if (outcome.unchanged) return console.log(t("cli.reset.unchanged", { file: rel(lesson.exercise) }));
+    console.log(pc.green(t("cli.reset.done", { file: rel(lesson.exercise), commit: outcome.commit })));
+    if (outcome.backup) console.log(t("cli.reset.backup", { backup: outcome.backup }));
   });
 
 program
   .command("solution")
-  .description("show the reference solution of the TODO you are on (asks first); --all: the whole file's difference")
+  .description(t("cli.cmd.solution"))
   .argument(...LESSON_ARG)
-  .option("-y, --yes", "do not ask first")
-  .option("--all", "the difference between your whole exercise and the solution (through a pager when long)")
-  .option("--todo <n>", "the reference of TODO n instead of the current one")
+  .option("-y, --yes", t("cli.opt.yes"))
+  .option("--all", t("cli.opt.solutionAll"))
+  .option("--todo <n>", t("cli.opt.solutionTodo"))
   .action(async (ref: string | undefined, opts: { yes?: boolean; all?: boolean; todo?: string }) => {
     const lesson = resolveLesson(ref);
     const n = opts.todo !== undefined ? Number(opts.todo) : currentTodo(lesson);
-    const what = opts.all || n === undefined ? `the reference solution for lesson ${lesson.number}` : `the reference solution of TODO ${n} of lesson ${lesson.number}`;
-    const go = await askFirst(`Show ${what}? (\`npm start -- hint\` first teaches more.)`, { yes: opts.yes, flagHint: "--yes" });
+    const question = opts.all || n === undefined ? t("cli.solution.askLesson", { number: lesson.number }) : t("cli.solution.askTodo", { n, number: lesson.number });
+    const go = await askFirst(question, { yes: opts.yes, flagHint: "--yes" });
     if (!go) {
-      console.log("Not shown.");
+      console.log(t("cli.solution.notShown"));
       process.exitCode = 1;
       return;
     }
@@ -222,13 +231,13 @@ program
     const { describeSolution, describeStepSolution } = await import("./solution");
     if (opts.all) return page(describeSolution(lesson));
     const { text, whole } = describeStepSolution(lesson, n);
-    await page(whole ? text : `${text}\n\n${pc.dim(`The whole file's difference from yours: npm start -- solution ${lesson.number} --all`)}`);
+    await page(whole ? text : `${text}\n\n${pc.dim(t("cli.solution.wholeHint", { command: `npm start -- solution ${lesson.number} --all` }))}`);
   });
 
 program
   .command("doctor")
-  .description("is this machine ready? Node, dependencies, Docker, Python and moto, the emulator, ports, credentials")
-  .option("--json", "print the findings as JSON")
+  .description(t("cli.cmd.doctor"))
+  .option("--json", t("cli.opt.doctorJson"))
   .action(async (opts: { json?: boolean }) => {
     const { describeFindings, runDoctor } = await import("./doctor");
     const findings = await runDoctor();
@@ -239,34 +248,31 @@ program
 
 program
   .command("cleanup")
-  .description("remove everything the workshop created (names nt-…, tag workshop=no-toca-boton) on the current endpoint")
-  .option("--dry-run", "only list what would be removed")
-  .option("-y, --yes", "do not ask first (asked only for real AWS)")
-  .option("--json", "print what was removed as JSON")
-  .option("--run <id>", "only what one run created (its run id): on a shared emulator, leave everyone else's alone")
+  .description(t("cli.cmd.cleanup"))
+  .option("--dry-run", t("cli.opt.dryRun"))
+  .option("-y, --yes", t("cli.opt.yesCleanup"))
+  .option("--json", t("cli.opt.cleanupJson"))
+  .option("--run <id>", t("cli.opt.run"))
   .action(async (opts: { dryRun?: boolean; yes?: boolean; json?: boolean; run?: string }) => {
     if (!process.env.AWS_ENDPOINT_URL && !realAwsAllowed() && !readSharedState() && !joinedRoom()) {
-      console.log(
-        "No emulator is running: AWS_ENDPOINT_URL is not set and `npm run emulator` is not running.\n" +
-          "Each check starts an emulator of its own and everything in it goes when it stops: nothing to clean.",
-      );
+      console.log(t("cli.cleanup.noEmulator"));
       return;
     }
     const { cleanup, describeCleanup } = await import("./cleanup");
     const emulator = await useEmulator();
     try {
       if (emulator.kind === "aws" && !opts.dryRun) {
-        const go = await askFirst(`Remove everything named nt-… or tagged workshop=no-toca-boton from REAL AWS (region ${process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || "us-east-1"})?`, { yes: opts.yes, flagHint: "--yes" });
+        const go = await askFirst(t("cli.cleanup.askAws", { region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || "us-east-1" }), { yes: opts.yes, flagHint: "--yes" });
         if (!go) {
-          console.log("Nothing was removed.");
+          console.log(t("cli.cleanup.nothingRemoved"));
           process.exitCode = 1;
           return;
         }
       }
-      const spinner = ora({ text: "Looking for what the workshop created…", stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
+      const spinner = ora({ text: t("cli.cleanup.looking"), stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
       if (spinner.isEnabled) spinner.start();
       if ((emulator.kind === "shared" || emulator.kind === "endpoint") && !joinedRoom()) {
-        if (!opts.run && !opts.json) console.error(pc.yellow(`This removes every workshop resource on ${emulator.endpoint}, also those of anyone else sharing it (--run <id> narrows it to one run).`));
+        if (!opts.run && !opts.json) console.error(pc.yellow(t("cli.cleanup.shared", { endpoint: emulator.endpoint ?? "" })));
       }
       const reports = await cleanup({ dryRun: opts.dryRun, run: opts.run }).finally(() => spinner.stop());
       if (opts.json) console.log(JSON.stringify({ endpoint: emulator.endpoint ?? "aws", dryRun: Boolean(opts.dryRun), services: reports }, null, 2));
@@ -277,17 +283,17 @@ program
     }
   });
 
-const emulator = program.command("emulator").description("a long-lived emulator that checks and test runs reuse");
+const emulator = program.command("emulator").description(t("cli.cmd.emulator"));
 emulator
   .command("start")
-  .description("start an emulator and keep it running until Ctrl-C")
-  .option("--port <port>", "port to listen on", "4566")
-  .option("--host <host>", "address to listen on (0.0.0.0 to serve a classroom)", "127.0.0.1")
-  .option("--kind <kind>", "moto or localstack (default: LocalStack if Docker answers, else moto)")
+  .description(t("cli.cmd.emulatorStart"))
+  .option("--port <port>", t("cli.opt.port"), "4566")
+  .option("--host <host>", t("cli.opt.host"), "127.0.0.1")
+  .option("--kind <kind>", t("cli.opt.kind"))
   .action(async (opts: { port: string; host: string; kind?: "moto" | "localstack" }) => {
     const existing = readSharedState();
     if (existing && (await ping(existing.endpoint))) {
-      console.log(`An emulator is already running at ${existing.endpoint} (process ${existing.pid}); checks and tests reuse it.`);
+      console.log(t("cli.emulator.already", { endpoint: existing.endpoint, pid: existing.pid }));
       return;
     }
     assertStateWritable(); // before starting anything: its endpoint is kept in .workshop/emulator.json
@@ -295,19 +301,20 @@ emulator
     const endpoint = started.endpoint!.replace("0.0.0.0", "127.0.0.1");
     writeSharedState({ endpoint, pid: process.pid, kind: started.kind, startedAt: new Date().toISOString() });
     process.on("exit", () => clearSharedState());
-    console.log(`${pc.green("●")} ${started.description} is running.`);
-    console.log(`  Checks, \`npm test\` and \`npx tsx lessons/…\` in this folder now reuse it.`);
-    console.log(`  Elsewhere, use it with: AWS_ENDPOINT_URL=${endpoint}`);
-    console.log(`  Stop it with Ctrl-C here, or \`npm start -- emulator stop\`.`);
+    console.log(`${pc.green("●")} ${t("cli.emulator.running", { emulator: started.description })}`);
+    console.log(`  ${t("cli.emulator.reused")}`);
+    console.log(`  ${t("cli.emulator.elsewhere", { endpoint })}`);
+    console.log(`  ${t("cli.emulator.howStop")}`);
     // A warm checker too: `npm run check` in another terminal hands its check to this process.
     const { Checker } = await import("./checker");
     // Described as a check in another terminal would find it (the same words, handed over or not).
-    const checker = new Checker({ kind: "shared", endpoint, description: `the shared ${started.kind} at ${endpoint} (npm run emulator)`, stop: async () => {} });
+    const describe = (language?: Lang) => t("cli.emulator.shared", { kind: started.kind, endpoint }, language);
+    const checker = new Checker({ kind: "shared", endpoint, description: describe(), stop: async () => {} }, describe);
     await checker.serve();
     // The current lesson's file only: warming all of them would cost every check a few seconds now.
     const current = currentLesson(listLessons(), readProgress());
     if (current) checker.warm([current]);
-    console.log(`  \`npm run check\` in this folder hands its check to this process (a warm check, type check included).`);
+    console.log(`  ${t("cli.emulator.handoff")}`);
     // Ctrl-C or `emulator stop` ends this process; the emulator stops with it (see emulator/index.ts).
     // A container holds no handle in this process, so something must keep it alive until then.
     setInterval(() => {}, 60_000);
@@ -315,10 +322,10 @@ emulator
   });
 emulator
   .command("stop")
-  .description("stop the emulator started with `npm run emulator`")
+  .description(t("cli.cmd.emulatorStop"))
   .action(async () => {
     const state = readSharedState();
-    if (!state) return console.log("No shared emulator is running.");
+    if (!state) return console.log(t("cli.emulator.none"));
     process.kill(state.pid, "SIGTERM");
     // Wait until it has stopped its emulator (a container's stop takes a moment), so that what
     // comes next finds nothing running. Its last act is to remove emulator.json (a process that
@@ -326,21 +333,21 @@ emulator
     const stopped = () => !existsSync(SHARED_EMULATOR_FILE) || !pidAlive(state.pid);
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && !stopped()) await new Promise((resolve) => setTimeout(resolve, 200));
-    if (!stopped()) throw new CliError(`The emulator's process ${state.pid} did not stop within 30 s; stop it with \`kill ${state.pid}\`.`);
-    console.log(`Stopped the emulator at ${state.endpoint} (process ${state.pid}).`);
+    if (!stopped()) throw new CliError(t("cli.emulator.didNotStop", { pid: state.pid }));
+    console.log(t("cli.emulator.stopped", { endpoint: state.endpoint, pid: state.pid }));
   });
 emulator
   .command("status")
-  .description("is the shared emulator running?")
+  .description(t("cli.cmd.emulatorStatus"))
   .action(async () => {
     const state = readSharedState();
     if (!state) {
-      console.log("No shared emulator is running. Start one with `npm run emulator`.");
+      console.log(t("cli.emulator.noneStart"));
       process.exitCode = 1;
       return;
     }
     const up = await ping(state.endpoint);
-    console.log(`${up ? "running" : "not answering"}: ${state.kind} at ${state.endpoint} (process ${state.pid})`);
+    console.log(t(up ? "cli.emulator.statusUp" : "cli.emulator.statusDown", { kind: state.kind, endpoint: state.endpoint, pid: state.pid }));
     process.exitCode = up ? 0 : 1;
   });
 

@@ -9,6 +9,7 @@ import type { Lesson } from "../lessons";
 import { explainStateError, STATE_DIR } from "../paths";
 import { joinedRoom } from "../classroom/joined";
 import { CliError } from "./errors";
+import { t } from "../i18n";
 
 export type LessonStatus = "not started" | "failing" | "done" | "complete";
 
@@ -119,7 +120,7 @@ export async function recordCheck(result: CheckResult, file = PROGRESS_FILE): Pr
       if (result.stretch) entry.stretch = { ...result.stretch };
     }, file);
   } catch (err) {
-    process.stderr.write(err instanceof CliError ? `Your progress was not saved. ${err.message}\n` : `(Your progress could not be saved in ${file}: ${(err as Error).message})\n`);
+    process.stderr.write(err instanceof CliError ? `${t("cli.progress.notSaved", { why: err.message })}\n` : `${t("cli.progress.couldNotSave", { file, error: (err as Error).message })}\n`);
     return undefined;
   }
 }

@@ -6,10 +6,11 @@ import type { CheckResult } from "../check/verdict";
 import type { Lesson } from "../lessons";
 import type { LessonTarget } from "../testing";
 import { handOff } from "./handoff";
+import { lang } from "../i18n";
 
 export async function runChecksHere(lessons: Lesson[], target: LessonTarget, spinner: Ora, chaos?: number): Promise<CheckResult[]> {
   // A check under chaos runs here: the running session has its own chaos setting (its x key).
-  const handed = chaos === undefined && (await handOff({ lessons: lessons.map((l) => l.slug), target, ...(process.env.AWS_ENDPOINT_URL ? { endpoint: process.env.AWS_ENDPOINT_URL } : {}) }));
+  const handed = chaos === undefined && (await handOff({ lessons: lessons.map((l) => l.slug), target, lang: lang(), ...(process.env.AWS_ENDPOINT_URL ? { endpoint: process.env.AWS_ENDPOINT_URL } : {}) }));
   if (handed) return handed;
   if (spinner.isEnabled) spinner.start();
   const { onSetupProgress } = await import("../emulator/moto");
@@ -23,7 +24,7 @@ export async function runChecksHere(lessons: Lesson[], target: LessonTarget, spi
   try {
     const { runChecks } = await import("../check");
     spinner.text = base;
-    return await runChecks(lessons, { target, chaos });
+    return await runChecks(lessons, { target, chaos, lang: lang() });
   } finally {
     stopListening();
     spinner.stop();

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { rel, type Lesson } from "../lessons";
 import { ROOT, STATE_DIR } from "../paths";
 import { CliError } from "./errors";
+import { t } from "../i18n";
 import { updateProgress } from "./progress";
 
 export const BACKUP_DIR = join(STATE_DIR, "backups");
@@ -33,16 +34,12 @@ export function pristineExercise(lesson: Lesson): { content: string; commit: str
   const file = rel(lesson.exercise).replace(/\\/g, "/");
   const inside = git(["rev-parse", "--is-inside-work-tree"]);
   if (!inside.ok || inside.out.trim() !== "true") {
-    throw new CliError(
-      `reset needs the workshop's git checkout, to find the untouched ${file}, and this folder is not one` +
-        (inside.err.includes("ENOENT") ? " (git is not installed)" : "") +
-        `.\nNothing was changed. Clone the workshop with git, or copy ${file} from the workshop's repository by hand.`,
-    );
+    throw new CliError(t(inside.err.includes("ENOENT") ? "cli.reset.noGitInstalled" : "cli.reset.noGit", { file }));
   }
   const commit = pristineCommit();
   const shown = git(["show", `${commit}:./${file}`]);
   if (!shown.ok) {
-    throw new CliError(`git has no ${file} at ${commit === "HEAD" ? "HEAD" : commit.slice(0, 10)}: is the lesson committed? Nothing was changed.`);
+    throw new CliError(t("cli.reset.notInGit", { file, commit: commit === "HEAD" ? "HEAD" : commit.slice(0, 10) }));
   }
   return { content: shown.out, commit: commit === "HEAD" ? "HEAD" : commit.slice(0, 10) };
 }

@@ -8,6 +8,7 @@ import { createTwoFilesPatch } from "diff";
 import ts from "typescript";
 import { rel, todoMeta, type Lesson } from "../lessons";
 import { CliError } from "./errors";
+import { t } from "../i18n";
 import { currentTodo } from "./hint";
 import { pc } from "./ui";
 
@@ -110,7 +111,7 @@ function read(file: string): string {
 }
 
 function solutionText(lesson: Lesson): string {
-  if (!existsSync(lesson.solution)) throw new CliError(`Lesson ${lesson.number} has no reference solution (${rel(lesson.solution)} is missing).`);
+  if (!existsSync(lesson.solution)) throw new CliError(t("cli.solution.missing", { number: lesson.number, file: rel(lesson.solution) }));
   return readFileSync(lesson.solution, "utf8");
 }
 
@@ -140,9 +141,9 @@ export function colorPatch(patch: string): string {
 /** The whole-file difference, in words and colours. */
 export function describeSolution(lesson: Lesson): string {
   const { patch, identical } = solutionDiff(lesson);
-  if (identical) return `Your ${rel(lesson.exercise)} is the same as the reference solution.`;
+  if (identical) return t("cli.solution.identical", { file: rel(lesson.exercise) });
   return [
-    pc.dim(`Lines marked - are yours, lines marked + are the reference solution's (${rel(lesson.solution)}).`),
+    pc.dim(t("cli.solution.legend", { file: rel(lesson.solution) })),
     colorPatch(patch),
   ].join("\n");
 }
@@ -175,7 +176,7 @@ export function describeStepSolution(lesson: Lesson, n?: number): { text: string
   if (!step) return { text: describeSolution(lesson), whole: true };
   return {
     text: [
-      pc.bold(`TODO ${step.n}${step.step ? ` (${step.step})` : ""}: the reference ${step.function}, from ${step.location}`),
+      pc.bold(t(step.step ? "cli.solution.stepTitled" : "cli.solution.step", { n: step.n, step: step.step ?? "", function: step.function, location: step.location })),
       "",
       step.text,
     ].join("\n"),

@@ -2,6 +2,7 @@
 // the status marks, the progress bar and the status table.
 import { stripVTControlCharacters } from "node:util";
 import pc from "picocolors";
+import { t } from "../i18n";
 import type { Lesson } from "../lessons";
 import { isDone, lessonStatus, type LessonProgress, type LessonStatus, type Progress } from "./progress";
 
@@ -42,17 +43,17 @@ export function wrap(text: string, width: number, indent = ""): string {
 }
 
 export function statusLabel(status: LessonStatus): string {
-  if (status === "complete") return pc.green("✓ complete");
-  if (status === "done") return pc.green("✓ done");
-  if (status === "failing") return pc.red("✗ failing");
-  return pc.dim("· not started");
+  if (status === "complete") return pc.green(`✓ ${t("cli.status.complete")}`);
+  if (status === "done") return pc.green(`✓ ${t("cli.status.done")}`);
+  if (status === "failing") return pc.red(`✗ ${t("cli.status.failing")}`);
+  return pc.dim(`· ${t("cli.status.notStarted")}`);
 }
 
 /** "[███████░░░░░░░] 3/7 lessons done" */
 export function progressBar(done: number, total: number, width = 20): string {
   const filled = total === 0 ? 0 : Math.round((done / total) * width);
   const bar = pc.green("█".repeat(filled)) + pc.dim("░".repeat(width - filled));
-  return `[${bar}] ${done}/${total} lessons done`;
+  return `[${bar}] ${t("cli.progress.done", { done, total })}`;
 }
 
 export function countDone(lessons: Lesson[], progress: Progress): number {
@@ -81,25 +82,25 @@ export function statusTable(lessons: Lesson[], progress: Progress, current?: str
 export function describeProgressParts(entry: LessonProgress | undefined): string {
   if (!entry?.core) return "";
   const core = `${entry.core.passed}/${entry.core.total}`;
-  if (!entry.stretch || entry.stretch.total === 0) return `steps ${core}`;
-  return `core ${core} · stretch ${entry.stretch.passed}/${entry.stretch.total}`;
+  if (!entry.stretch || entry.stretch.total === 0) return t("cli.parts.steps", { core });
+  return t("cli.parts.coreStretch", { core, stretch: `${entry.stretch.passed}/${entry.stretch.total}` });
 }
 
 /** "core ~35 min · stretch ~20 min", from lesson.json, for a lesson not checked yet. */
 export function describeMinutes(lesson: Pick<Lesson, "minutes">): string {
   const { core, stretch } = lesson.minutes ?? {};
   if (core === undefined) return "";
-  return `core ~${core} min${stretch ? ` · stretch ~${stretch} min` : ""}`;
+  return stretch ? t("cli.minutes.coreStretch", { core, stretch }) : t("cli.minutes.core", { core });
 }
 
 /** The whole table as `npm start | cat` and `npm start -- list` print it. */
 export function statusReport(lessons: Lesson[], progress: Progress, current?: string): string {
-  if (lessons.length === 0) return "There are no lessons yet (nothing in lessons/).";
-  const lines = [pc.bold("No toca BOTÓN: learn AWS from TypeScript against a local emulator"), ""];
+  if (lessons.length === 0) return t("cli.noLessons");
+  const lines = [pc.bold(`No toca BOTÓN: ${t("cli.tagline")}`), ""];
   lines.push(...statusTable(lessons, progress, current));
   lines.push("", progressBar(countDone(lessons, progress), lessons.length));
   const here = lessons.find((l) => l.slug === current);
-  if (here) lines.push(`Current lesson: ${here.number} ${here.title} (lessons/${here.slug}/exercise.ts)`);
-  lines.push(pc.dim("In a terminal, `npm start` watches your exercise and checks it on every save."));
+  if (here) lines.push(t("cli.status.current", { number: here.number, title: here.title, file: `lessons/${here.slug}/exercise.ts` }));
+  lines.push(pc.dim(t("cli.status.inTerminal")));
   return lines.join("\n");
 }

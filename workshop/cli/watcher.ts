@@ -5,6 +5,7 @@ import { release } from "node:os";
 import { watch, type FSWatcher } from "chokidar";
 import type { Lesson } from "../lessons";
 import { ROOT } from "../paths";
+import { t } from "../i18n";
 
 export interface WatchMode {
   poll: boolean;
@@ -19,13 +20,15 @@ export function watchMode(flag?: boolean, env = process.env): WatchMode {
   if (flag) return { poll: true, reason: "--poll" };
   if (env.WORKSHOP_POLL === "1") return { poll: true, reason: "WORKSHOP_POLL=1" };
   if (process.platform === "linux" && /microsoft/i.test(release()) && ROOT.startsWith("/mnt/")) {
-    return { poll: true, reason: "WSL on a Windows drive" };
+    return { poll: true, reason: "wsl" };
   }
   return { poll: false };
 }
 
 export function describeWatchMode(mode: WatchMode): string {
-  return mode.poll ? `polling every ${POLL_INTERVAL_MS / 1000} s (${mode.reason})` : "watching for saves";
+  if (!mode.poll) return t("cli.watch.watching");
+  const reason = mode.reason === "wsl" ? t("cli.watch.wsl") : (mode.reason ?? "");
+  return t("cli.watch.polling", { seconds: POLL_INTERVAL_MS / 1000, reason });
 }
 
 /**

@@ -39,6 +39,23 @@ export function setLang(next: Lang): void {
   process.env.WORKSHOP_LANG = next;
 }
 
+/**
+ * Runs `work` (synchronous) with the language switched to `language`, then puts it back: for
+ * text in another language than this process's (a verdict a check handed over asked for), made
+ * by code that reads lang() itself.
+ */
+export function withLang<T>(language: Lang, work: () => T): T {
+  if (language === lang()) return work();
+  const before = process.env.WORKSHOP_LANG;
+  process.env.WORKSHOP_LANG = language;
+  try {
+    return work();
+  } finally {
+    if (before === undefined) delete process.env.WORKSHOP_LANG;
+    else process.env.WORKSHOP_LANG = before;
+  }
+}
+
 /** Fills "{name}" placeholders; a placeholder with no value is left as it is (and a test catches it). */
 export function fill(template: string, vars: Vars = {}): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
