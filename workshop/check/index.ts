@@ -3,11 +3,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, sep } from "node:path";
 import { createVitest } from "vitest/node";
-import type { TestModule } from "vitest/node";
+import type { TestModule, Vitest } from "vitest/node";
 import { collectJournal, openJournal } from "../clients/run-report";
 import { useEmulator, type Emulator } from "../emulator";
 import { rel, type Lesson } from "../lessons";
 import type { TypeProblem } from "./typecheck";
+import { lang } from "../i18n";
+import type { IncrementalCache, RunContext } from "./incremental";
 import { judge, plainMessage, stepOfName, locateTodo, TODO_MESSAGE, type CheckResult, type Failure, type StepState } from "./verdict";
 export * from "./verdict";
 import { TypecheckThread, type TypeCheck } from "./typecheck-thread";
@@ -88,12 +90,35 @@ export interface CheckOptions {
   typecheck?: TypeCheck | false;
   /** Random chaos with this seed (`--chaos=SEED`): workshop/clients/chaos.ts. */
   chaos?: number;
+  /**
+   * The last results of a long session (the dashboard, `npm run emulator`): only the tests whose
+   * code changed run, the others keep their result (workshop/check/incremental.ts).
+   */
+  incremental?: IncrementalCache;
+  /** With `incremental`: run every test all the same (and remember their results). */
+  full?: boolean;
 }
 
 function commonDir(dirs: string[]): string {
   return dirs.reduce((a, b) => {
     while (!(b + sep).startsWith(a + sep)) a = dirname(a);
     return a;
+  });
+}
+
+/** Runs only the tests whose code changed since the cache's last results, and merges in the others. */
+async function runIncremental(vitest: Vitest, lessons: Lesson[], cache: IncrementalCache, context: RunContext, fileOf: (lesson: Lesson) => string, full: boolean): Promise<TestModule[]> {
+  const specs = await vitest.globTestSpecifications(lessons.map((lesson) => lesson.dir + sep));
+  const planned = specs.map((spec) => {
+    const lesson = lessons.find((l) => spec.moduleId.startsWith(l.dir + sep));
+    const plan = lesson && !full ? cache.plan(lesson.slug, fileOf(lesson), spec.moduleId, context) : { kept: 0 };
+    const partial = plan.testIds !== undefined && plan.testIds.length > 0;
+    return { spec: partial ? spec.project.createSpecification(spec.moduleId, { testIds: plan.testIds }) : spec, plan: partial ? plan : { kept: 0 }, lesson };
+  });
+  const { testModules } = await vitest.runTestSpecifications(planned.map((p) => p.spec), true);
+  return testModules.map((module) => {
+    const p = planned.find((x) => x.spec.moduleId === module.moduleId);
+    return p?.lesson ? cache.merge(p.lesson.slug, fileOf(p.lesson), module.moduleId, context, module, p.plan) : module;
   });
 }
 
@@ -151,14 +176,20 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
           passWithNoTests: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          // Where each test is in its file: the incremental check ties a test to the lesson functions it uses.
+          includeTaskLocation: options.incremental !== undefined,
           env: { LESSON_TARGET: target, ...journal.env, ...(emulator.endpoint ? { AWS_ENDPOINT_URL: emulator.endpoint } : {}) },
         },
         { logLevel: "silent" },
       );
       let modules: TestModule[];
       try {
-        const result = await vitest.start(present.map((lesson) => lesson.dir + sep));
-        modules = result.testModules;
+        if (options.incremental) {
+          modules = await runIncremental(vitest, present, options.incremental, { target, emulator: emulator.endpoint ?? emulator.description, chaos: options.chaos, lang: lang() }, fileOf, options.full === true);
+        } else {
+          const result = await vitest.start(present.map((lesson) => lesson.dir + sep));
+          modules = result.testModules;
+        }
       } finally {
         await vitest.close();
       }

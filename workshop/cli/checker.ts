@@ -3,6 +3,7 @@
 // verdict of the learner's exercise recorded as progress. It can also take checks handed over by
 // `npm run check` in another terminal (handoff.ts).
 import { runChecks, type CheckResult } from "../check";
+import { IncrementalCache } from "../check/incremental";
 import { TypecheckThread } from "../check/typecheck-thread";
 import { ping, useEmulator, type Emulator } from "../emulator";
 import type { Lesson } from "../lessons";
@@ -19,6 +20,12 @@ export class Checker {
   /** One check at a time: the session's own and those handed over queue up. */
   private queue: Promise<unknown> = Promise.resolve();
   private server: { close(): void } | undefined;
+  /**
+   * The last result of every test: a save reruns only the tests whose code changed
+   * (workshop/check/incremental.ts). WORKSHOP_INCREMENTAL=0 checks everything every time.
+   */
+  readonly results = new IncrementalCache();
+  private fullNext = false;
 
   constructor(emulator?: Emulator) {
     this.emulator = emulator;
@@ -31,16 +38,23 @@ export class Checker {
 
   /** Takes the checks `npm run check` hands over, from now until stop(). */
   async serve(): Promise<void> {
-    this.server ??= await serveChecks((lessons, target, endpoint) => this.checkMany(lessons, target, endpoint)).catch(() => undefined);
+    this.server ??= await serveChecks((lessons, target, endpoint, full) => this.checkMany(lessons, target, endpoint, undefined, full)).catch(() => undefined);
+  }
+
+  /** The next check runs every test (a check asked for by hand, not by a save). */
+  full(): void {
+    this.fullNext = true;
   }
 
   /** Several lessons in one run, after the checks already queued; nothing recorded (the asker records). */
-  checkMany(lessons: Lesson[], target: LessonTarget, endpoint?: string, chaos?: number): Promise<CheckResult[]> {
+  checkMany(lessons: Lesson[], target: LessonTarget, endpoint?: string, chaos?: number, full = false): Promise<CheckResult[]> {
     const run = this.queue.then(async () => {
       const emulator: Emulator = endpoint
         ? { kind: "endpoint", endpoint, description: `the emulator at ${endpoint} (AWS_ENDPOINT_URL)`, stop: async () => {} }
         : await this.ensureEmulator();
-      return runChecks(lessons, { target, emulator, typecheck: process.env.WORKSHOP_TYPECHECK === "0" ? false : this.types, chaos });
+      const everything = full || this.fullNext || process.env.WORKSHOP_INCREMENTAL === "0";
+      this.fullNext = false;
+      return runChecks(lessons, { target, emulator, typecheck: process.env.WORKSHOP_TYPECHECK === "0" ? false : this.types, chaos, incremental: this.results, ...(everything ? { full: true } : {}) });
     });
     this.queue = run.catch(() => {});
     return run;

@@ -26,9 +26,11 @@ export interface CheckRequest {
   target: LessonTarget;
   /** The caller's AWS_ENDPOINT_URL, if it set one: the check runs against that. */
   endpoint?: string;
+  /** `npm run check -- --full`: every test runs, none keeps its last result. */
+  full?: boolean;
 }
 
-export type RunChecks = (lessons: Lesson[], target: LessonTarget, endpoint?: string) => Promise<CheckResult[]>;
+export type RunChecks = (lessons: Lesson[], target: LessonTarget, endpoint?: string, full?: boolean) => Promise<CheckResult[]>;
 
 /** Serves checks until close(). Only one process serves at a time: a later one leaves the first in place. */
 export async function serveChecks(run: RunChecks): Promise<{ close(): void } | undefined> {
@@ -46,7 +48,7 @@ export async function serveChecks(run: RunChecks): Promise<{ close(): void } | u
       void (async () => {
         try {
           const request = JSON.parse(body) as CheckRequest;
-          const results = await run(request.lessons.map(findLesson), request.target, request.endpoint);
+          const results = await run(request.lessons.map(findLesson), request.target, request.endpoint, request.full === true);
           res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(results));
         } catch (err) {
           res.writeHead(500, { "content-type": "text/plain" }).end(err instanceof Error ? err.message : String(err));

@@ -81,7 +81,8 @@ program
   .option("--json", "print the result as JSON")
   .option("--chaos [seed]", "meet what AWS does: throttling, 5xx, timeouts, latency, partial failures, stale reads (a seed replays the same faults)")
   .option("-y, --yes", "with WORKSHOP_REAL_AWS=1: do not ask before spending")
-  .action(async (refs: string[], opts: { solution?: boolean; all?: boolean; json?: boolean; chaos?: boolean | string; yes?: boolean }) => {
+  .option("--full", "handed to a running dashboard or `npm run emulator`: run every test, none keeps its last result")
+  .action(async (refs: string[], opts: { solution?: boolean; all?: boolean; json?: boolean; chaos?: boolean | string; yes?: boolean; full?: boolean }) => {
     if (opts.all && refs.length > 0) throw new CliError("Name lessons or use --all, not both.");
     const lessons = opts.all ? listLessons() : refs.length > 0 ? [...new Map(refs.map((ref) => resolveLesson(ref)).map((l) => [l.slug, l])).values()] : [resolveLesson()];
     if (realAwsAllowed() && !process.env.AWS_ENDPOINT_URL) {
@@ -101,7 +102,7 @@ program
     const what = many ? `${lessons.length} lessons` : rel(target === "solution" ? lessons[0].solution : lessons[0].exercise);
     const spinner = ora({ text: `Checking ${what}…`, stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
     const { runChecksHere } = await import("./remote");
-    const results = await runChecksHere(lessons, target, spinner, chaos);
+    const results = await runChecksHere(lessons, target, spinner, chaos, opts.full);
     const { saveCheckResults } = await import("../clients/run-report");
     saveCheckResults(results);
     if (target === "exercise") for (const result of results) await recordCheck(result);

@@ -7,7 +7,7 @@ import type { Lesson } from "../lessons";
 import type { LessonTarget } from "../testing";
 import { handOff } from "./handoff";
 
-export async function runChecksHere(lessons: Lesson[], target: LessonTarget, spinner: Ora, chaos?: number): Promise<CheckResult[]> {
+export async function runChecksHere(lessons: Lesson[], target: LessonTarget, spinner: Ora, chaos?: number, full?: boolean): Promise<CheckResult[]> {
   // A check under chaos runs here: the running session has its own chaos setting (its x key).
   const handed = chaos === undefined && (await handOff({ lessons: lessons.map((l) => l.slug), target, ...(process.env.AWS_ENDPOINT_URL ? { endpoint: process.env.AWS_ENDPOINT_URL } : {}) }));
   if (handed) return handed;
