@@ -217,7 +217,8 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
           loadError,
           durationMs: Date.now() - started,
           ...(options.chaos !== undefined ? { chaos: { seed: options.chaos, faults: report?.faults ?? [] } } : {}),
-          ...(report ? { cost: report.cost } : {}),
+          // The cost of a run that kept some tests' results would be a part only: left out (the last full run's stays saved).
+          ...(report && !((options.incremental?.last.get(lesson.slug)?.kept ?? 0) > 0) ? { cost: report.cost } : {}),
         });
       }
     } finally {
