@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { runChecks, type CheckResult } from "./index";
 import { IncrementalCache, moduleShape, testFileShape } from "./incremental";
+import { WarmVitest } from "./warm-vitest";
 import type { Emulator } from "../emulator";
 import type { Lesson } from "../lessons";
 import { STATE_DIR } from "../paths";
@@ -56,6 +57,8 @@ const lesson = {
 } as Lesson;
 const emulator: Emulator = { kind: "endpoint", endpoint: "http://127.0.0.1:9", description: "no emulator (these tests call nothing)", stop: async () => {} };
 const cache = new IncrementalCache();
+// As the dashboard's Checker does it: one Vitest for the session, kept warm between checks.
+const warm = new WarmVitest();
 
 function ranTests(): string[] {
   const text = (() => {
@@ -76,7 +79,7 @@ function verdict(r: CheckResult) {
 
 /** An incremental check and a full one of the same files: the same verdict; and which tests the incremental one ran. */
 async function incrementalAgainstFull(): Promise<string[]> {
-  const [incremental] = await runChecks([lesson], { target: "exercise", emulator, typecheck: false, incremental: cache });
+  const [incremental] = await runChecks([lesson], { target: "exercise", emulator, typecheck: false, incremental: cache, warm });
   const ran = ranTests();
   const [full] = await runChecks([lesson], { target: "exercise", emulator, typecheck: false });
   ranTests();
@@ -95,7 +98,10 @@ beforeAll(() => {
   writeFileSync(exercise, EXERCISE);
   writeFileSync(testFile, TESTS);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  await warm.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 test("the test file's tests are tied to the lesson functions they use, also through its helpers", () => {
   const shape = testFileShape(testFile);
@@ -114,7 +120,7 @@ test("a save reruns only the tests whose code changed, and the verdict is the fu
   // The first check runs everything (nothing is remembered yet).
   writeFileSync(exercise, EXERCISE);
   writeFileSync(testFile, TESTS);
-  const [first] = await runChecks([lesson], { target: "exercise", emulator, typecheck: false, incremental: cache });
+  const [first] = await runChecks([lesson], { target: "exercise", emulator, typecheck: false, incremental: cache, warm });
   expect(first.ok, first.failures.map((f) => f.message).join("\n")).toBe(true);
   expect(ranTests()).toEqual(["1", "2", "3", "4", "5", "6", "untied"]);
 
@@ -142,6 +148,6 @@ test("a save reruns only the tests whose code changed, and the verdict is the fu
   expect(await incrementalAgainstFull()).toEqual(["1", "2", "3", "4", "5", "6", "untied"]);
 
   // Asked for in full: everything runs, whatever is remembered.
-  await runChecks([lesson], { target: "exercise", emulator, typecheck: false, incremental: cache, full: true });
+  await runChecks([lesson], { target: "exercise", emulator, typecheck: false, incremental: cache, warm, full: true });
   expect(ranTests()).toEqual(["1", "2", "3", "4", "5", "6", "untied"]);
 });

@@ -10,6 +10,7 @@ import { rel, type Lesson } from "../lessons";
 import type { TypeProblem } from "./typecheck";
 import { lang } from "../i18n";
 import type { IncrementalCache, RunContext } from "./incremental";
+import type { WarmVitest } from "./warm-vitest";
 import { judge, plainMessage, stepOfName, locateTodo, TODO_MESSAGE, type CheckResult, type Failure, type StepState } from "./verdict";
 export * from "./verdict";
 import { TypecheckThread, type TypeCheck } from "./typecheck-thread";
@@ -97,6 +98,8 @@ export interface CheckOptions {
   incremental?: IncrementalCache;
   /** With `incremental`: run every test all the same (and remember their results). */
   full?: boolean;
+  /** With `incremental`: the session's Vitest, kept from one check to the next. */
+  warm?: WarmVitest;
 }
 
 function commonDir(dirs: string[]): string {
@@ -163,25 +166,23 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
     // Each test worker writes what it did (calls, faults) to this run's journal.
     const journal = openJournal(options.chaos);
     try {
-      const vitest = await createVitest(
-        "test",
-        {
-          config: false,
-          root: ROOT,
-          dir: commonDir(present.map((lesson) => lesson.dir)),
-          watch: false,
-          // A reporter that prints nothing: the verdict is told in plain words by describeCheck().
-          reporters: [{}],
-          silent: true,
-          passWithNoTests: false,
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
-          // Where each test is in its file: the incremental check ties a test to the lesson functions it uses.
-          includeTaskLocation: options.incremental !== undefined,
-          env: { LESSON_TARGET: target, ...journal.env, ...(emulator.endpoint ? { AWS_ENDPOINT_URL: emulator.endpoint } : {}) },
-        },
-        { logLevel: "silent" },
-      );
+      const vitestOptions = {
+        config: false as const,
+        root: ROOT,
+        dir: commonDir(present.map((lesson) => lesson.dir)),
+        watch: false,
+        // A reporter that prints nothing: the verdict is told in plain words by describeCheck().
+        reporters: [{}],
+        silent: true,
+        passWithNoTests: false,
+        testTimeout: 60_000,
+        hookTimeout: 120_000,
+        // Where each test is in its file: the incremental check ties a test to the lesson functions it uses.
+        includeTaskLocation: options.incremental !== undefined,
+        env: { LESSON_TARGET: target, ...journal.env, ...(emulator.endpoint ? { AWS_ENDPOINT_URL: emulator.endpoint } : {}) } as Record<string, string>,
+      };
+      // A long session's Vitest is kept warm (warm-vitest.ts); otherwise one for this run.
+      const vitest = options.warm ? await options.warm.get(vitestOptions) : await createVitest("test", vitestOptions, { logLevel: "silent" });
       let modules: TestModule[];
       try {
         if (options.incremental) {
@@ -191,7 +192,7 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
           modules = result.testModules;
         }
       } finally {
-        await vitest.close();
+        if (!options.warm) await vitest.close();
       }
       const { problems, error: typecheckError } = await types;
       const reports = collectJournal(journal, present.map((l) => l.slug), present.length === 1 ? present[0].slug : undefined);

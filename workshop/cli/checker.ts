@@ -4,6 +4,7 @@
 // `npm run check` in another terminal (handoff.ts).
 import { runChecks, type CheckResult } from "../check";
 import { IncrementalCache } from "../check/incremental";
+import { WarmVitest } from "../check/warm-vitest";
 import { TypecheckThread } from "../check/typecheck-thread";
 import { ping, useEmulator, type Emulator } from "../emulator";
 import type { Lesson } from "../lessons";
@@ -25,6 +26,8 @@ export class Checker {
    * (workshop/check/incremental.ts). WORKSHOP_INCREMENTAL=0 checks everything every time.
    */
   readonly results = new IncrementalCache();
+  /** The session's Vitest, kept warm between checks. */
+  private readonly vitest = new WarmVitest();
   private fullNext = false;
 
   constructor(emulator?: Emulator) {
@@ -54,7 +57,7 @@ export class Checker {
         : await this.ensureEmulator();
       const everything = full || this.fullNext || process.env.WORKSHOP_INCREMENTAL === "0";
       this.fullNext = false;
-      return runChecks(lessons, { target, emulator, typecheck: process.env.WORKSHOP_TYPECHECK === "0" ? false : this.types, chaos, incremental: this.results, ...(everything ? { full: true } : {}) });
+      return runChecks(lessons, { target, emulator, typecheck: process.env.WORKSHOP_TYPECHECK === "0" ? false : this.types, chaos, incremental: this.results, warm: this.vitest, ...(everything ? { full: true } : {}) });
     });
     this.queue = run.catch(() => {});
     return run;
@@ -89,6 +92,7 @@ export class Checker {
     const emulator = this.emulator;
     this.emulator = undefined;
     await this.types.close();
+    await this.vitest.close();
     await emulator?.stop();
   }
 }
