@@ -322,7 +322,7 @@ try {
   // Each save is a real edit of one step's function (a comment added inside it, so the code still
   // passes): the incremental check reruns that step's tests and keeps the others'. Then the same
   // with every test run (the dashboard's c key, `--full`).
-  log(`Save to verdict, as the dashboard does it (${runs} edits of one step each, then ${runs} full checks, after one to warm up)…`);
+  log(`Save to verdict, as the dashboard does it (${runs} edits of one step each, each followed by a full check, after one to warm up)…`);
   const checker = new Checker(emulator);
   checker.warm([{ ...lesson, exercise: lesson.solution }]);
   await checker.checkMany([lesson], "solution");
@@ -355,12 +355,11 @@ try {
       change();
       return Math.round((await verdict) - saved);
     };
+    // In turns, so that a machine's changing load weighs on both figures alike.
     for (let i = 0; i < runs; i++) {
       const step = edits.next();
       saveToVerdict.push(await save(() => edits.write(), false));
       rerun.push({ step, ...(checker.results.last.get(lesson.slug) ?? { ran: 0, kept: 0 }) });
-    }
-    for (let i = 0; i < runs; i++) {
       saveToVerdictFull.push(
         await save(() => {
           const now = new Date();
@@ -390,8 +389,8 @@ try {
   const handoffTimes: number[] = [];
   const handoffFullTimes: number[] = [];
   try {
-    for (const full of [false, true]) {
-      for (let i = 0; i < processRuns; i++) {
+    for (let i = 0; i < processRuns; i++) {
+      for (const full of [false, true]) {
         if (!full) {
           edits.next();
           edits.write();
