@@ -9,7 +9,7 @@ import { handOff } from "./handoff";
 
 export async function runChecksHere(lessons: Lesson[], target: LessonTarget, spinner: Ora, chaos?: number, full?: boolean): Promise<CheckResult[]> {
   // A check under chaos runs here: the running session has its own chaos setting (its x key).
-  const handed = chaos === undefined && (await handOff({ lessons: lessons.map((l) => l.slug), target, ...(process.env.AWS_ENDPOINT_URL ? { endpoint: process.env.AWS_ENDPOINT_URL } : {}) }));
+  const handed = chaos === undefined && (await handOff({ lessons: lessons.map((l) => l.slug), target, ...(process.env.AWS_ENDPOINT_URL ? { endpoint: process.env.AWS_ENDPOINT_URL } : {}), ...(full ? { full: true } : {}) }));
   if (handed) return handed;
   if (spinner.isEnabled) spinner.start();
   const { onSetupProgress } = await import("../emulator/moto");
