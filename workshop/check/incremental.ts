@@ -332,19 +332,26 @@ export class IncrementalCache {
   /**
    * Merges a run's results with the kept ones (the tests it did not run), remembers them, and
    * returns the modules as a full run would have reported them. A module that did not load, or
-   * whose hooks failed, is taken as it is and nothing of it is remembered.
+   * whose hooks failed, is taken as it is and nothing of it is remembered. Undefined: the run
+   * has a test that neither ran nor has a result to keep; run that file again in full.
    */
-  merge(slug: string, moduleFile: string, testFile: string, context: RunContext, module: TestModule, plan: Plan): TestModule {
+  merge(slug: string, moduleFile: string, testFile: string, context: RunContext, module: TestModule, plan: Plan): TestModule | undefined {
     const key = `${slug}|${testFile}`;
     const previous = new Map((this.lessons.get(key)?.tests ?? []).map((t) => [t.id, t]));
     const ran = new Set(plan.testIds ?? []);
     const all = plan.testIds === undefined;
     const broken = module.errors().length > 0 || [...module.children.allSuites()].some((s) => s.errors().length > 0);
     const tests = [...module.children.allTests()];
-    if (broken || (!all && tests.some((t) => !ran.has(t.id) && !previous.has(t.id)))) {
+    if (broken) {
       this.lessons.delete(key);
       this.last.set(slug, { ran: tests.length, kept: 0 });
       return module;
+    }
+    // A test neither run nor remembered (the file's tests depend on something else that changed):
+    // no verdict can be put together; the caller runs the file again in full.
+    if (!all && tests.some((t) => !ran.has(t.id) && !previous.has(t.id))) {
+      this.lessons.delete(key);
+      return undefined;
     }
     const ctx = this.contextOf(moduleFile, testFile, context);
     const shape = moduleShape(moduleFile);

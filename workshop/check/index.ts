@@ -119,9 +119,18 @@ async function runIncremental(vitest: Vitest, lessons: Lesson[], cache: Incremen
     return { spec: partial ? spec.project.createSpecification(spec.moduleId, { testIds: plan.testIds }) : spec, plan: partial ? plan : { kept: 0 }, lesson };
   });
   const { testModules } = await vitest.runTestSpecifications(planned.map((p) => p.spec), true);
-  return testModules.map((module) => {
+  const merged = testModules.map((module) => {
     const p = planned.find((x) => x.spec.moduleId === module.moduleId);
-    return p?.lesson ? cache.merge(p.lesson.slug, fileOf(p.lesson), module.moduleId, context, module, p.plan) : module;
+    return { module, lesson: p?.lesson, spec: p?.spec, merged: p?.lesson ? cache.merge(p.lesson.slug, fileOf(p.lesson), module.moduleId, context, module, p.plan) : module };
+  });
+  // A file whose partial run cannot stand for a full one runs again, in full.
+  const again = merged.filter((m) => m.merged === undefined);
+  if (again.length === 0) return merged.map((m) => m.merged!);
+  const rerun = await vitest.runTestSpecifications(again.map((m) => m.spec!.project.createSpecification(m.spec!.moduleId)), true);
+  return merged.map((m) => {
+    if (m.merged) return m.merged;
+    const full = rerun.testModules.find((x) => x.moduleId === m.module.moduleId) ?? m.module;
+    return cache.merge(m.lesson!.slug, fileOf(m.lesson!), full.moduleId, context, full, { kept: 0 }) ?? full;
   });
 }
 
