@@ -3,11 +3,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, sep } from "node:path";
 import { createVitest } from "vitest/node";
-import type { TestModule } from "vitest/node";
+import type { TestModule, Vitest } from "vitest/node";
 import { collectJournal, openJournal } from "../clients/run-report";
 import { useEmulator, type Emulator } from "../emulator";
 import { rel, type Lesson } from "../lessons";
 import type { TypeProblem } from "./typecheck";
+import type { IncrementalCache, RunContext } from "./incremental";
+import type { WarmVitest } from "./warm-vitest";
 import { judge, plainMessage, stepOfName, locateTodo, TODO_MESSAGE, type CheckResult, type Failure, type StepState } from "./verdict";
 export * from "./verdict";
 import { TypecheckThread, type TypeCheck } from "./typecheck-thread";
@@ -104,12 +106,46 @@ export interface CheckOptions {
    * another process comes with that process's language.
    */
   lang?: Lang;
+  /**
+   * The last results of a long session (the dashboard, `npm run emulator`): only the tests whose
+   * code changed run, the others keep their result (workshop/check/incremental.ts).
+   */
+  incremental?: IncrementalCache;
+  /** With `incremental`: run every test all the same (and remember their results). */
+  full?: boolean;
+  /** With `incremental`: the session's Vitest, kept from one check to the next. */
+  warm?: WarmVitest;
 }
 
 function commonDir(dirs: string[]): string {
   return dirs.reduce((a, b) => {
     while (!(b + sep).startsWith(a + sep)) a = dirname(a);
     return a;
+  });
+}
+
+/** Runs only the tests whose code changed since the cache's last results, and merges in the others. */
+async function runIncremental(vitest: Vitest, lessons: Lesson[], cache: IncrementalCache, context: RunContext, fileOf: (lesson: Lesson) => string, full: boolean): Promise<TestModule[]> {
+  const specs = await vitest.globTestSpecifications(lessons.map((lesson) => lesson.dir + sep));
+  const planned = specs.map((spec) => {
+    const lesson = lessons.find((l) => spec.moduleId.startsWith(l.dir + sep));
+    const plan = lesson && !full ? cache.plan(lesson.slug, fileOf(lesson), spec.moduleId, context) : { kept: 0 };
+    const partial = plan.testIds !== undefined && plan.testIds.length > 0;
+    return { spec: partial ? spec.project.createSpecification(spec.moduleId, { testIds: plan.testIds }) : spec, plan: partial ? plan : { kept: 0 }, lesson };
+  });
+  const { testModules } = await vitest.runTestSpecifications(planned.map((p) => p.spec), true);
+  const merged = testModules.map((module) => {
+    const p = planned.find((x) => x.spec.moduleId === module.moduleId);
+    return { module, lesson: p?.lesson, spec: p?.spec, merged: p?.lesson ? cache.merge(p.lesson.slug, fileOf(p.lesson), module.moduleId, context, module, p.plan) : module };
+  });
+  // A file whose partial run cannot stand for a full one runs again, in full.
+  const again = merged.filter((m) => m.merged === undefined);
+  if (again.length === 0) return merged.map((m) => m.merged!);
+  const rerun = await vitest.runTestSpecifications(again.map((m) => m.spec!.project.createSpecification(m.spec!.moduleId)), true);
+  return merged.map((m) => {
+    if (m.merged) return m.merged;
+    const full = rerun.testModules.find((x) => x.moduleId === m.module.moduleId) ?? m.module;
+    return cache.merge(m.lesson!.slug, fileOf(m.lesson!), full.moduleId, context, full, { kept: 0 }) ?? full;
   });
 }
 
@@ -155,29 +191,33 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
     // Each test worker writes what it did (calls, faults) to this run's journal.
     const journal = openJournal(options.chaos);
     try {
-      const vitest = await createVitest(
-        "test",
-        {
-          config: false,
-          root: ROOT,
-          dir: commonDir(present.map((lesson) => lesson.dir)),
-          watch: false,
-          // A reporter that prints nothing: the verdict is told in plain words by describeCheck().
-          reporters: [{}],
-          silent: true,
-          passWithNoTests: false,
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
-          env: { LESSON_TARGET: target, WORKSHOP_LANG: language, ...journal.env, ...(emulator.endpoint ? { AWS_ENDPOINT_URL: emulator.endpoint } : {}) },
-        },
-        { logLevel: "silent" },
-      );
+      const vitestOptions = {
+        config: false as const,
+        root: ROOT,
+        dir: commonDir(present.map((lesson) => lesson.dir)),
+        watch: false,
+        // A reporter that prints nothing: the verdict is told in plain words by describeCheck().
+        reporters: [{}],
+        silent: true,
+        passWithNoTests: false,
+        testTimeout: 60_000,
+        hookTimeout: 120_000,
+        // Where each test is in its file: the incremental check ties a test to the lesson functions it uses.
+        includeTaskLocation: options.incremental !== undefined,
+        env: { LESSON_TARGET: target, WORKSHOP_LANG: language, ...journal.env, ...(emulator.endpoint ? { AWS_ENDPOINT_URL: emulator.endpoint } : {}) } as Record<string, string>,
+      };
+      // A long session's Vitest is kept warm (warm-vitest.ts); otherwise one for this run.
+      const vitest = options.warm ? await options.warm.get(vitestOptions) : await createVitest("test", vitestOptions, { logLevel: "silent" });
       let modules: TestModule[];
       try {
-        const result = await vitest.start(present.map((lesson) => lesson.dir + sep));
-        modules = result.testModules;
+        if (options.incremental) {
+          modules = await runIncremental(vitest, present, options.incremental, { target, emulator: emulator.endpoint ?? emulator.description, chaos: options.chaos, lang: language }, fileOf, options.full === true);
+        } else {
+          const result = await vitest.start(present.map((lesson) => lesson.dir + sep));
+          modules = result.testModules;
+        }
       } finally {
-        await vitest.close();
+        if (!options.warm) await vitest.close();
       }
       const { problems, error: typecheckError } = await types;
       const reports = collectJournal(journal, present.map((l) => l.slug), present.length === 1 ? present[0].slug : undefined);
@@ -203,7 +243,8 @@ export async function runChecks(lessons: Lesson[], options: CheckOptions = {}): 
           loadError,
           durationMs: Date.now() - started,
           ...(options.chaos !== undefined ? { chaos: { seed: options.chaos, faults: report?.faults ?? [] } } : {}),
-          ...(report ? { cost: report.cost } : {}),
+          // The cost of a run that kept some tests' results would be a part only: left out (the last full run's stays saved).
+          ...(report && !((options.incremental?.last.get(lesson.slug)?.kept ?? 0) > 0) ? { cost: report.cost } : {}),
         });
       }
     } finally {

@@ -10,13 +10,14 @@
 //   - the whole `npm test` (skip with --skip-suite);
 //   - a classroom: lesson 04 through the room's door for one, ten and thirty attendees at once (skip with --skip-classroom).
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, utimesSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { watch } from "chokidar";
 import { cpus, totalmem, type as osType, release as osRelease } from "node:os";
 import { Command } from "commander";
 import pc from "picocolors";
+import ts from "typescript";
 import { createVitest, type TestModule } from "vitest/node";
 import { runCheck, runChecks } from "../check";
 import { FIXED_TEST_SEED } from "../clients/chaos";
@@ -164,6 +165,55 @@ async function dockerDetour(lesson: Lesson) {
   }
 }
 
+/**
+ * Edits of the lesson's solution, one step's function at a time, for the incremental figures: a
+ * comment added inside the function (the code still passes), kept until restore(), so that each
+ * save changes exactly one function since the last verdict. restore() puts the file back as it was.
+ */
+function stepEdits(lesson: Lesson) {
+  const original = readFileSync(lesson.solution, "utf8");
+  let text = original;
+  const withFunction = (lesson.todos ?? []).filter((t) => t.function);
+  // Steps 1, 3, 5, … then 2, 4, 6, …: a spread of the lesson, whatever the number of runs.
+  const steps = [...withFunction.filter((_, k) => k % 2 === 0), ...withFunction.filter((_, k) => k % 2 === 1)];
+  let i = 0;
+  let pending = original;
+  const restoreOnExit = () => {
+    if (readFileSync(lesson.solution, "utf8") !== original) writeFileSync(lesson.solution, original);
+  };
+  process.once("exit", restoreOnExit);
+  process.once("SIGINT", () => process.exit(130));
+  return {
+    /** Prepares the next edit and returns its step number. */
+    next(): number {
+      const todo = steps[i % steps.length];
+      i += 1;
+      const source = ts.createSourceFile(lesson.solution, text, ts.ScriptTarget.Latest, true);
+      let at = -1;
+      for (const st of source.statements) {
+        if (ts.isFunctionDeclaration(st) && st.name?.text === todo.function && st.body) at = st.body.getStart(source) + 1;
+        if (ts.isVariableStatement(st)) {
+          for (const d of st.declarationList.declarations) {
+            const init = d.initializer;
+            if (ts.isIdentifier(d.name) && d.name.text === todo.function && init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) && ts.isBlock(init.body)) at = init.body.getStart(source) + 1;
+          }
+        }
+      }
+      if (at < 0) throw new Error(`bench: no function ${todo.function} in ${lesson.solution}`);
+      pending = `${text.slice(0, at)}\n  // bench: an edit of step ${todo.n} (${i})${text.slice(at)}`;
+      return todo.n;
+    },
+    write(): void {
+      text = pending;
+      writeFileSync(lesson.solution, text);
+    },
+    restore(): void {
+      if (readFileSync(lesson.solution, "utf8") !== original) writeFileSync(lesson.solution, original);
+      text = original;
+    },
+  };
+}
+
 const program = new Command()
   .name("npm run bench --")
   .description(t("bench.describe"))
@@ -174,10 +224,11 @@ const program = new Command()
   .option("--skip-suite", t("bench.opt.skipSuite"))
   .option("--install", t("bench.opt.install"))
   .option("--skip-classroom", t("bench.opt.skipClassroom"))
+  .option("--skip-extras", t("bench.opt.skipExtras"))
   .option("--json", t("bench.opt.json"))
   .parse();
 
-const opts = program.opts<{ lesson: string; runs: string; processRuns: string; coldRuns: string; skipSuite?: boolean; skipClassroom?: boolean; install?: boolean; json?: boolean }>();
+const opts = program.opts<{ lesson: string; runs: string; processRuns: string; coldRuns: string; skipSuite?: boolean; skipClassroom?: boolean; skipExtras?: boolean; install?: boolean; json?: boolean }>();
 
 /**
  * A room on its own moto, behind its door: N attendees join and run lesson 04's solution through
@@ -269,37 +320,58 @@ try {
 
   // As the dashboard does it: a save seen by the file watcher, its 150 ms pause for a burst of
   // saves, and a check by the session's warm Checker (emulator, type checker in its thread).
+  // Each save is a real edit of one step's function (a comment added inside it, so the code still
+  // passes): the incremental check reruns that step's tests and keeps the others'. Then the same
+  // with every test run (the dashboard's c key, `--full`).
   log(t("bench.log.saveToVerdict", { n: runs }));
   const checker = new Checker(emulator);
   checker.warm([{ ...lesson, exercise: lesson.solution }]);
   await checker.checkMany([lesson], "solution");
-  const saveToVerdict: number[] = [];
+  const edits = stepEdits(lesson);
   let typecheckIncluded = true;
   const watcher = watch(dirname(lesson.solution), { ignoreInitial: true });
   await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
-  for (let i = 0; i < runs; i++) {
-    const verdict = new Promise<number>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onChange = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          watcher.off("change", onChange);
-          checker.checkMany([lesson], "solution").then(([r]) => {
-            if (!r.ok) reject(new Error(t("bench.err.checkFailed", { why: String(r.first?.message ?? r.loadError) })));
-            if (r.skipNotes?.some((n) => n.startsWith("the type check could not run"))) typecheckIncluded = false;
-            resolve(performance.now());
-          }, reject);
-        }, 150);
-      };
-      watcher.on("change", onChange);
-    });
-    const saved = performance.now();
-    const now = new Date();
-    utimesSync(lesson.solution, now, now); // a save: the type checker sees a new version too
-    saveToVerdict.push(Math.round((await verdict) - saved));
+  const saveToVerdict: number[] = [];
+  const saveToVerdictFull: number[] = [];
+  const rerun: Array<{ step: number; ran: number; kept: number }> = [];
+  try {
+    const save = async (change: () => void, full: boolean): Promise<number> => {
+      const verdict = new Promise<number>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const onChange = () => {
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            watcher.off("change", onChange);
+            if (full) checker.full();
+            checker.checkMany([lesson], "solution").then(([r]) => {
+              if (!r.ok) reject(new Error(t("bench.err.checkFailed", { why: String(r.first?.message ?? r.loadError) })));
+              if (r.skipNotes?.some((n) => n.startsWith("the type check could not run"))) typecheckIncluded = false;
+              resolve(performance.now());
+            }, reject);
+          }, 150);
+        };
+        watcher.on("change", onChange);
+      });
+      const saved = performance.now();
+      change();
+      return Math.round((await verdict) - saved);
+    };
+    // In turns, so that a machine's changing load weighs on both figures alike.
+    for (let i = 0; i < runs; i++) {
+      const step = edits.next();
+      saveToVerdict.push(await save(() => edits.write(), false));
+      rerun.push({ step, ...(checker.results.last.get(lesson.slug) ?? { ran: 0, kept: 0 }) });
+      saveToVerdictFull.push(
+        await save(() => {
+          const now = new Date();
+          utimesSync(lesson.solution, now, now); // a save: the type checker sees a new version too
+        }, true),
+      );
+    }
+  } finally {
+    await watcher.close();
+    edits.restore();
   }
-  await watcher.close();
-
   log(t("bench.log.floor", { n: runs }));
   const floors = [];
   for (let i = 0; i < runs; i++) floors.push(await floorRun(lesson, endpoint));
@@ -314,18 +386,30 @@ try {
   }
   log(t("bench.log.handoff", { number: lesson.number, n: processRuns }));
   await checker.serve();
+  // After an edit of one step each (as a learner types the check after a save), then with --full.
   const handoffTimes: number[] = [];
-  for (let i = 0; i < processRuns; i++) {
-    const run = await timeProcess(["run", "--silent", "check", "--", lesson.number, "--solution"], { ...process.env, AWS_ENDPOINT_URL: endpoint, WORKSHOP_NO_HANDOFF: undefined });
-    if (run.code !== 0) throw new Error(t("bench.err.exited", { code: String(run.code), tail: run.tail }));
-    handoffTimes.push(run.ms);
+  const handoffFullTimes: number[] = [];
+  try {
+    for (let i = 0; i < processRuns; i++) {
+      for (const full of [false, true]) {
+        if (!full) {
+          edits.next();
+          edits.write();
+        }
+        const run = await timeProcess(["run", "--silent", "check", "--", lesson.number, "--solution", ...(full ? ["--full"] : [])], { ...process.env, AWS_ENDPOINT_URL: endpoint, WORKSHOP_NO_HANDOFF: undefined });
+        if (run.code !== 0) throw new Error(t("bench.err.exited", { code: String(run.code), tail: run.tail }));
+        (full ? handoffFullTimes : handoffTimes).push(run.ms);
+      }
+    }
+  } finally {
+    edits.restore();
   }
   await checker.stop();
 
-  log(t("bench.log.detour"));
-  const detour = await dockerDetour(lesson);
-  log(t(opts.skipSuite ? "bench.log.chaos" : "bench.log.chaosAll", { lesson: lesson.slug, seed: FIXED_TEST_SEED, n: runs }));
-  const chaos = await chaosFigures(lesson, emulator, runs, stats(inProcess).median, !opts.skipSuite);
+  if (!opts.skipExtras) log(t("bench.log.detour"));
+  const detour = opts.skipExtras ? null : await dockerDetour(lesson);
+  if (!opts.skipExtras) log(t(opts.skipSuite ? "bench.log.chaos" : "bench.log.chaosAll", { lesson: lesson.slug, seed: FIXED_TEST_SEED, n: runs }));
+  const chaos = opts.skipExtras ? null : await chaosFigures(lesson, emulator, runs, stats(inProcess).median, !opts.skipSuite);
 
   let suite: { ms: number; exitCode: number | null; summary?: string } | undefined;
   if (!opts.skipSuite) {
@@ -345,8 +429,12 @@ try {
     coldStartMs: cold,
     /** moto's first-run install (with --install): what the README's estimate says. */
     motoInstallMs: install ? (install.ok ? install.ms : "failed") : null,
-    /** The dashboard: from a save to its verdict, type check included (the target: 1.0 s). */
+    /** The dashboard: from a save (an edit of one step) to its verdict, type check included (the target: 1.0 s). */
     saveToVerdictMs: stats(saveToVerdict),
+    /** Which step each save edited, and how many tests its incremental check ran and kept. */
+    saveReruns: rerun,
+    /** The same with every test run (the dashboard's c key; `npm run check -- --full`). */
+    saveToVerdictFullMs: stats(saveToVerdictFull),
     typecheckIncluded,
     /** The tests alone, in one process, without the type check (for comparison with older figures). */
     warmCheckMs: warm,
@@ -354,6 +442,8 @@ try {
     checkProcessMs: stats(processTimes),
     /** `npm run check` handed to a running workshop process (the dashboard, `npm run emulator`). */
     checkHandedOffMs: stats(handoffTimes),
+    /** The same with --full: every test runs. */
+    checkHandedOffFullMs: stats(handoffFullTimes),
     floorMs: floor,
     /**
      * A check's wall time over its floor, both from the same run (median over the runs): what the
@@ -386,17 +476,21 @@ try {
     const sv = result.saveToVerdictMs;
     const cp = result.checkProcessMs;
     const ch = result.checkHandedOffMs;
-    row(t("bench.row.saveToVerdict"), `${s(sv.median)} (${s(sv.min)}–${s(sv.max)})`, target(sv.median <= 1000, t("bench.target", { value: "1.0 s" })));
+    const svf = result.saveToVerdictFullMs;
+    const chf = result.checkHandedOffFullMs;
+    row(t("bench.row.saveToVerdict"), `${s(sv.median)} (${s(sv.min)}–${s(sv.max)})`, target(sv.median <= 1000, t("bench.target", { value: "1.0 s" })) + pc.dim(` ${t("bench.row.oneStep", { steps: rerun.map((r) => t("bench.row.ranKept", { step: r.step, ran: r.ran, kept: r.kept })).join("; ") })}`));
+    row(t("bench.row.saveFull"), `${s(svf.median)} (${s(svf.min)}–${s(svf.max)})`);
     row(t("bench.row.warm"), `${s(warm.median)} (${s(warm.min)}–${s(warm.max)})`);
     row(t("bench.row.process"), `${s(cp.median)} (${s(cp.min)}–${s(cp.max)})`, target(cp.median <= 2000, t("bench.target", { value: "2.0 s" })));
     row(t("bench.row.handoff"), `${s(ch.median)} (${s(ch.min)}–${s(ch.max)})`, target(ch.median <= 2000, t("bench.target", { value: "2.0 s" })));
+    row(t("bench.row.handoffFull"), `${s(chf.median)} (${s(chf.min)}–${s(chf.max)})`);
     row(t("bench.row.floor"), `${s(floor.median)} (${s(floor.min)}–${s(floor.max)})`, t("bench.row.floorNote"));
     row(t("bench.row.ratio"), `${result.checkToFloorRatio}×`, pc.dim(t("bench.row.ratioNote", { time: s(result.testImportMs) })));
     for (const c of classroom ?? []) row(t("bench.row.classroom", { n: c.attendees }), t("bench.row.slowest", { time: s(c.wallMs), slowest: s(c.slowestMs) }), c.ok ? "" : pc.red(t("bench.row.someFailed")));
-    row(t("bench.row.firstVerdict", { outcome: detour.outcome }), `${s(detour.firstVerdictMs)} / ${s(detour.withoutDockerMs)}`, detour.outcome === "localstack" ? pc.dim(t("bench.row.localStackStart")) : target(detour.extraMs <= 5000, t("bench.row.detourTarget", { extra: s(Math.max(0, detour.extraMs)) })));
+    if (detour) row(t("bench.row.firstVerdict", { outcome: detour.outcome }), `${s(detour.firstVerdictMs)} / ${s(detour.withoutDockerMs)}`, detour.outcome === "localstack" ? pc.dim(t("bench.row.localStackStart")) : target(detour.extraMs <= 5000, t("bench.row.detourTarget", { extra: s(Math.max(0, detour.extraMs)) })));
     if (suite) row(t("bench.row.suite"), s(suite.ms), target(suite.ms <= 45_000, t("bench.target", { value: "45 s" })) + pc.dim(`${t("bench.row.exit", { code: String(suite.exitCode) })}${suite.summary ? `, ${suite.summary}` : ""}`));
-    row(t("bench.row.chaos", { seed: chaos.seed }), t("bench.row.chaosValue", { time: s(chaos.warmCheckMs.median), ratio: chaos.ratioToPlain }), target(chaos.ratioToPlain <= 2, t("bench.targetPlain")));
-    if (chaos.allLessons) row(t("bench.row.allLessons"), `${s(chaos.allLessons.plainMs)}, ${s(chaos.allLessons.chaosMs)}`, pc.dim(t("bench.row.allLessonsNote")));
+    if (chaos) row(t("bench.row.chaos", { seed: chaos.seed }), t("bench.row.chaosValue", { time: s(chaos.warmCheckMs.median), ratio: chaos.ratioToPlain }), target(chaos.ratioToPlain <= 2, t("bench.targetPlain")));
+    if (chaos?.allLessons) row(t("bench.row.allLessons"), `${s(chaos.allLessons.plainMs)}, ${s(chaos.allLessons.chaosMs)}`, pc.dim(t("bench.row.allLessonsNote")));
   }
 } finally {
   await own?.stop();

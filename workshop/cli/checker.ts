@@ -3,6 +3,8 @@
 // verdict of the learner's exercise recorded as progress. It can also take checks handed over by
 // `npm run check` in another terminal (handoff.ts).
 import { runChecks, type CheckResult } from "../check";
+import { IncrementalCache } from "../check/incremental";
+import { WarmVitest } from "../check/warm-vitest";
 import { TypecheckThread } from "../check/typecheck-thread";
 import { ping, useEmulator, type Emulator } from "../emulator";
 import { listLessons, type Lesson } from "../lessons";
@@ -20,6 +22,14 @@ export class Checker {
   /** One check at a time: the session's own and those handed over queue up. */
   private queue: Promise<unknown> = Promise.resolve();
   private server: { close(): void } | undefined;
+  /**
+   * The last result of every test: a save reruns only the tests whose code changed
+   * (workshop/check/incremental.ts). WORKSHOP_INCREMENTAL=0 checks everything every time.
+   */
+  readonly results = new IncrementalCache();
+  /** The session's Vitest, kept warm between checks. */
+  private readonly vitest = new WarmVitest();
+  private fullNext = false;
 
   /**
    * `describe` words the emulator in a language, for the checks handed over by a process in
@@ -39,16 +49,23 @@ export class Checker {
 
   /** Takes the checks `npm run check` hands over, from now until stop(). */
   async serve(): Promise<void> {
-    this.server ??= await serveChecks((lessons, target, endpoint, language) => this.checkMany(lessons, target, endpoint, undefined, language)).catch(() => undefined);
+    this.server ??= await serveChecks((lessons, target, endpoint, language, full) => this.checkMany(lessons, target, endpoint, undefined, language, full)).catch(() => undefined);
+  }
+
+  /** The next check runs every test (a check asked for by hand, not by a save). */
+  full(): void {
+    this.fullNext = true;
   }
 
   /** Several lessons in one run, after the checks already queued, in `language` (the asker's); nothing recorded (the asker records). */
-  checkMany(lessons: Lesson[], target: LessonTarget, endpoint?: string, chaos?: number, language: Lang = lang()): Promise<CheckResult[]> {
+  checkMany(lessons: Lesson[], target: LessonTarget, endpoint?: string, chaos?: number, language: Lang = lang(), full = false): Promise<CheckResult[]> {
     const run = this.queue.then(async () => {
       const emulator: Emulator = endpoint
         ? { kind: "endpoint", endpoint, description: t("cli.checker.endpoint", { endpoint }, language), stop: async () => {} }
         : await this.ensureEmulator().then((e) => (this.describe && language !== lang() ? { ...e, description: this.describe(language) } : e));
-      return runChecks(lessons, { target, emulator, typecheck: process.env.WORKSHOP_TYPECHECK === "0" ? false : this.types, chaos, lang: language });
+      const everything = full || this.fullNext || process.env.WORKSHOP_INCREMENTAL === "0";
+      this.fullNext = false;
+      return runChecks(lessons, { target, emulator, typecheck: process.env.WORKSHOP_TYPECHECK === "0" ? false : this.types, chaos, lang: language, incremental: this.results, warm: this.vitest, ...(everything ? { full: true } : {}) });
     });
     this.queue = run.catch(() => {});
     return run;
@@ -87,6 +104,7 @@ export class Checker {
     const emulator = this.emulator;
     this.emulator = undefined;
     await this.types.close();
+    await this.vitest.close();
     await emulator?.stop();
   }
 }

@@ -261,6 +261,7 @@ export async function runDashboard(options: DashboardOptions = {}): Promise<numb
       case "return":
       case "enter":
       case "space":
+        checker.full(); // asked for by hand: every test runs (a save reruns only what changed)
         return check();
       case "x": {
         // Chaos on or off for the next checks (a new seed each time it is turned on): workshop/clients/chaos.ts.

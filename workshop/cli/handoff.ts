@@ -29,9 +29,11 @@ export interface CheckRequest {
   endpoint?: string;
   /** The asker's language: the verdict and the tests' messages come back in it, not in the server's. */
   lang?: Lang;
+  /** `npm run check -- --full`: every test runs, none keeps its last result. */
+  full?: boolean;
 }
 
-export type RunChecks = (lessons: Lesson[], target: LessonTarget, endpoint: string | undefined, language: Lang) => Promise<CheckResult[]>;
+export type RunChecks = (lessons: Lesson[], target: LessonTarget, endpoint: string | undefined, language: Lang, full?: boolean) => Promise<CheckResult[]>;
 
 /** Serves checks until close(). Only one process serves at a time: a later one leaves the first in place. */
 export async function serveChecks(run: RunChecks): Promise<{ close(): void } | undefined> {
@@ -51,7 +53,7 @@ export async function serveChecks(run: RunChecks): Promise<{ close(): void } | u
           const request = JSON.parse(body) as CheckRequest;
           // An asker that names no language (an older client) gets English, as WORKSHOP_LANG=en would.
           const language = langFrom({ WORKSHOP_LANG: request.lang ?? "en" });
-          const results = await run(request.lessons.map((slug) => findLesson(slug, language)), request.target, request.endpoint, language);
+          const results = await run(request.lessons.map((slug) => findLesson(slug, language)), request.target, request.endpoint, language, request.full === true);
           res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(results));
         } catch (err) {
           res.writeHead(500, { "content-type": "text/plain" }).end(err instanceof Error ? err.message : String(err));

@@ -89,7 +89,8 @@ program
   .option("--json", t("cli.opt.json"))
   .option("--chaos [seed]", t("cli.opt.chaos"))
   .option("-y, --yes", t("cli.opt.yesSpend"))
-  .action(async (refs: string[], opts: { solution?: boolean; all?: boolean; json?: boolean; chaos?: boolean | string; yes?: boolean }) => {
+  .option("--full", t("cli.opt.full"))
+  .action(async (refs: string[], opts: { solution?: boolean; all?: boolean; json?: boolean; chaos?: boolean | string; yes?: boolean; full?: boolean }) => {
     if (opts.all && refs.length > 0) throw new CliError(t("cli.check.allAndNames"));
     const lessons = opts.all ? listLessons() : refs.length > 0 ? [...new Map(refs.map((ref) => resolveLesson(ref)).map((l) => [l.slug, l])).values()] : [resolveLesson()];
     if (realAwsAllowed() && !process.env.AWS_ENDPOINT_URL) {
@@ -109,7 +110,7 @@ program
     const spinnerText = many ? t("cli.check.checkingMany", { n: lessons.length }) : t("cli.check.checking", { file: rel(target === "solution" ? lessons[0].solution : lessons[0].exercise) });
     const spinner = ora({ text: spinnerText, stream: process.stderr, discardStdin: false, isEnabled: !opts.json && Boolean(process.stderr.isTTY) });
     const { runChecksHere } = await import("./remote");
-    const results = await runChecksHere(lessons, target, spinner, chaos);
+    const results = await runChecksHere(lessons, target, spinner, chaos, opts.full);
     const { saveCheckResults } = await import("../clients/run-report");
     saveCheckResults(results);
     if (target === "exercise") for (const result of results) await recordCheck(result);

@@ -8,9 +8,9 @@ import type { LessonTarget } from "../testing";
 import { handOff } from "./handoff";
 import { lang } from "../i18n";
 
-export async function runChecksHere(lessons: Lesson[], target: LessonTarget, spinner: Ora, chaos?: number): Promise<CheckResult[]> {
+export async function runChecksHere(lessons: Lesson[], target: LessonTarget, spinner: Ora, chaos?: number, full?: boolean): Promise<CheckResult[]> {
   // A check under chaos runs here: the running session has its own chaos setting (its x key).
-  const handed = chaos === undefined && (await handOff({ lessons: lessons.map((l) => l.slug), target, lang: lang(), ...(process.env.AWS_ENDPOINT_URL ? { endpoint: process.env.AWS_ENDPOINT_URL } : {}) }));
+  const handed = chaos === undefined && (await handOff({ lessons: lessons.map((l) => l.slug), target, lang: lang(), ...(process.env.AWS_ENDPOINT_URL ? { endpoint: process.env.AWS_ENDPOINT_URL } : {}), ...(full ? { full: true } : {}) }));
   if (handed) return handed;
   if (spinner.isEnabled) spinner.start();
   const { onSetupProgress } = await import("../emulator/moto");
