@@ -1,6 +1,7 @@
 // The clients and their middleware. Every AWS client in the workshop is built here, so that the
 // endpoint, the region, the credentials, the safety check and the middleware (recorded calls,
 // faults, cost: middleware.ts; requests an emulator cannot parse: malformed.ts) are decided in one place.
+import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 import { explainMalformedRequests } from "./malformed";
 import { addWorkshopMiddleware } from "./middleware";
 import { assertSafeTarget, DUMMY_CREDENTIALS, realAwsAllowed } from "./safety";
@@ -45,9 +46,23 @@ export function clientConfig(env = process.env): WorkshopClientConfig {
  * `overrides` wins over the workshop defaults (for example other credentials).
  */
 export function createClient<C>(Client: new (config: never) => C, overrides: Record<string, unknown> = {}): C {
-  const config = { ...clientConfig(), ...overrides };
+  const config: Record<string, unknown> = { ...clientConfig(), ...overrides };
+  if (config.endpoint !== undefined && config.retryStrategy === undefined && config.retryMode !== "adaptive") {
+    config.retryStrategy = emulatorRetries(typeof config.maxAttempts === "number" ? config.maxAttempts : 3);
+  }
   const client = explainMalformedRequests(new Client(config as never));
   // Records every call, injects the faults a test or WORKSHOP_CHAOS asks for, counts the cost.
   addWorkshopMiddleware(client, typeof config.maxAttempts === "number" ? config.maxAttempts : 3, typeof config.region === "string" ? config.region : DEFAULT_REGION);
   return client;
+}
+
+/**
+ * Against an emulator, the SDK's own retries ("standard" mode: the same attempts, the same retry
+ * quota) wait milliseconds instead of the SDK's backoff for AWS (jittered, from 50 ms, and up to
+ * a second and more after throttling): a fault injected by the workshop is retried as on AWS,
+ * without making a learner's check wait for a service that is not there. Real AWS keeps the SDK's
+ * defaults.
+ */
+function emulatorRetries(maxAttempts: number): ConfiguredRetryStrategy {
+  return new ConfiguredRetryStrategy(maxAttempts, (attempt) => Math.min(200, 10 * 2 ** attempt));
 }
