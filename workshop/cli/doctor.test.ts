@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import getPort from "get-port";
-import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, test, vi } from "vitest";
 import { motoInstalled } from "../emulator/moto";
 import { ROOT } from "../paths";
 import { checkCredentials, checkDependencies, checkEmulator, checkNode, describeFindings, type Finding } from "./doctor";
@@ -109,14 +109,11 @@ describe("doctor's checks", () => {
 });
 
 describe("doctor en español", () => {
-  let before: string | undefined;
   beforeAll(() => {
-    before = process.env.WORKSHOP_LANG;
-    process.env.WORKSHOP_LANG = "es";
+    vi.stubEnv("WORKSHOP_LANG", "es");
   });
   afterAll(() => {
-    if (before === undefined) delete process.env.WORKSHOP_LANG;
-    else process.env.WORKSHOP_LANG = before;
+    vi.unstubAllEnvs();
   });
 
   test("its first lines and its verdict are in Spanish", () => {

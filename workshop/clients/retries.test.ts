@@ -5,7 +5,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 import { ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { createClient } from "./index";
 
 let server: Server;
@@ -31,13 +31,11 @@ async function attemptsOf(client: SQSClient): Promise<number> {
 
 describe("the SDK's retries against an emulator", () => {
   const withEndpoint = <T>(work: () => T): T => {
-    const before = process.env.AWS_ENDPOINT_URL;
-    process.env.AWS_ENDPOINT_URL = endpoint;
+    vi.stubEnv("AWS_ENDPOINT_URL", endpoint);
     try {
       return work();
     } finally {
-      if (before === undefined) delete process.env.AWS_ENDPOINT_URL;
-      else process.env.AWS_ENDPOINT_URL = before;
+      vi.unstubAllEnvs();
     }
   };
 

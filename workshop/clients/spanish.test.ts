@@ -2,7 +2,7 @@
 // refusal, a chaos fault's line, the cost line and its breakdown. The harness's own tests run in
 // English (vitest.config.ts); these switch the language for one test each, as the dashboard's key
 // does, and check that the text is the Spanish one, with the figures and names still in it.
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { costLine, describeCost, summarize } from "./cost";
 import { describeFault, describeFaultInTest } from "./faults";
 import { describeRunExtras } from "./run-report";
@@ -10,14 +10,11 @@ import { assertSafeTarget, UnsafeTargetError } from "./safety";
 import { spendEstimate } from "./spend";
 import type { CallLine } from "./journal";
 
-let before: string | undefined;
 beforeEach(() => {
-  before = process.env.WORKSHOP_LANG;
-  process.env.WORKSHOP_LANG = "es";
+  vi.stubEnv("WORKSHOP_LANG", "es");
 });
 afterEach(() => {
-  if (before === undefined) delete process.env.WORKSHOP_LANG;
-  else process.env.WORKSHOP_LANG = before;
+  vi.unstubAllEnvs();
 });
 
 function thrown(fn: () => void): Error {

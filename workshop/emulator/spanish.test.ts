@@ -1,18 +1,15 @@
 // The emulator's messages in Spanish: the line that says why moto runs instead of LocalStack, an
 // emulator that does not answer, and a port already in use (a real one, taken here).
 import net from "node:net";
-import { afterEach, beforeEach, expect, test } from "vitest";
+import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { emulatorDownMessage, EmulatorSetupError, fallbackMessage, startEmulator } from ".";
 import { t } from "../i18n";
 
-let before: string | undefined;
 beforeEach(() => {
-  before = process.env.WORKSHOP_LANG;
-  process.env.WORKSHOP_LANG = "es";
+  vi.stubEnv("WORKSHOP_LANG", "es");
 });
 afterEach(() => {
-  if (before === undefined) delete process.env.WORKSHOP_LANG;
-  else process.env.WORKSHOP_LANG = before;
+  vi.unstubAllEnvs();
 });
 
 test("the fallback to moto says why and how to choose, in Spanish", () => {
