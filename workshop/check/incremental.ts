@@ -269,11 +269,20 @@ interface KeptTest {
   result: ReturnType<TestCase["result"]>;
 }
 
+/** What a plan read before its run (the run's context, the exercise's and the test file's shapes): its results are keyed by it. */
+export interface Basis {
+  context: string;
+  shape: ModuleShape;
+  file: TestFileShape;
+}
+
 export interface Plan {
   /** undefined: run every test. Otherwise the ids of the tests to run. */
   testIds?: string[];
   /** How many tests keep their last result. */
   kept: number;
+  /** Read by plan(); merge() reuses it instead of reading and parsing the same files again. */
+  basis?: Basis;
 }
 
 /** What a lesson's tests ran against: a change of any of it reruns everything. */
@@ -307,17 +316,22 @@ export class IncrementalCache {
   /** Counts for the bench and the tests: how many tests the last run of a lesson ran, and kept. */
   readonly last = new Map<string, { ran: number; kept: number }>();
 
-  private contextOf(moduleFile: string, testFile: string, context: RunContext): string {
-    return sha(moduleFile, testFile, readFileSync(testFile, "utf8"), harnessHash(), JSON.stringify(context));
+  private basisOf(moduleFile: string, testFile: string, context: RunContext): Basis {
+    const testText = readFileSync(testFile, "utf8");
+    return {
+      context: sha(moduleFile, testFile, testText, harnessHash(), JSON.stringify(context)),
+      shape: moduleShape(moduleFile),
+      file: testFileShape(testFile, testText),
+    };
   }
 
   /** Which tests of this test file must run now. */
   plan(slug: string, moduleFile: string, testFile: string, context: RunContext): Plan {
+    if (!existsSync(moduleFile)) return { kept: 0 };
     const kept = this.lessons.get(`${slug}|${testFile}`);
-    const ctx = this.contextOf(moduleFile, testFile, context);
-    if (!kept || kept.context !== ctx || !existsSync(moduleFile)) return { kept: 0 };
-    const shape = moduleShape(moduleFile);
-    const file = testFileShape(testFile);
+    const basis = this.basisOf(moduleFile, testFile, context);
+    const { context: ctx, shape, file } = basis;
+    if (!kept || kept.context !== ctx) return { kept: 0, basis };
     const testIds: string[] = [];
     let keep = 0;
     for (const t of kept.tests) {
@@ -326,7 +340,7 @@ export class IncrementalCache {
       if (key !== undefined && key === t.key) keep += 1;
       else testIds.push(t.id);
     }
-    return { testIds, kept: keep };
+    return { testIds, kept: keep, basis };
   }
 
   /**
@@ -353,9 +367,7 @@ export class IncrementalCache {
       this.lessons.delete(key);
       return undefined;
     }
-    const ctx = this.contextOf(moduleFile, testFile, context);
-    const shape = moduleShape(moduleFile);
-    const file = testFileShape(testFile);
+    const { context: ctx, shape, file } = plan.basis ?? this.basisOf(moduleFile, testFile, context);
     const merged: KeptTest[] = tests.map((t) => {
       if (all || ran.has(t.id)) {
         const uses = testsOf(file, t.location?.line);

@@ -131,12 +131,12 @@ async function runIncremental(vitest: Vitest, lessons: Lesson[], cache: Incremen
     const lesson = lessons.find((l) => spec.moduleId.startsWith(l.dir + sep));
     const plan = lesson && !full ? cache.plan(lesson.slug, fileOf(lesson), spec.moduleId, context) : { kept: 0 };
     const partial = plan.testIds !== undefined && plan.testIds.length > 0;
-    return { spec: partial ? spec.project.createSpecification(spec.moduleId, { testIds: plan.testIds }) : spec, plan: partial ? plan : { kept: 0 }, lesson };
+    return { spec: partial ? spec.project.createSpecification(spec.moduleId, { testIds: plan.testIds }) : spec, plan: partial ? plan : { kept: 0, basis: plan.basis }, lesson };
   });
   const { testModules } = await vitest.runTestSpecifications(planned.map((p) => p.spec), true);
   const merged = testModules.map((module) => {
     const p = planned.find((x) => x.spec.moduleId === module.moduleId);
-    return { module, lesson: p?.lesson, spec: p?.spec, merged: p?.lesson ? cache.merge(p.lesson.slug, fileOf(p.lesson), module.moduleId, context, module, p.plan) : module };
+    return { module, lesson: p?.lesson, spec: p?.spec, plan: p?.plan, merged: p?.lesson ? cache.merge(p.lesson.slug, fileOf(p.lesson), module.moduleId, context, module, p.plan) : module };
   });
   // A file whose partial run cannot stand for a full one runs again, in full.
   const again = merged.filter((m) => m.merged === undefined);
@@ -145,7 +145,7 @@ async function runIncremental(vitest: Vitest, lessons: Lesson[], cache: Incremen
   return merged.map((m) => {
     if (m.merged) return m.merged;
     const full = rerun.testModules.find((x) => x.moduleId === m.module.moduleId) ?? m.module;
-    return cache.merge(m.lesson!.slug, fileOf(m.lesson!), full.moduleId, context, full, { kept: 0 }) ?? full;
+    return cache.merge(m.lesson!.slug, fileOf(m.lesson!), full.moduleId, context, full, { kept: 0, basis: m.plan?.basis }) ?? full;
   });
 }
 

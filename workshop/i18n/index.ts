@@ -56,7 +56,7 @@ export function withLang<T>(language: Lang, work: () => T): T {
   }
 }
 
-/** Fills "{name}" placeholders; a placeholder with no value is left as it is (and a test catches it). */
+/** Fills "{name}" placeholders; a placeholder with no value is left as it is, so that it shows rather than vanishes. */
 export function fill(template: string, vars: Vars = {}): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
